@@ -1,0 +1,105 @@
+// The store interface: what every backend (.picpac 2.0, PicPac 1.0, LMDB) offers the layers
+// above. The engine knows no images: a record is labels, typed opaque fields and an optional
+// annotation text. Index lookups are sync (the index is in memory); byte I/O is async.
+
+export type FieldKindName = 'image' | 'label' | 'tensor' | 'bytes';
+
+export interface StoredField {
+  kind: FieldKindName;
+  /** MIME-like name: 'image/jpeg', 'image/png', 'label/png', 'tensor/float32', 'bytes', ... */
+  type: string;
+  /** ImageCodec (image, label) or TensorDType (tensor) code of format 2.0; 0 for bytes. */
+  codec: number;
+  bytes: Uint8Array;
+  /** Pixels, 0 when unknown. */
+  width: number;
+  height: number;
+}
+
+export interface RecordMeta {
+  recordIndex: number;
+  id: number;
+  label: number;
+  label2: number;
+  fieldCount: number;
+  /** Size of the first image field in pixels, 0 when unknown. */
+  width: number;
+  height: number;
+  /** ImageCodec code of the first image field, 0 when none/unknown. */
+  imageCodec: number;
+  hasAnnotation: boolean;
+  /** Where the record's bytes are in the file (frame start), -1 when the backend has no offsets. */
+  byteOffset: number;
+  /** Bytes the record occupies on disk, framing included, padding excluded. */
+  byteLength: number;
+}
+
+export interface StoredRecord extends RecordMeta {
+  fields: StoredField[];
+  /** Annotation JSON text (the newest version), undefined when none. */
+  annotation: string | undefined;
+  /**
+   * PicPac 1.0 keeps the annotation as field 1; this says at which field position it was
+   * stored, so `dump` and `convert --to v1` can reproduce the original field order.
+   */
+  annotationSlot?: number;
+}
+
+export interface ScanOptions {
+  /** First record index (default 0). */
+  start?: number;
+  /** One past the last record index (default recordCount). */
+  end?: number;
+  /** Bytes per sequential read (default 4 MiB). */
+  chunkBytes?: number;
+  /** Verify payload checksums (default true). */
+  verifyChecksums?: boolean;
+}
+
+export interface Store {
+  /** Path or URL. */
+  readonly name: string;
+  /** 'picpac-2', 'picpac-1', 'lmdb-encoded', 'lmdb-raw'. */
+  readonly format: string;
+  readonly recordCount: number;
+  /** Index lookup, sync. Throws RangeError outside [0, recordCount). */
+  meta(recordIndex: number): RecordMeta;
+  get(recordIndex: number): Promise<StoredRecord>;
+  /** The newest annotation text without reading image bytes. */
+  getAnnotation(recordIndex: number): Promise<string | undefined>;
+  /** File-order iteration with large reads. `return()` releases resources. */
+  scan(options?: ScanOptions): AsyncIterableIterator<StoredRecord>;
+  close(): Promise<void>;
+}
+
+export interface NewField {
+  kind: FieldKindName;
+  /** ImageCodec / TensorDType code; sniffed from the bytes for images when omitted. */
+  codec?: number;
+  bytes: Uint8Array;
+  width?: number;
+  height?: number;
+}
+
+export interface NewRecord {
+  /** Default: the record index. */
+  id?: number;
+  label?: number;
+  label2?: number;
+  fields: NewField[];
+  /** Annotation JSON text. */
+  annotation?: string;
+}
+
+export interface StoreWriter {
+  readonly name: string;
+  readonly recordCount: number;
+  /** Resolves with the record index once the bytes are handed to the OS (acknowledged). */
+  append(record: NewRecord): Promise<number>;
+  /** Replace (or with undefined remove) a record's annotation without rewriting its bytes. */
+  setAnnotation(recordIndex: number, annotation: string | undefined): Promise<void>;
+  /** Hand buffered bytes to the OS; with fsync, also to the device. */
+  flush(options?: { fsync?: boolean }): Promise<void>;
+  /** Commit: write the index and the footer. The writer cannot be used after. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,130 @@
+// One small error hierarchy (STYLE §15-19). Every error that bad bytes can cause is a
+// PicpacError subclass with a stable `code`; caller mistakes are TypeError/RangeError built by
+// `invalidParameterError`. Messages are built by the helpers here, never inline.
+
+export type ErrorCode =
+  | 'FORMAT' // corrupt or malformed bytes
+  | 'UNSUPPORTED_VERSION' // unknown major version, or an unknown critical section
+  | 'LIMIT' // a size or count beyond a configured limit
+  | 'CLOSED' // use after close
+  | 'UNFINISHED' // footer missing: writer died or file is still being written
+  | 'EXISTS' // refusing to overwrite a user's file
+  | 'IO'; // the byte source failed (short read, HTTP status, ...)
+
+export class PicpacError extends Error {
+  readonly code: ErrorCode;
+  /** File path or URL the error concerns, added as the error travels up. */
+  file?: string;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+  /** Prefix the message with the file name once (webdataset appends the source). */
+  withFile(file: string): this {
+    if (this.file === undefined) {
+      this.file = file;
+      this.message = `${file}: ${this.message}`;
+    }
+    return this;
+  }
+}
+
+export interface FormatErrorDetails {
+  /** Which structure: 'header', 'frame', 'record', 'index', 'footer', 'annotation', 'v1-segment', ... */
+  section: string;
+  /** Absolute byte offset in the file where the problem is. */
+  byteOffset: number;
+  recordIndex?: number;
+  expected?: string | number;
+  actual?: string | number;
+}
+
+/** Corrupt bytes. Message template: `<section>: <problem> at byte <offset> (record <i>): expected <x>, got <y>`. */
+export class FormatError extends PicpacError {
+  readonly section: string;
+  readonly byteOffset: number;
+  readonly recordIndex?: number;
+  readonly expected?: string | number;
+  readonly actual?: string | number;
+  constructor(problem: string, details: FormatErrorDetails, code: ErrorCode = 'FORMAT', options?: { cause?: unknown }) {
+    super(code, formatErrorMessage(problem, details), options);
+    this.section = details.section;
+    this.byteOffset = details.byteOffset;
+    this.recordIndex = details.recordIndex;
+    this.expected = details.expected;
+    this.actual = details.actual;
+  }
+}
+
+export function formatErrorMessage(problem: string, d: FormatErrorDetails): string {
+  let msg = `${d.section}: ${problem} at byte ${d.byteOffset}`;
+  if (d.recordIndex !== undefined) msg += ` (record ${d.recordIndex})`;
+  if (d.expected !== undefined || d.actual !== undefined) msg += `: expected ${d.expected}, got ${d.actual}`;
+  return msg;
+}
+
+/** A file whose footer is missing or torn: the writer died, or is still writing. */
+export class UnfinishedFileError extends FormatError {
+  constructor(problem: string, details: FormatErrorDetails) {
+    super(problem, details, 'UNFINISHED');
+  }
+}
+
+export class UnsupportedVersionError extends FormatError {
+  constructor(problem: string, details: FormatErrorDetails) {
+    super(problem, details, 'UNSUPPORTED_VERSION');
+  }
+}
+
+export class LimitExceededError extends FormatError {
+  constructor(problem: string, details: FormatErrorDetails) {
+    super(problem, details, 'LIMIT');
+  }
+}
+
+export class ClosedError extends PicpacError {
+  constructor(what: string) {
+    super('CLOSED', `${what} is closed`);
+  }
+}
+
+export class FileExistsError extends PicpacError {
+  constructor(path: string) {
+    super('EXISTS', `refusing to overwrite existing file ${path} (pass overwrite to replace it)`);
+    this.file = path;
+  }
+}
+
+export class SourceError extends PicpacError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('IO', message, options);
+  }
+}
+
+/** sharp's sentence shape: "Expected <constraint> for <name> but received <value> of type <type>". */
+export function invalidParameterError(name: string, constraint: string, value: unknown): TypeError {
+  return new TypeError(
+    `Expected ${constraint} for ${name} but received ${describeValue(value)} of type ${typeof value}`,
+  );
+}
+
+/** The same sentence as a RangeError, for numbers of the right type out of range. */
+export function outOfRangeError(name: string, constraint: string, value: unknown): RangeError {
+  return new RangeError(
+    `Expected ${constraint} for ${name} but received ${describeValue(value)} of type ${typeof value}`,
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value instanceof Uint8Array) return `Uint8Array(${value.length})`;
+  try {
+    const s = JSON.stringify(value);
+    return s === undefined ? String(value) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+  } catch {
+    return String(value);
+  }
+}
