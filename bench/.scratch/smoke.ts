@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { decodeImageSync } from '../../src/augment/decode.ts';
+import { transformSample, samplePerturbation } from '../../src/augment/sample-transform.ts';
+const bytes = readFileSync('bench/.cache/photos-256x256-q90-2000/000001.jpg');
+const img = decodeImageSync(bytes);
+console.log(img.width, img.height, img.channels, img.data.constructor.name);
+const { data } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+let diff = 0; for (let i = 0; i < data.length; i++) diff += Math.abs(data[i] - img.data[i]); console.log('MAE vs sharp', diff / data.length);
+let s = 1; const rng = { nextU32: () => (s = (s * 1103515245 + 12345) >>> 0), next: () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) };
+const params = { annotate: 'json' as const, perturb: true, pert_angle: 20, pert_min_scale: 0.8, pert_max_scale: 1.2, pert_color1: 20, pert_color2: 20, pert_color3: 20, pert_hflip: true, crop_width: 224, crop_height: 224 };
+const ann = JSON.stringify({ shapes: [{ type: 'rect', geometry: { x: 0.3, y: 0.3, width: 0.3, height: 0.2 } }, { type: 'polygon', geometry: { points: [{ x: 0.1, y: 0.1 }, { x: 0.2, y: 0.1 }, { x: 0.15, y: 0.25 }] } }] });
+const p = samplePerturbation(rng, params); console.log(p);
+const out = transformSample({ image: img, annotation: ann }, params, p);
+console.log(out.image.width, out.image.height, out.label!.width, out.label!.data.reduce((a, b) => a + b, 0));
+await sharp(out.image.data, { raw: { width: out.image.width, height: out.image.height, channels: 3 } }).png().toFile('/tmp/smoke.png');
+await sharp(Buffer.from(out.label!.data.map((v) => v * 255)), { raw: { width: out.label!.width, height: out.label!.height, channels: 1 } }).png().toFile('/tmp/smoke-label.png');

@@ -1,0 +1,10 @@
+import sharp from 'sharp';
+import { Transformer } from '@napi-rs/image';
+const pngg = await sharp({create:{width:50,height:40,channels:3,background:{r:10,g:200,b:30}}}).greyscale().png().toBuffer();
+console.log(await sharp(pngg).metadata());
+const pngg2 = await sharp(Buffer.alloc(2000,77),{raw:{width:50,height:40,channels:1}}).png().toBuffer();
+console.log((await sharp(pngg2).metadata()).channels, new Transformer(pngg2).metadataSync(), new Transformer(pngg2).rawPixelsSync().length);
+const g16 = await sharp(Buffer.alloc(4000,77),{raw:{width:50,height:40,channels:1}}).toColourspace('grey16').png().toBuffer();
+console.log((await sharp(g16).metadata()), new Transformer(g16).metadataSync(), new Transformer(g16).rawPixelsSync().length);
+const gj = await sharp(Buffer.alloc(4096,77),{raw:{width:64,height:64,channels:1}}).jpeg().toBuffer();
+console.log((await sharp(gj).metadata()).channels, new Transformer(gj).metadataSync(), new Transformer(gj).rawPixelsSync().length);

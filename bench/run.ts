@@ -1,0 +1,14 @@
+// Benchmark dispatcher: npm run bench -- <name> [options]. Each benchmark prints a table and
+// writes bench/results/<name>.json.
+import { readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const available = readdirSync(here).filter((f) => f.endsWith('.ts') && f !== 'run.ts').map((f) => f.replace(/\.ts$/, ''));
+const name = process.argv[2];
+if (!name || !available.includes(name)) {
+  console.error(`usage: npm run bench -- <${available.join('|')}> [options]`);
+  process.exit(2);
+}
+await import(`./${name}.ts`);

@@ -1,0 +1,149 @@
+// picpac import SRC OUT: images from a directory tree, a list file or another database.
+import { unlink, writeFile } from 'node:fs/promises';
+import type { NewRecord, StoreWriter } from '../../engine/store.ts';
+import { PicpacError } from '../../errors.ts';
+import { choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
+import { openImportSource } from '../import-sources.ts';
+import { orderedMap } from '../ordered-pool.ts';
+import { Progress } from '../progress.ts';
+import { shrinkImage } from '../reencode.ts';
+import { AppendQueue, checkAlignment, checkNotSameFile, OUTPUT_FORMATS, openOutput } from '../store-output.ts';
+
+/** --strict: the first bad input stops the import (exit 1). */
+export class StrictInputError extends PicpacError {
+  constructor(name: string, reason: string) {
+    super('IO', `${name}: ${reason} (stopped by --strict)`);
+    this.file = name;
+  }
+}
+
+export const importCommand: CommandSpec = {
+  name: 'import',
+  summary: 'build a .picpac file from a folder tree, a list file or another database',
+  synopsis: 'SRC OUT.picpac',
+  description: [
+    'SRC is one of:',
+    '  a directory    class subfolders give labels: folders named by integers use that number,',
+    '                 otherwise the sorted folder names map to 0..K-1 (printed and written to',
+    '                 OUT.classes.json); images directly in SRC get label 0',
+    '  a list file    one `path<TAB>label` or `path<TAB>{annotation json}` per line; relative',
+    '                 paths resolve against the list file\'s folder; # starts a comment',
+    '  a database     a .picpac (2.0), a PicPac 1.0 file, a shard manifest or an http(s) URL:',
+    '                 records are copied with labels and annotations',
+    'Inputs that are not images or cannot be read are skipped with a warning and counted.',
+    'Files are read in parallel but appended in input order, so the output is deterministic.',
+  ].join('\n'),
+  options: {
+    'max-size': { type: 'string', valueName: 'N', description: 're-encode images whose long side exceeds N pixels (aspect kept)' },
+    quality: { type: 'string', valueName: 'Q', description: 'JPEG/WebP quality for re-encoded images, 1..100 (default 90)' },
+    format: { type: 'string', valueName: 'v2|v1', description: 'output format: v2 (.picpac 2.0, default) or v1 (PicPac 1.0)' },
+    align: { type: 'string', valueName: 'N', description: 'frame alignment in bytes: 1 (compact, default) or a power of two, e.g. 4096' },
+    strict: { type: 'boolean', description: 'stop with exit 1 at the first unreadable or non-image input' },
+    overwrite: { type: 'boolean', description: 'replace OUT if it exists' },
+    append: { type: 'boolean', description: 'add the records to an existing OUT' },
+    jobs: { type: 'string', valueName: 'N', description: 'inputs read (and re-encoded) in parallel (default 16)' },
+    quiet: { type: 'boolean', short: 'q', description: 'no progress bar' },
+  },
+  minPositionals: 2,
+  maxPositionals: 2,
+  examples: [
+    'picpac import photos/ photos.picpac',
+    'picpac import list.tsv plates.picpac --max-size 512 --quality 85',
+    'picpac import old-v1.db new.picpac --align 4096',
+    'picpac import more/ photos.picpac --append',
+  ],
+  run: runImport,
+};
+
+async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
+  const [src, out] = args.positionals;
+  const cmd = 'import';
+  const maxSize = intOption(args, 'max-size', { min: 1 }, cmd);
+  const quality = intOption(args, 'quality', { min: 1, max: 100 }, cmd);
+  const format = choiceOption(args, 'format', OUTPUT_FORMATS, cmd) ?? 'v2';
+  const alignment = checkAlignment(intOption(args, 'align', { min: 1 }, cmd), cmd);
+  const jobs = intOption(args, 'jobs', { min: 1, max: 1024 }, cmd) ?? 16;
+  const strict = flagOption(args, 'strict');
+  const append = flagOption(args, 'append');
+  const overwrite = flagOption(args, 'overwrite');
+  checkNotSameFile(out, [src], cmd, { allowAppend: append });
+
+  const source = await openImportSource(src);
+  let writer: StoreWriter | undefined;
+  let created = false;
+  const progress = flagOption(args, 'quiet') ? undefined : new Progress(io.stderr, 'import', source.total, { unit: 'images' });
+  const warn = (text: string): void => {
+    if (progress) progress.log(`warning: ${text}`);
+    else io.stderr.write(`warning: ${text}\n`);
+  };
+  const startMs = performance.now();
+  let imported = 0;
+  let reencoded = 0;
+  let skipped = 0;
+  try {
+    for (const problem of source.enumerationProblems) {
+      if (strict) throw new StrictInputError(src, problem);
+      warn(`${src}: ${problem}; skipped`);
+      skipped++;
+    }
+    writer = await openOutput(out, { format, alignment, overwrite, append });
+    created = !append;
+    if (source.classNames) {
+      const mapping = Object.fromEntries(source.classNames.map((name, label) => [name, label]));
+      io.stdout.write(`classes: ${source.classNames.map((name, label) => `${label}=${name}`).join(' ')}\n`);
+      await writeFile(`${out}.classes.json`, JSON.stringify(mapping, null, 2) + '\n');
+    }
+    const load = async (item: { load(): Promise<NewRecord> }): Promise<NewRecord> => {
+      const record = await item.load();
+      if (maxSize === undefined) return record;
+      for (const field of record.fields) {
+        // Label images (masks) shrink with their image, so they stay aligned pixel for pixel.
+        if (field.kind !== 'image' && field.kind !== 'label') continue;
+        const sniffed = { codec: field.codec ?? 0, width: field.width ?? 0, height: field.height ?? 0 };
+        const shrunk = await shrinkImage(field.bytes, sniffed, { maxSize, quality, nearest: field.kind === 'label' });
+        if (shrunk.changed) {
+          reencoded++;
+          Object.assign(field, { bytes: shrunk.bytes, codec: shrunk.codec, width: shrunk.width, height: shrunk.height });
+        }
+      }
+      return record;
+    };
+    const queue = new AppendQueue(writer);
+    for await (const result of orderedMap(source.items(), jobs, load)) {
+      if (result.ok) {
+        await queue.add(result.value);
+        imported++;
+      } else {
+        const reason = (result.error as Error)?.message ?? String(result.error);
+        if (strict) throw new StrictInputError(result.item.name, reason);
+        warn(`${result.item.name}: ${reason}; skipped`);
+        skipped++;
+      }
+      progress?.update(imported + skipped, skipped > 0 ? `${skipped} skipped` : '');
+    }
+    await queue.drain();
+    await writer.close();
+    writer = undefined;
+  } catch (error) {
+    progress?.finish();
+    if (writer) {
+      // A stop leaves no half-built new file behind; an append keeps what was committed before.
+      const abortable = writer as StoreWriter & { abort?: () => Promise<void> };
+      if (created && abortable.abort) await abortable.abort().catch(() => {});
+      else await writer.close().catch(() => {});
+      if (created) await unlink(out).catch(() => {});
+      if (created && source.classNames) await unlink(`${out}.classes.json`).catch(() => {});
+    }
+    throw error;
+  } finally {
+    await source.close();
+  }
+  progress?.finish(skipped > 0 ? `${skipped} skipped` : '');
+  const seconds = (performance.now() - startMs) / 1000;
+  const rate = imported / Math.max(seconds, 1e-9);
+  io.stdout.write(
+    `imported ${imported} records into ${out} (${skipped} skipped${maxSize !== undefined ? `, ${reencoded} re-encoded` : ''}) ` +
+      `in ${seconds.toFixed(2)} s, ${rate.toFixed(0)} images/s\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,166 @@
+// Opening the file a command writes: format 2.0 (PicpacWriter) or 1.0 (V1Writer), the refusal
+// to overwrite without --overwrite, and --append. Commands never construct writers directly.
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { PicpacWriter } from '../engine/picpac-writer.ts';
+import { V1Writer } from '../engine/v1/v1-writer.ts';
+import { openStore } from '../engine/open-store.ts';
+import { PicpacError } from '../errors.ts';
+import type { NewRecord, Store, StoredRecord, StoreWriter } from '../engine/store.ts';
+import { UsageError } from './args.ts';
+
+export type OutputFormat = 'v2' | 'v1';
+export const OUTPUT_FORMATS = ['v2', 'v1'] as const;
+
+export interface OutputOptions {
+  format: OutputFormat;
+  /** Format 2.0 frame alignment: 1 (compact, default) or a power of two. 1.0: >1 means aligned mode. */
+  alignment?: number;
+  overwrite?: boolean;
+  /** Add to an existing file (created when missing). */
+  append?: boolean;
+}
+
+/** A refusal that names the flag to pass (exit 1, like the engine's FileExistsError). */
+export class OutputExistsError extends PicpacError {
+  constructor(path: string) {
+    super('EXISTS', `refusing to overwrite existing file ${path} (pass --overwrite to replace it, or --append to add to it)`);
+    this.file = path;
+  }
+}
+
+export async function fileExists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The format of an existing store, as openStore reports it ('picpac-2', 'picpac-1', ...). */
+export async function storeFormat(path: string): Promise<string> {
+  const store = await openStore(path);
+  try {
+    return store.format;
+  } finally {
+    await store.close();
+  }
+}
+
+export function formatOfStore(storeFormatName: string): OutputFormat {
+  return storeFormatName === 'picpac-1' ? 'v1' : 'v2';
+}
+
+export async function openOutput(path: string, options: OutputOptions): Promise<StoreWriter> {
+  const exists = await fileExists(path);
+  if (options.append && exists) {
+    const existing = formatOfStore(await storeFormat(path));
+    if (existing === 'v1') {
+      const appendV1 = (V1Writer as unknown as { append?: (p: string) => Promise<StoreWriter> }).append;
+      if (typeof appendV1 !== 'function') throw new UsageError(`--append is not supported for PicPac 1.0 files (${path})`);
+      return appendV1.call(V1Writer, path);
+    }
+    return PicpacWriter.append(path);
+  }
+  if (exists && !options.overwrite) throw new OutputExistsError(path);
+  if (options.format === 'v1') {
+    return V1Writer.create(path, { compact: (options.alignment ?? 1) <= 1, overwrite: true });
+  }
+  return PicpacWriter.create(path, { alignment: options.alignment ?? 1, overwrite: true });
+}
+
+/** Writing over a file that is being read would destroy it: refuse before opening anything. */
+export function checkNotSameFile(out: string, inputs: string[], command: string, options: { allowAppend?: boolean } = {}): void {
+  if (options.allowAppend) return;
+  for (const input of inputs) {
+    if (!/^https?:\/\//i.test(input) && resolve(input) === resolve(out)) {
+      throw new UsageError(`the output ${out} is also an input; write to another file${command === 'convert' ? '' : ' (or use --append)'}`, command);
+    }
+  }
+}
+
+/** Validate --align: 1 or a power of two. */
+export function checkAlignment(alignment: number | undefined, command: string): number | undefined {
+  if (alignment === undefined) return undefined;
+  if (alignment < 1 || (alignment & (alignment - 1)) !== 0 || alignment > 1 << 20) {
+    throw new UsageError(`invalid value for --align: expected 1 or a power of two up to 1048576, got '${alignment}'`, command);
+  }
+  return alignment;
+}
+
+/**
+ * A stored record as a record to append (fields, labels, id and annotation kept). Field bytes
+ * are copied: scans hand out views into a reused buffer, valid for one step only.
+ */
+export function toNewRecord(r: StoredRecord, overrides: { label?: number } = {}): NewRecord {
+  const record: NewRecord = {
+    id: r.id,
+    label: overrides.label ?? r.label,
+    label2: r.label2,
+    fields: r.fields.map((f) => ({ kind: f.kind, codec: f.codec, bytes: f.bytes.slice(), width: f.width, height: f.height })),
+  };
+  if (r.annotation !== undefined) record.annotation = r.annotation;
+  return record;
+}
+
+/** Alignment of an open 2.0 store when the backend exposes it (repair/convert keep it). */
+export function alignmentOf(store: Store): number | undefined {
+  const s = store as Store & { alignment?: number; header?: { alignment?: number }; mode?: string };
+  if (typeof s.alignment === 'number') return s.alignment;
+  if (typeof s.header?.alignment === 'number') return s.header.alignment;
+  if (s.mode === 'compact' || s.mode === 'aligned') return s.mode === 'compact' ? 1 : 4096;
+  return undefined;
+}
+
+export interface RecoveryInfo {
+  /** The file needed recovery (no valid footer / closed segments, or damage found). */
+  recovered: boolean;
+  /** Where the intact data ends when bytes after it were dropped. */
+  tornTailOffset: number | undefined;
+  /** What broke, as the reader reported it (1.0 readers list problems). */
+  problems: string[];
+}
+
+/** What recovery found, for both backends (2.0: recovered/tornTailOffset; 1.0: a report). */
+export function recoveryInfo(store: Store, fileByteLength: number | undefined): RecoveryInfo {
+  const v2 = store as Store & { recovered?: boolean; tornTailOffset?: number };
+  const v1 = store as Store & {
+    recovery?: { tailByteOffset: number; problems: Array<{ message: string }>; closedSegmentRecords: number };
+  };
+  if (v1.recovery !== undefined) {
+    const tail = v1.recovery.tailByteOffset;
+    const torn = fileByteLength !== undefined && tail < fileByteLength ? tail : undefined;
+    return { recovered: v1.recovery.problems.length > 0, tornTailOffset: torn, problems: v1.recovery.problems.map((p) => p.message) };
+  }
+  const torn = v2.tornTailOffset;
+  return { recovered: v2.recovered === true, tornTailOffset: torn !== undefined && torn >= 0 ? torn : undefined, problems: [] };
+}
+
+/**
+ * Appends without awaiting each record, so the writer can batch frames into large writes (an
+ * await per append would cost one write call per record), with at most `maxPending`
+ * unacknowledged appends to bound memory. A write failure surfaces at the next add or drain.
+ */
+export class AppendQueue {
+  private readonly writer: StoreWriter;
+  private readonly maxPending: number;
+  private readonly pending: Promise<number>[] = [];
+  count = 0;
+
+  constructor(writer: StoreWriter, maxPending = 1024) {
+    this.writer = writer;
+    this.maxPending = maxPending;
+  }
+
+  async add(record: NewRecord): Promise<void> {
+    const ack = this.writer.append(record);
+    ack.catch(() => {}); // observed by drain/add below; avoid an unhandled-rejection crash meanwhile
+    this.pending.push(ack);
+    this.count++;
+    if (this.pending.length >= this.maxPending) await this.pending.shift();
+  }
+
+  /** Wait for every append to be acknowledged (throws the first failure). */
+  async drain(): Promise<void> {
+    while (this.pending.length > 0) await this.pending.shift();
+  }
+}

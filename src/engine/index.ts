@@ -1,0 +1,25 @@
+// Public API of the storage engine (Node: files, HTTP). Layers above import from here.
+export type { ByteSource, ReadCounter } from './byte-source.ts';
+export { MemorySource } from './byte-source.ts';
+export { FileSource } from './file-source.ts';
+export { HttpSource } from './http-source.ts';
+export type { HttpSourceOptions } from './http-source.ts';
+export { planReads, sliceReads, DEFAULT_MAX_GAP_BYTES } from './read-plan.ts';
+export type { ByteRange, PlannedRead, ReadPlanOptions } from './read-plan.ts';
+export type { FieldKindName, NewField, NewRecord, RecordMeta, ScanOptions, Store, StoredField, StoredRecord, StoreWriter } from './store.ts';
+export { PicpacReader } from './picpac-reader.ts';
+export type { PicpacReaderOptions, PicpacScanOptions } from './picpac-reader.ts';
+export { PicpacWriter } from './picpac-writer.ts';
+export type { PicpacAppendOptions, PicpacWriterOptions } from './picpac-writer.ts';
+export { RecordIndex } from './record-index.ts';
+export { rebuildIndex, scanFrames, readFileHeader } from './recovery.ts';
+export type { FrameScanResult, RebuildIndexOptions, RebuiltIndex, ScanFramesOptions, ScannedFrame, SkippedRange } from './recovery.ts';
+export { verifyStore } from './verify.ts';
+export type { VerifyOptions, VerifyProblem, VerifyResult } from './verify.ts';
+export { writeFileAtomically, temporaryPathFor } from './rewrite.ts';
+export type { WriteAtomicallyOptions } from './rewrite.ts';
+export { openStore, openSourceStore, openByteSource, sniffStoreKind, isUrl } from './open-store.ts';
+export type { OpenStoreOptions, StoreKind } from './open-store.ts';
+export { ShardedStore, writeShardManifest, parseShardManifest, isShardManifestPath } from './shards.ts';
+export type { ShardEntry, ShardManifest } from './shards.ts';
+export { installNativeCrc32c } from './crc-native.ts';

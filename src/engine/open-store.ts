@@ -1,0 +1,164 @@
+// Sniff-and-dispatch (Arrow's RecordBatchReader.from): one entry point that opens whatever a
+// path or URL holds — a 2.0 file, a PicPac 1.0 file, a shard manifest — as a Store.
+import { readdir, readFile, stat } from 'node:fs/promises';
+
+import { FormatError, PicpacError, invalidParameterError } from '../errors.ts';
+import { SIGNATURE } from '../format/layout.ts';
+import type { ByteSource } from './byte-source.ts';
+import { installNativeCrc32c } from './crc-native.ts';
+import { FileSource } from './file-source.ts';
+import { HttpSource } from './http-source.ts';
+import type { HttpSourceOptions } from './http-source.ts';
+import { PicpacReader } from './picpac-reader.ts';
+import type { PicpacReaderOptions } from './picpac-reader.ts';
+import { ShardedStore, isShardManifestPath, registerShardOpener } from './shards.ts';
+import type { Store } from './store.ts';
+import { V1Reader } from './v1/v1-reader.ts';
+
+installNativeCrc32c();
+
+export interface OpenStoreOptions extends PicpacReaderOptions {
+  /** Options for http(s) sources. */
+  http?: HttpSourceOptions;
+}
+
+/** First bytes of a PicPac 1.0 file: segment magic AC 59, version 00 01. */
+const V1_SIGNATURE = Uint8Array.of(0xac, 0x59, 0x00, 0x01);
+
+export type StoreKind = 'picpac-2' | 'picpac-1' | 'unknown';
+
+/** What the first bytes say the file is. */
+export function sniffStoreKind(firstBytes: Uint8Array): StoreKind {
+  if (startsWith(firstBytes, SIGNATURE)) return 'picpac-2';
+  if (startsWith(firstBytes, V1_SIGNATURE)) return 'picpac-1';
+  return 'unknown';
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
+}
+
+export function isUrl(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+/** Open the byte source behind a path or URL. */
+export async function openByteSource(location: string, options?: { http?: HttpSourceOptions }): Promise<ByteSource> {
+  return isUrl(location) ? HttpSource.open(location, options?.http) : FileSource.open(location);
+}
+
+/**
+ * Open a store: a .picpac 2.0 file, a PicPac 1.0 file, a `.picpac.json` shard manifest, local
+ * or over http(s). The store owns the source and closes it.
+ * @param [options.recover=false] read what a crashed writer left (2.0 and 1.0)
+ * @param [options.verifyChecksums=true] and the other PicpacReader limits
+ */
+export async function openStore(location: string, options?: OpenStoreOptions): Promise<Store> {
+  if (typeof location !== 'string' || location === '') throw invalidParameterError('location', 'a non-empty path or URL', location);
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidParameterError('options', 'an object', options);
+  if (isShardManifestPath(location)) {
+    const text = isUrl(location) ? await readUrlText(location, options) : await readFile(location, 'utf8');
+    return ShardedStore.open(location, text, (shard) => openShard(shard, options));
+  }
+  if (!isUrl(location)) {
+    let info;
+    try {
+      info = await stat(location);
+    } catch (err) {
+      throw new PicpacError('IO', `cannot open ${location}: ${(err as Error).message}`, { cause: err });
+    }
+    if (info.isDirectory()) {
+      const names = await readdir(location);
+      if (names.includes('data.mdb')) throw new PicpacError('UNSUPPORTED_VERSION', `${location}: LMDB stores are not supported yet`);
+      throw new PicpacError('IO', `${location} is a directory, not a store`);
+    }
+  }
+  return openSourceStore(await openByteSource(location, options), options);
+}
+
+/** Remote sources: the first bytes are read once and serve the sniff and the header read. */
+const REMOTE_PREFIX_BYTES = 256 << 10;
+
+class PrefixSource implements ByteSource {
+  constructor(
+    private readonly source: ByteSource,
+    private readonly prefix: Uint8Array,
+  ) {}
+  get name(): string {
+    return this.source.name;
+  }
+  get byteLength(): number {
+    return this.source.byteLength;
+  }
+  read(byteOffset: number, byteLength: number): Promise<Uint8Array> {
+    const end = Math.min(byteOffset + byteLength, this.source.byteLength);
+    if (end <= this.prefix.length) return Promise.resolve(this.prefix.subarray(byteOffset, Math.max(byteOffset, end)));
+    return this.source.read(byteOffset, byteLength);
+  }
+  refresh(): Promise<number> {
+    return this.source.refresh();
+  }
+  close(): Promise<void> {
+    return this.source.close();
+  }
+}
+
+async function openShard(location: string, options?: OpenStoreOptions): Promise<{ store: Store; byteLength: number }> {
+  const source = await openByteSource(location, options);
+  const byteLength = source.byteLength;
+  return { store: await openSourceStore(source, options), byteLength };
+}
+
+registerShardOpener((location) => openShard(location));
+
+/** Open a store over a source it then owns (closed on failure). */
+export async function openSourceStore(source: ByteSource, options?: OpenStoreOptions): Promise<Store> {
+  try {
+    if (!(source instanceof FileSource)) {
+      // One request serves the sniff, the header and, for small files, everything (the file is append-only: a prefix never changes).
+      const prefix = await source.read(0, Math.min(source.byteLength, REMOTE_PREFIX_BYTES));
+      source = new PrefixSource(source, prefix);
+    }
+    const first = await source.read(0, 8);
+    const kind = sniffStoreKind(first);
+    const readerOptions: PicpacReaderOptions = { ...options };
+    delete (readerOptions as OpenStoreOptions).http;
+    if (kind === 'picpac-2' || (first.length < SIGNATURE.length && startsWith(SIGNATURE, first) && options?.recover)) {
+      const reader = await PicpacReader.open(source, readerOptions);
+      return ownSource(reader, source);
+    }
+    if (kind === 'picpac-1') return ownSource(await V1Reader.open(source, { recover: options?.recover ?? false }), source);
+    throw new FormatError('not a picpac store (unknown signature)', {
+      section: 'header',
+      byteOffset: 0,
+      expected: 'a picpac 2.0 signature (89 50 50 43 ...) or a 1.0 segment header (ac 59 00 01)',
+      actual: Array.from(first, (b) => b.toString(16).padStart(2, '0')).join(' '),
+    }).withFile(source.name);
+  } catch (err) {
+    await source.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** Readers given a ByteSource do not close it; make close() release it too. */
+function ownSource<T extends Store>(store: T, source: ByteSource): T {
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await source.close();
+  };
+  return store;
+}
+
+async function readUrlText(location: string, options?: OpenStoreOptions): Promise<string> {
+  const source = await HttpSource.open(location, options?.http);
+  try {
+    return new TextDecoder().decode(await source.read(0, source.byteLength));
+  } finally {
+    await source.close();
+  }
+}
+
+export { writeShardManifest } from './shards.ts';

@@ -1,0 +1,409 @@
+// Streaming writer of format 2.0 files. Frames are encoded at append() time into a batch; a
+// batch is handed to the OS in one writev when it reaches bufferBytes or on the next turn of the
+// event loop (group commit, like lmdb-js), and each append's promise resolves when its batch is
+// written. close() commits: one index block for this session's records and annotation changes,
+// chained to the previous one, then the footer. A fresh file is byte-identical to
+// encodeFileImage of the same records; append never touches a byte before the old footer's end.
+import { open, type FileHandle } from 'node:fs/promises';
+import { ClosedError, FileExistsError, PicpacError, UnfinishedFileError, invalidParameterError, outOfRangeError } from '../errors.ts';
+import { encodeAnnotationPayload } from '../format/annotation.ts';
+import { fieldKindCode } from '../format/field-type.ts';
+import { encodeFooterFrame } from '../format/footer.ts';
+import { encodeFrame, encodeFrameHeader } from '../format/frame.ts';
+import { encodeHeader, isValidAlignment } from '../format/header.ts';
+import { sniffImage } from '../format/image-sniff.ts';
+import { encodeIndexPayload, indexEntryFromRecord } from '../format/index-block.ts';
+import { AnnotationFormat, DEFAULT_LIMITS, FRAME, FieldKind, FrameKind, HEADER, MAX_ALIGNMENT, alignUp } from '../format/layout.ts';
+import { encodeRecordPayload } from '../format/record.ts';
+import type { DecodedRecord, Field, IndexAnnotationEntry } from '../format/types.ts';
+import './crc-native.ts';
+import { PicpacReader } from './picpac-reader.ts';
+import { RecordIndex } from './record-index.ts';
+import type { NewField, NewRecord, StoreWriter } from './store.ts';
+
+export interface PicpacWriterOptions {
+  /** 1 = compact (default), or a power of two up to 2^20 (4096 = page aligned frames). */
+  alignment?: number;
+  /** Replace an existing file (default false: FileExistsError). */
+  overwrite?: boolean;
+  /** Bytes batched before a write is forced (default 4 MiB; 0 = write every append at once). */
+  bufferBytes?: number;
+  /** fsync the file on close (default true). */
+  fsyncOnClose?: boolean;
+}
+
+export type PicpacAppendOptions = Pick<PicpacWriterOptions, 'bufferBytes' | 'fsyncOnClose'>;
+
+const DEFAULT_BUFFER_BYTES = 4 << 20;
+const FRAME_HEADER_BYTES = FRAME.headerByteLength;
+const MAX_IOVECS = 1024;
+const utf8 = new TextEncoder();
+
+interface Ack {
+  resolve: (value: number) => void;
+  reject: (err: unknown) => void;
+  value: number;
+}
+
+interface CommitState {
+  firstRecordIndex: number;
+  previousIndexOffset: number;
+  generation: number;
+}
+
+export class PicpacWriter implements StoreWriter {
+  readonly name: string;
+  readonly alignment: number;
+  private handle: FileHandle | undefined;
+  private readonly index: RecordIndex;
+  private readonly commit: CommitState;
+  private readonly bufferBytes: number;
+  private readonly fsyncOnClose: boolean;
+  private readonly zeros: Uint8Array;
+  /** Offset of the next frame (bytes written plus bytes batched). */
+  private byteOffset: number;
+  /** Bytes handed to the OS so far. */
+  private writtenByteLength: number;
+  private batch: Uint8Array[] = [];
+  private batchByteLength = 0;
+  private acks: Ack[] = [];
+  private scheduled = false;
+  private writing: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  private readonly annotationChanges = new Map<number, IndexAnnotationEntry>();
+  private closing = false;
+
+  private constructor(path: string, handle: FileHandle, alignment: number, index: RecordIndex, commit: CommitState, byteLength: number, options: Required<PicpacAppendOptions>) {
+    this.name = path;
+    this.handle = handle;
+    this.alignment = alignment;
+    this.index = index;
+    this.commit = commit;
+    this.bufferBytes = options.bufferBytes;
+    this.fsyncOnClose = options.fsyncOnClose;
+    this.zeros = new Uint8Array(alignment);
+    this.byteOffset = byteLength;
+    this.writtenByteLength = byteLength;
+  }
+
+  /**
+   * Create a new file (O_EXCL unless overwrite).
+   * @param [options.alignment=1] 1 (compact) or a power of two up to 1048576
+   * @param [options.overwrite=false] replace an existing file
+   * @param [options.bufferBytes=4194304] batch size before a write is forced
+   * @param [options.fsyncOnClose=true] fsync on close
+   */
+  static async create(path: string, options?: PicpacWriterOptions): Promise<PicpacWriter> {
+    if (typeof path !== 'string' || path === '') throw invalidParameterError('path', 'a non-empty string', path);
+    const o = validateWriterOptions(options);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, o.overwrite ? 'w' : 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(path);
+      throw err;
+    }
+    const writer = new PicpacWriter(path, handle, o.alignment, new RecordIndex(), { firstRecordIndex: 0, previousIndexOffset: 0, generation: 0 }, 0, o);
+    const header = encodeHeader({ alignment: o.alignment });
+    writer.push(header);
+    writer.pushZeros(alignUp(HEADER.byteLength, o.alignment) - HEADER.byteLength);
+    return writer;
+  }
+
+  /**
+   * Reopen a finished file to add records and annotation changes. The file must open strictly;
+   * an unfinished file (writer died) must be repaired first.
+   */
+  static async append(path: string, options?: PicpacAppendOptions): Promise<PicpacWriter> {
+    if (typeof path !== 'string' || path === '') throw invalidParameterError('path', 'a non-empty string', path);
+    const o = validateWriterOptions(options, true);
+    let reader: PicpacReader;
+    try {
+      reader = await PicpacReader.open(path);
+    } catch (err) {
+      if (err instanceof UnfinishedFileError) {
+        throw new UnfinishedFileError(`cannot append to an unfinished file (run \`picpac repair ${path}\` first): ${err.message}`, {
+          section: err.section,
+          byteOffset: err.byteOffset,
+        });
+      }
+      throw err;
+    }
+    const alignment = reader.alignment;
+    const index = reader.columns as RecordIndex;
+    const commit = { firstRecordIndex: reader.recordCount, previousIndexOffset: reader.indexOffset, generation: reader.generation };
+    await reader.close();
+    const handle = await open(path, 'r+');
+    const byteLength = (await handle.stat()).size;
+    if (alignUp(byteLength, alignment) !== reader.knownByteLength) {
+      await handle.close();
+      throw new PicpacError('IO', `${path} changed while being reopened for append`);
+    }
+    const writer = new PicpacWriter(path, handle, alignment, index, commit, byteLength, o);
+    writer.pushZeros(alignUp(byteLength, alignment) - byteLength);
+    return writer;
+  }
+
+  get recordCount(): number {
+    return this.index.recordCount;
+  }
+
+  /** Generation the next commit will write. */
+  get generation(): number {
+    return this.commit.generation + 1;
+  }
+
+  /**
+   * Add a record. Resolves with its record index once its frame was handed to the OS. Frames are
+   * batched: call append without awaiting each one to batch, then await flush() or close().
+   */
+  append(record: NewRecord): Promise<number> {
+    try {
+      this.checkWritable();
+      const recordIndex = this.index.recordCount;
+      const decoded = toDecodedRecord(record, recordIndex);
+      const payload = encodeRecordPayload(decoded);
+      if (payload.length > DEFAULT_LIMITS.maxRecordBytes) throw outOfRangeError('record', `a record of at most ${DEFAULT_LIMITS.maxRecordBytes} payload bytes`, payload.length);
+      let annotationText: Uint8Array | undefined;
+      if (record.annotation !== undefined) {
+        if (typeof record.annotation !== 'string') throw invalidParameterError('record.annotation', 'a string or undefined', record.annotation);
+        if (record.annotation !== '') annotationText = utf8.encode(record.annotation);
+      }
+      const frameOffset = this.byteOffset;
+      const payloadCrc = this.pushFrame(FrameKind.record, payload);
+      this.index.setRecord(recordIndex, indexEntryFromRecord(frameOffset, payload, payloadCrc, decoded));
+      this.index.setAnnotation(recordIndex, 0, 0, 0, false);
+      if (annotationText) this.pushAnnotation(recordIndex, annotationText);
+      return this.enqueueAck(recordIndex);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Replace (or with undefined or '' remove) the annotation of a record, appended so far in
+   * this file. Resolves when the annotation frame was handed to the OS.
+   */
+  setAnnotation(recordIndex: number, annotation: string | undefined): Promise<void> {
+    try {
+      this.checkWritable();
+      if (typeof recordIndex !== 'number' || !Number.isInteger(recordIndex)) {
+        throw invalidParameterError('recordIndex', `an integer between 0 and ${this.recordCount - 1}`, recordIndex);
+      }
+      if (recordIndex < 0 || recordIndex >= this.recordCount) {
+        throw outOfRangeError('recordIndex', `an integer between 0 and ${this.recordCount - 1}`, recordIndex);
+      }
+      if (annotation !== undefined && typeof annotation !== 'string') throw invalidParameterError('annotation', 'a string or undefined', annotation);
+      this.pushAnnotation(recordIndex, utf8.encode(annotation ?? ''));
+      return this.enqueueAck(recordIndex).then(() => undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Hand batched frames to the OS; with fsync, to the device too. */
+  async flush(options?: { fsync?: boolean }): Promise<void> {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidParameterError('options', 'an object', options);
+    const fsync = options?.fsync ?? false;
+    if (typeof fsync !== 'boolean') throw invalidParameterError('options.fsync', 'a boolean', fsync);
+    if (!this.handle) throw new ClosedError(`writer of ${this.name}`);
+    this.startWrite();
+    await this.writing;
+    if (this.failure) throw this.failure;
+    if (fsync) await this.handle.sync();
+  }
+
+  /** Commit (index block + footer), fsync unless disabled, close. A second close is a no-op. */
+  async close(): Promise<void> {
+    if (!this.handle || this.closing) return;
+    this.checkWritable();
+    this.closing = true;
+    const handle = this.handle;
+    try {
+      const records = [];
+      for (let i = this.commit.firstRecordIndex; i < this.index.recordCount; i++) records.push(this.index.entry(i));
+      const annotations = [...this.annotationChanges.values()].sort((a, b) => a.recordIndex - b.recordIndex);
+      const indexPayload = encodeIndexPayload({ firstRecordIndex: this.commit.firstRecordIndex, previousIndexOffset: this.commit.previousIndexOffset, records, annotations });
+      const indexOffset = this.byteOffset;
+      this.push(encodeFrame(FrameKind.index, indexPayload, this.alignment));
+      const footerOffset = this.byteOffset;
+      this.push(encodeFooterFrame({ indexOffset, recordCount: this.index.recordCount, annotatedCount: this.index.annotatedCount, generation: this.commit.generation + 1, footerOffset }));
+      this.startWrite();
+      await this.writing;
+      if (this.failure) throw this.failure;
+      if (this.fsyncOnClose) await handle.sync();
+    } finally {
+      this.handle = undefined;
+      await handle.close();
+    }
+  }
+
+  /**
+   * Stop without committing: batched frames are dropped and the file is left unfinished, as if
+   * the process had died (tests, and callers that must not publish a partial file).
+   */
+  async abort(): Promise<void> {
+    const handle = this.handle;
+    if (!handle) return;
+    this.handle = undefined;
+    this.failure ??= new ClosedError(`writer of ${this.name}`);
+    const acks = this.acks;
+    this.acks = [];
+    this.batch = [];
+    for (const a of acks) a.reject(this.failure);
+    await this.writing.catch(() => {});
+    await handle.close();
+  }
+
+  private checkWritable(): void {
+    if (!this.handle || this.closing) throw new ClosedError(`writer of ${this.name}`);
+    if (this.failure) throw this.failure;
+  }
+
+  private push(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.batch.push(bytes);
+    this.batchByteLength += bytes.length;
+    this.byteOffset += bytes.length;
+  }
+
+  private pushZeros(byteLength: number): void {
+    if (byteLength > 0) this.push(this.zeros.subarray(0, byteLength));
+  }
+
+  /** Queue header + payload + padding; returns the payload CRC (computed once, by the header). */
+  private pushFrame(kind: number, payload: Uint8Array): number {
+    const header = encodeFrameHeader(kind, payload);
+    this.push(header);
+    this.push(payload);
+    const end = FRAME_HEADER_BYTES + payload.length;
+    this.pushZeros(alignUp(end, this.alignment) - end);
+    return new DataView(header.buffer, header.byteOffset).getUint32(FRAME.payloadCrc.offset, true);
+  }
+
+  private pushAnnotation(recordIndex: number, text: Uint8Array): void {
+    const payload = encodeAnnotationPayload({ recordIndex, annotationFormat: AnnotationFormat.json, text });
+    if (payload.length > DEFAULT_LIMITS.maxAnnotationBytes) throw outOfRangeError('annotation', `text of at most ${DEFAULT_LIMITS.maxAnnotationBytes - 16} bytes`, text.length);
+    const frameOffset = this.byteOffset;
+    const payloadCrc = this.pushFrame(FrameKind.annotation, payload);
+    const live = text.length > 0;
+    this.index.setAnnotation(recordIndex, frameOffset, payload.length, payloadCrc, live);
+    this.annotationChanges.set(recordIndex, live ? { recordIndex, frameOffset, payloadByteLength: payload.length, payloadCrc } : { recordIndex, frameOffset: 0, payloadByteLength: 0, payloadCrc: 0 });
+  }
+
+  private enqueueAck(value: number): Promise<number> {
+    const promise = new Promise<number>((resolve, reject) => this.acks.push({ resolve, reject, value }));
+    if (this.batchByteLength >= this.bufferBytes) {
+      this.startWrite();
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.startWrite();
+      });
+    }
+    return promise;
+  }
+
+  /** Move the current batch into the write chain (writes stay in order). */
+  private startWrite(): void {
+    if (this.batch.length === 0 && this.acks.length === 0) return;
+    const batch = this.batch;
+    const acks = this.acks;
+    const byteLength = this.batchByteLength;
+    const position = this.writtenByteLength;
+    this.batch = [];
+    this.acks = [];
+    this.batchByteLength = 0;
+    this.writtenByteLength += byteLength;
+    this.writing = this.writing.then(async () => {
+      if (this.failure) throw this.failure;
+      const handle = this.handle;
+      if (!handle) throw new ClosedError(`writer of ${this.name}`);
+      await writeAll(handle, batch, position);
+    }).then(
+      () => {
+        for (const a of acks) a.resolve(a.value);
+      },
+      (err) => {
+        this.failure ??= err;
+        for (const a of acks) a.reject(this.failure);
+      },
+    );
+  }
+}
+
+/** writev the buffers at `position`, coping with short writes and the iovec limit. */
+async function writeAll(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+  let i = 0;
+  while (i < buffers.length) {
+    const group = buffers.slice(i, i + MAX_IOVECS);
+    let total = 0;
+    for (const b of group) total += b.length;
+    let { bytesWritten } = await handle.writev(group, position);
+    position += bytesWritten;
+    if (bytesWritten < total) {
+      // Short write: finish the group buffer by buffer.
+      for (const b of group) {
+        if (bytesWritten >= b.length) {
+          bytesWritten -= b.length;
+          continue;
+        }
+        let rest = b.subarray(bytesWritten);
+        bytesWritten = 0;
+        while (rest.length > 0) {
+          const r = await handle.write(rest, 0, rest.length, position);
+          position += r.bytesWritten;
+          rest = rest.subarray(r.bytesWritten);
+        }
+      }
+    }
+    i += MAX_IOVECS;
+  }
+}
+
+function validateWriterOptions(options: PicpacWriterOptions | undefined, appendMode = false): Required<PicpacWriterOptions> {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'an object', options);
+  const alignment = options.alignment ?? 1;
+  if (appendMode && options.alignment !== undefined) throw invalidParameterError('options.alignment', 'undefined (append keeps the file alignment)', options.alignment);
+  if (!isValidAlignment(alignment)) throw invalidParameterError('options.alignment', `1 or a power of two up to ${MAX_ALIGNMENT}`, alignment);
+  const overwrite = options.overwrite ?? false;
+  if (typeof overwrite !== 'boolean') throw invalidParameterError('options.overwrite', 'a boolean', overwrite);
+  const bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+  if (typeof bufferBytes !== 'number' || !Number.isInteger(bufferBytes) || bufferBytes < 0 || bufferBytes > 1 << 30) {
+    throw invalidParameterError('options.bufferBytes', 'an integer between 0 and 1073741824', bufferBytes);
+  }
+  const fsyncOnClose = options.fsyncOnClose ?? true;
+  if (typeof fsyncOnClose !== 'boolean') throw invalidParameterError('options.fsyncOnClose', 'a boolean', fsyncOnClose);
+  return Object.freeze({ alignment, overwrite, bufferBytes, fsyncOnClose });
+}
+
+const FIELD_KINDS = ['image', 'label', 'tensor', 'bytes'];
+
+/** NewRecord → DecodedRecord: defaults, and codec/size sniffed for images when not given. */
+function toDecodedRecord(record: NewRecord, recordIndex: number): DecodedRecord {
+  if (typeof record !== 'object' || record === null) throw invalidParameterError('record', 'an object', record);
+  if (!Array.isArray(record.fields)) throw invalidParameterError('record.fields', 'an array of fields', record.fields);
+  const id = record.id ?? recordIndex;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw invalidParameterError('record.id', 'an integer between 0 and 2^53-1', id);
+  const label = record.label ?? 0;
+  if (typeof label !== 'number') throw invalidParameterError('record.label', 'a number', label);
+  const label2 = record.label2 ?? 0;
+  if (typeof label2 !== 'number') throw invalidParameterError('record.label2', 'a number', label2);
+  const fields = record.fields.map((f: NewField, i): Field => {
+    if (typeof f !== 'object' || f === null) throw invalidParameterError(`record.fields[${i}]`, 'an object', f);
+    if (!FIELD_KINDS.includes(f.kind)) throw invalidParameterError(`record.fields[${i}].kind`, "one of 'image', 'label', 'tensor', 'bytes'", f.kind);
+    if (!(f.bytes instanceof Uint8Array)) throw invalidParameterError(`record.fields[${i}].bytes`, 'a Uint8Array', f.bytes);
+    const kind = fieldKindCode(f.kind);
+    let { codec, width, height } = f;
+    if ((kind === FieldKind.image || kind === FieldKind.label) && (codec === undefined || width === undefined || height === undefined)) {
+      const sniffed = sniffImage(f.bytes);
+      codec ??= sniffed.codec;
+      width ??= sniffed.width;
+      height ??= sniffed.height;
+    }
+    return { kind, codec: codec ?? 0, bytes: f.bytes, width: width ?? 0, height: height ?? 0 };
+  });
+  return { id, label, label2, fields };
+}

@@ -1,0 +1,104 @@
+// Turn the bytes of a record frame (or annotation frame) read at an index entry into a
+// StoredRecord, checking the frame against the entry: kind, length, CRC and, when asked, the
+// payload CRC. Any disagreement is a FormatError naming the record and the byte offset.
+import { FormatError } from '../errors.ts';
+import { decodeAnnotationPayload } from '../format/annotation.ts';
+import { fieldKindName, fieldTypeName } from '../format/field-type.ts';
+import { checkFramePayload, decodeFrameHeader } from '../format/frame.ts';
+import { hex32 } from '../format/header.ts';
+import { FRAME, FrameKind } from '../format/layout.ts';
+import { decodeRecordPayload } from '../format/record.ts';
+import type { FrameHeader } from '../format/types.ts';
+import type { RecordIndex } from './record-index.ts';
+import type { StoredRecord } from './store.ts';
+
+const FRAME_HEADER_BYTES = FRAME.headerByteLength;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function checkFrameAgainstEntry(
+  bytes: Uint8Array,
+  frameOffset: number,
+  kind: number,
+  payloadByteLength: number,
+  payloadCrc: number,
+  recordIndex: number,
+  maxPayloadBytes: number,
+): FrameHeader {
+  if (bytes.length < FRAME_HEADER_BYTES + payloadByteLength) {
+    throw new FormatError('frame truncated (file shorter than the index says)', {
+      section: 'frame',
+      byteOffset: frameOffset,
+      recordIndex,
+      expected: `${FRAME_HEADER_BYTES + payloadByteLength} bytes`,
+      actual: bytes.length,
+    });
+  }
+  const header = decodeFrameHeader(bytes, frameOffset, { maxPayloadBytes, recordIndex });
+  if (header.kind !== kind) {
+    throw new FormatError('index entry points at a frame of another kind', { section: 'index', byteOffset: frameOffset + FRAME.kind.offset, recordIndex, expected: kind, actual: header.kind });
+  }
+  if (header.payloadByteLength !== payloadByteLength) {
+    throw new FormatError('frame length disagrees with the index', { section: 'index', byteOffset: frameOffset + FRAME.payloadByteLength.offset, recordIndex, expected: payloadByteLength, actual: header.payloadByteLength });
+  }
+  if (header.payloadCrc >>> 0 !== payloadCrc >>> 0) {
+    throw new FormatError('frame CRC disagrees with the index', { section: 'index', byteOffset: frameOffset + FRAME.payloadCrc.offset, recordIndex, expected: hex32(payloadCrc), actual: hex32(header.payloadCrc) });
+  }
+  return header;
+}
+
+/** Decode the record frame at the start of `bytes` for index entry `recordIndex`. Field bytes are views. */
+export function decodeStoredRecord(bytes: Uint8Array, ix: RecordIndex, recordIndex: number, verifyChecksums: boolean, maxRecordBytes: number): StoredRecord {
+  const frameOffset = ix.frameOffset[recordIndex];
+  const payloadByteLength = ix.payloadByteLength[recordIndex];
+  const header = checkFrameAgainstEntry(bytes, frameOffset, FrameKind.record, payloadByteLength, ix.payloadCrc[recordIndex], recordIndex, maxRecordBytes);
+  const payload = bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + payloadByteLength);
+  if (verifyChecksums) checkFramePayload(header, payload, frameOffset, recordIndex);
+  const decoded = decodeRecordPayload(payload, frameOffset + FRAME_HEADER_BYTES, recordIndex);
+  const fields = decoded.fields.map((f) => ({
+    kind: fieldKindName(f.kind),
+    type: fieldTypeName(f.kind, f.codec),
+    codec: f.codec,
+    bytes: f.bytes,
+    width: f.width,
+    height: f.height,
+  }));
+  const i = recordIndex;
+  return {
+    recordIndex: i,
+    id: ix.id[i],
+    label: ix.label[i],
+    label2: ix.label2[i],
+    fieldCount: ix.fieldCount[i],
+    width: ix.width[i],
+    height: ix.height[i],
+    imageCodec: ix.imageCodec[i],
+    hasAnnotation: ix.annotationOffset[i] !== 0,
+    byteOffset: ix.frameOffset[i],
+    byteLength: FRAME_HEADER_BYTES + ix.payloadByteLength[i],
+    fields,
+    annotation: undefined,
+  };
+}
+
+/** Decode the annotation frame at the start of `bytes` for record `recordIndex` (undefined = removed). */
+export function decodeAnnotationFrame(bytes: Uint8Array, ix: RecordIndex, recordIndex: number, verifyChecksums: boolean, maxAnnotationBytes: number): string | undefined {
+  const frameOffset = ix.annotationOffset[recordIndex];
+  const payloadByteLength = ix.annotationByteLength[recordIndex];
+  const header = checkFrameAgainstEntry(bytes, frameOffset, FrameKind.annotation, payloadByteLength, ix.annotationCrc[recordIndex], recordIndex, maxAnnotationBytes);
+  const payload = bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + payloadByteLength);
+  if (verifyChecksums) checkFramePayload(header, payload, frameOffset, recordIndex);
+  const annotation = decodeAnnotationPayload(payload, frameOffset + FRAME_HEADER_BYTES);
+  if (annotation.recordIndex !== recordIndex) {
+    throw new FormatError('annotation frame names another record', { section: 'annotation', byteOffset: frameOffset + FRAME_HEADER_BYTES, recordIndex, expected: recordIndex, actual: annotation.recordIndex });
+  }
+  return decodeAnnotationText(annotation.text, frameOffset + FRAME_HEADER_BYTES + 16, recordIndex);
+}
+
+export function decodeAnnotationText(text: Uint8Array, byteOffset: number, recordIndex?: number): string | undefined {
+  if (text.length === 0) return undefined;
+  try {
+    return utf8.decode(text);
+  } catch {
+    throw new FormatError('annotation text is not valid UTF-8', { section: 'annotation', byteOffset, recordIndex });
+  }
+}

@@ -1,0 +1,226 @@
+// Whole files in memory: the reference writer (encodeFileImage, appendFileImage) and a reference
+// reader (decodeFileImage). The engine's streaming writer must produce byte-identical files for
+// the same input; SPEC.md §12 fixes the order written here. [WRT-1..WRT-6]
+import { FormatError, UnfinishedFileError, UnsupportedVersionError, invalidParameterError } from '../errors.ts';
+import { crc32c } from './crc32c.ts';
+import { decodeHeader, encodeHeader, firstFrameOffset, isValidAlignment } from './header.ts';
+import { checkFramePayload, decodeFrameHeader, encodeFrame, frameExtent, isCriticalFrame, isKnownFrameKind } from './frame.ts';
+import { decodeRecordPayload, encodeRecordPayload } from './record.ts';
+import { decodeAnnotationPayload, encodeAnnotationPayload } from './annotation.ts';
+import { decodeIndexPayload, encodeIndexPayload, indexEntryFromRecord } from './index-block.ts';
+import { decodeFooterFrame, encodeFooterFrame } from './footer.ts';
+import { AnnotationFormat, FOOTER, FRAME, FrameKind, HEADER, alignUp } from './layout.ts';
+import type { DecodedRecord, FileHeader, Footer, IndexAnnotationEntry, IndexBlock, IndexRecordEntry } from './types.ts';
+
+export type RecordWithAnnotation = DecodedRecord & { annotation?: string };
+
+/** One annotation change in an append: empty text removes the annotation. */
+export interface AnnotationUpdate {
+  recordIndex: number;
+  text: string;
+}
+
+const utf8 = new TextEncoder();
+
+/** Collects frames at increasing offsets, padding each to the alignment. */
+class FrameSink {
+  readonly parts: Uint8Array[] = [];
+  constructor(
+    public byteLength: number,
+    readonly alignment: number,
+  ) {}
+  /** Append a frame; returns its offset and payload CRC. */
+  frame(kind: number, payload: Uint8Array): { frameOffset: number; payloadCrc: number } {
+    const frameOffset = this.byteLength;
+    const bytes = encodeFrame(kind, payload, this.alignment);
+    this.parts.push(bytes);
+    this.byteLength += bytes.length;
+    return { frameOffset, payloadCrc: new DataView(bytes.buffer, bytes.byteOffset).getUint32(FRAME.payloadCrc.offset, true) };
+  }
+  raw(bytes: Uint8Array): void {
+    this.parts.push(bytes);
+    this.byteLength += bytes.length;
+  }
+}
+
+function concat(parts: Uint8Array[], byteLength: number): Uint8Array {
+  const out = new Uint8Array(byteLength);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * Write records (each followed by its annotation frame, if any) then one commit. Returns the
+ * index block and the live-annotation changes so callers can count them.
+ */
+function writeCommit(
+  sink: FrameSink,
+  records: readonly RecordWithAnnotation[],
+  updates: readonly AnnotationUpdate[],
+  commit: { firstRecordIndex: number; previousIndexOffset: number; live: Set<number>; generation: number },
+): void {
+  const recordEntries: IndexRecordEntry[] = [];
+  const newest = new Map<number, IndexAnnotationEntry>(); // newest change per record in this commit
+  const writeAnnotation = (recordIndex: number, text: string): void => {
+    const payload = encodeAnnotationPayload({ recordIndex, annotationFormat: AnnotationFormat.json, text: utf8.encode(text) });
+    const { frameOffset, payloadCrc } = sink.frame(FrameKind.annotation, payload);
+    // Empty text is a removal: the frame is written (recovery sees it), the entry says 0. [ANN-4]
+    newest.set(recordIndex, text === '' ? { recordIndex, frameOffset: 0, payloadByteLength: 0, payloadCrc: 0 } : { recordIndex, frameOffset, payloadByteLength: payload.length, payloadCrc });
+    if (text === '') commit.live.delete(recordIndex);
+    else commit.live.add(recordIndex);
+  };
+  records.forEach((record, i) => {
+    const payload = encodeRecordPayload(record);
+    const { frameOffset, payloadCrc } = sink.frame(FrameKind.record, payload);
+    recordEntries.push(indexEntryFromRecord(frameOffset, payload, payloadCrc, record));
+    if (record.annotation !== undefined && record.annotation !== '') writeAnnotation(commit.firstRecordIndex + i, record.annotation);
+  });
+  const recordCount = commit.firstRecordIndex + records.length;
+  for (const u of updates) {
+    if (!Number.isSafeInteger(u.recordIndex) || u.recordIndex < 0 || u.recordIndex >= recordCount) {
+      throw invalidParameterError('annotation update recordIndex', `an integer between 0 and ${recordCount - 1}`, u.recordIndex);
+    }
+    if (typeof u.text !== 'string') throw invalidParameterError('annotation update text', 'a string', u.text);
+    writeAnnotation(u.recordIndex, u.text);
+  }
+  const block: IndexBlock = {
+    firstRecordIndex: commit.firstRecordIndex,
+    previousIndexOffset: commit.previousIndexOffset,
+    records: recordEntries,
+    annotations: [...newest.values()].sort((a, b) => a.recordIndex - b.recordIndex), // [IDX-6]
+  };
+  const { frameOffset: indexOffset } = sink.frame(FrameKind.index, encodeIndexPayload(block));
+  const footerOffset = sink.byteLength;
+  sink.raw(encodeFooterFrame({ indexOffset, recordCount, annotatedCount: commit.live.size, generation: commit.generation, footerOffset }));
+}
+
+function checkRecords(records: unknown): asserts records is RecordWithAnnotation[] {
+  if (!Array.isArray(records)) throw invalidParameterError('records', 'an array of records', records);
+  records.forEach((r, i) => {
+    const a = (r as RecordWithAnnotation)?.annotation;
+    if (a !== undefined && typeof a !== 'string') throw invalidParameterError(`records[${i}].annotation`, 'a string or undefined', a);
+  });
+}
+
+/**
+ * A whole finished file: header, each record frame followed by its annotation frame when the
+ * record has a non-empty annotation, one index block (firstRecordIndex 0, previousIndexOffset 0),
+ * then the footer (generation 1). [WRT-1]
+ */
+export function encodeFileImage(records: RecordWithAnnotation[], options: { alignment: number }): Uint8Array {
+  checkRecords(records);
+  const alignment = options?.alignment;
+  if (!isValidAlignment(alignment)) throw invalidParameterError('options.alignment', '1 or a power of two up to 2^20', alignment);
+  const header = encodeHeader({ alignment });
+  const sink = new FrameSink(0, alignment);
+  sink.raw(header);
+  const start = alignUp(HEADER.byteLength, alignment);
+  sink.raw(new Uint8Array(start - HEADER.byteLength));
+  writeCommit(sink, records, [], { firstRecordIndex: 0, previousIndexOffset: 0, live: new Set(), generation: 1 });
+  return concat(sink.parts, sink.byteLength);
+}
+
+/**
+ * A finished file plus one more commit, as an append must write it: zero padding to the
+ * alignment after the old footer, new record frames (each followed by its annotation frame),
+ * then the annotation updates in the order given, an index block chained to the previous one,
+ * and a footer with generation + 1. The old bytes are kept unchanged. [WRT-3] [WRT-4]
+ */
+export function appendFileImage(base: Uint8Array, records: RecordWithAnnotation[], options?: { annotations?: AnnotationUpdate[] }): Uint8Array {
+  checkRecords(records);
+  const updates = options?.annotations ?? [];
+  if (!Array.isArray(updates)) throw invalidParameterError('options.annotations', 'an array', updates);
+  const old = decodeFileImage(base);
+  const footer = old.footer as Footer;
+  const sink = new FrameSink(0, old.header.alignment);
+  sink.raw(base);
+  sink.raw(new Uint8Array(alignUp(base.length, old.header.alignment) - base.length));
+  writeCommit(sink, records, updates, {
+    firstRecordIndex: footer.recordCount,
+    previousIndexOffset: footer.indexOffset,
+    live: new Set(old.annotations.keys()),
+    generation: footer.generation + 1,
+  });
+  return concat(sink.parts, sink.byteLength);
+}
+
+export interface DecodedFileImage {
+  header: FileHeader;
+  /** null when recovering a file without a valid footer. */
+  footer: Footer | null;
+  records: DecodedRecord[];
+  /** recordIndex → annotation text (UTF-8 bytes), newest frame wins, removals deleted. */
+  annotations: Map<number, Uint8Array>;
+  /** End of the last valid frame (recovery) or the file length (strict). */
+  validByteLength: number;
+  /** Offset of the first frame that did not verify, when recovering a torn file. */
+  tornAt?: number;
+}
+
+/**
+ * Reference reader. Strict (default): requires a valid footer (UnfinishedFileError) and every
+ * frame to verify. `recover: true`: scan from the first frame and stop at the first frame that
+ * does not verify, keeping every complete frame before it. [RCV-1] [RCV-2] Unknown critical
+ * frames fail in both modes (UnsupportedVersionError) [EXT-2]; unknown ancillary frames are
+ * skipped [EXT-3]. The index chain is not consulted (see the engine for index-based reading).
+ */
+export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean }): DecodedFileImage {
+  const recover = options?.recover === true;
+  const header = decodeHeader(bytes);
+  let footer: Footer | null = null;
+  let end = bytes.length;
+  if (!recover) {
+    if (bytes.length < firstFrameOffset(header) + FOOTER.frameByteLength) {
+      throw new UnfinishedFileError('no valid footer: file too short', { section: 'footer', byteOffset: bytes.length, expected: `>= ${firstFrameOffset(header) + FOOTER.frameByteLength} bytes`, actual: bytes.length });
+    }
+    footer = decodeFooterFrame(bytes.subarray(bytes.length - FOOTER.frameByteLength), bytes.length - FOOTER.frameByteLength);
+    end = footer.footerOffset;
+  }
+  const records: DecodedRecord[] = [];
+  const annotations = new Map<number, Uint8Array>();
+  let offset = firstFrameOffset(header);
+  let validByteLength = offset;
+  let tornAt: number | undefined;
+  while (offset < end) {
+    try {
+      const frame = decodeFrameHeader(bytes.subarray(offset, offset + FRAME.headerByteLength), offset, { recordIndex: records.length });
+      const payloadStart = offset + FRAME.headerByteLength;
+      const payload = bytes.subarray(payloadStart, payloadStart + frame.payloadByteLength);
+      checkFramePayload(frame, payload, offset, records.length);
+      if (frame.kind === FrameKind.record) {
+        records.push(decodeRecordPayload(payload, payloadStart, records.length));
+      } else if (frame.kind === FrameKind.annotation) {
+        const a = decodeAnnotationPayload(payload, payloadStart);
+        if (a.annotationFormat === AnnotationFormat.json) {
+          if (a.text.length === 0) annotations.delete(a.recordIndex);
+          else annotations.set(a.recordIndex, a.text);
+        }
+      } else if (frame.kind === FrameKind.index) {
+        decodeIndexPayload(payload, payloadStart);
+      } else if (!isKnownFrameKind(frame.kind) && isCriticalFrame(frame)) {
+        throw new UnsupportedVersionError('unknown critical frame kind', { section: 'frame', byteOffset: offset, expected: 'a known kind', actual: frame.kind });
+      }
+      validByteLength = frame.kind === FrameKind.footer ? payloadStart + frame.payloadByteLength : Math.min(bytes.length, offset + frameExtent(frame.payloadByteLength, header.alignment));
+      offset += frameExtent(frame.payloadByteLength, header.alignment);
+    } catch (e) {
+      if (!recover || !(e instanceof FormatError) || e instanceof UnsupportedVersionError) throw e;
+      tornAt = offset;
+      break;
+    }
+  }
+  if (!recover) {
+    // The frames before the footer must end exactly where the footer starts.
+    if (offset !== end) {
+      throw new FormatError('frames overrun the footer', { section: 'frame', byteOffset: end, expected: end, actual: offset });
+    }
+    validByteLength = bytes.length;
+  }
+  // Annotations for records that do not exist (a torn tail) are not reported. [ANN-5]
+  for (const k of annotations.keys()) if (k >= records.length) annotations.delete(k);
+  return { header, footer, records, annotations, validByteLength, ...(tornAt === undefined ? {} : { tornAt }) };
+}
+

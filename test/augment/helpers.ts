@@ -1,0 +1,70 @@
+// Shared test helpers for the pixel kernels (not a test file itself).
+import type { Image } from '../../src/augment/image.ts';
+import type { RandomSource } from '../../src/augment/sample-transform.ts';
+
+/** Deterministic RandomSource (mulberry32) standing in for src/engine/rng.ts. */
+export function seededRandom(seed: number): RandomSource {
+  let a = seed >>> 0;
+  const nextU32 = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  return { nextU32, next: () => nextU32() / 4294967296 };
+}
+
+/** A w×h image filled by f(x, y, c). */
+export function makeImage(width: number, height: number, channels: 1 | 3 | 4, f: (x: number, y: number, c: number) => number): Image {
+  const data = new Uint8Array(width * height * channels);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < channels; c++) data[(y * width + x) * channels + c] = f(x, y, c);
+  return { width, height, channels, data };
+}
+
+export function pixel(image: Image, x: number, y: number): number[] {
+  const o = (y * image.width + x) * image.channels;
+  return Array.from(image.data.subarray(o, o + image.channels));
+}
+
+/** Number of pixels whose channel 0 satisfies the predicate. */
+export function countPixels(image: Image, predicate: (v: number) => boolean): number {
+  let n = 0;
+  for (let i = 0; i < image.data.length; i += image.channels) if (predicate(image.data[i])) n++;
+  return n;
+}
+
+/** Binary mask (1 byte per pixel) of channel 0 > threshold. */
+export function mask(image: Image, threshold: number): Uint8Array {
+  const m = new Uint8Array(image.width * image.height);
+  for (let p = 0; p < m.length; p++) m[p] = image.data[p * image.channels] > threshold ? 1 : 0;
+  return m;
+}
+
+export function iou(a: Uint8Array, b: Uint8Array): number {
+  let inter = 0;
+  let union = 0;
+  for (let i = 0; i < a.length; i++) {
+    inter += a[i] & b[i];
+    union += a[i] | b[i];
+  }
+  return union === 0 ? 1 : inter / union;
+}
+
+/** Every pixel set in `a` but not in `b` lies within `radius` (Chebyshev) of a pixel set in `b`. */
+export function withinRadius(a: Uint8Array, b: Uint8Array, width: number, height: number, radius: number): boolean {
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!a[y * width + x] || b[y * width + x]) continue;
+      let found = false;
+      for (let dy = -radius; dy <= radius && !found; dy++) {
+        for (let dx = -radius; dx <= radius && !found; dx++) {
+          const xx = x + dx, yy = y + dy;
+          if (xx >= 0 && yy >= 0 && xx < width && yy < height && b[yy * width + xx]) found = true;
+        }
+      }
+      if (!found) return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,42 @@
+// Properties of the geometry plan over random v1 perturbations (fast-check, fixed seed).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { planGeometry, warpImage, warpLabel } from '../../src/augment/warp.ts';
+import { makeImage } from './helpers.ts';
+
+const perturbation = fc.record({
+  width: fc.integer({ min: 4, max: 48 }),
+  height: fc.integer({ min: 4, max: 48 }),
+  angle: fc.double({ min: -180, max: 180, noNaN: true }),
+  scale: fc.double({ min: 0.3, max: 2.5, noNaN: true }),
+  hflip: fc.boolean(),
+  vflip: fc.boolean(),
+  cropWidth: fc.integer({ min: 1, max: 64 }),
+  cropHeight: fc.integer({ min: 1, max: 64 }),
+  shiftX: fc.nat(),
+  shiftY: fc.nat(),
+});
+
+test('warped labels only contain input label values; sizes and frames are consistent', () => {
+  fc.assert(fc.property(perturbation, (p) => {
+    const label = makeImage(p.width, p.height, 1, (x, y) => ((x * 3 + y * 5) % 4) * 60 + 1);
+    const plan = planGeometry(p.width, p.height, { ...p, randomOffsets: true });
+    assert.deepEqual([plan.width, plan.height], [p.cropWidth, p.cropHeight]);
+    assert.ok(plan.frame.left >= 0 && plan.frame.top >= 0 && plan.frame.right <= plan.width && plan.frame.bottom <= plan.height);
+    const out = warpLabel(label, plan);
+    for (const v of out.data) assert.ok(v === 0 || v === 1 || v === 61 || v === 121 || v === 181, `value ${v}`);
+    const image = warpImage(makeImage(p.width, p.height, 3, () => 90), plan);
+    // Bilinear never leaves the [0, max] range of the input plus the zero border.
+    for (const v of image.data) assert.ok(v <= 90);
+  }), { seed: 42, numRuns: 300 });
+});
+
+test('flip plans are involutions for any size; a pure crop plan copies exactly', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.boolean(), (w, h, hflip, vflip) => {
+    const image = makeImage(w, h, 3, (x, y, c) => (x * 7 + y * 11 + c) & 255);
+    const plan = planGeometry(w, h, { hflip, vflip });
+    assert.deepEqual(warpImage(warpImage(image, plan), plan), image);
+    assert.deepEqual(warpLabel(warpLabel(image, plan), plan), image);
+  }), { seed: 42, numRuns: 200 });
+});

@@ -1,0 +1,159 @@
+// HttpSource against Debian's nginx on loopback: Range reads, coalescing, the block cache,
+// status errors, and the 2.0 reader over HTTP returning exactly what it returns over a file
+// with few requests (counted in nginx's access log).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { HttpSource } from '../../src/engine/http-source.ts';
+import { PicpacReader } from '../../src/engine/picpac-reader.ts';
+import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
+import { openStore } from '../../src/engine/open-store.ts';
+import { SourceError } from '../../src/errors.ts';
+import type { Store } from '../../src/engine/store.ts';
+import { expectedRecord } from './fixtures/deterministic-records.ts';
+import { plainStored, tempDir } from './helpers.ts';
+
+const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync('test', ['-x', p]).status === 0);
+const skip = NGINX ? false : 'nginx is not installed (apt-get install nginx-light); HTTP tests skipped';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let nginx: ChildProcess | undefined;
+let base = '';
+let accessLog = '';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitUntilServing(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      const res = await fetch(url, { method: 'HEAD' });
+      if (res.status > 0) return; // any answer (403 for the directory) means it listens
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nginx did not answer at ${url}`);
+}
+
+async function requestCount(): Promise<number> {
+  const text = await readFile(accessLog, 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).length;
+}
+
+async function writeSample(file: string, recordCount: number, alignment: number): Promise<void> {
+  const w = await PicpacWriter.create(file, { alignment });
+  for (let i = 0; i < recordCount; i++) void w.append(expectedRecord(i));
+  await w.close();
+  const a = await PicpacWriter.append(file);
+  await a.append(expectedRecord(recordCount));
+  await a.setAnnotation(1, JSON.stringify({ updated: 1 }));
+  await a.close();
+}
+
+async function dump(store: Store): Promise<unknown[]> {
+  const out = [];
+  for (let i = 0; i < store.recordCount; i++) out.push({ meta: store.meta(i), record: plainStored(await store.get(i)), annotation: await store.getAnnotation(i) });
+  const scanned = [];
+  for await (const r of store.scan({ chunkBytes: 64 << 10 })) scanned.push(plainStored(r));
+  out.push(scanned);
+  return out;
+}
+
+describe('HttpSource over nginx', { skip }, () => {
+  before(async () => {
+    ({ dir, cleanup } = await tempDir('picpac-http-'));
+    const www = path.join(dir, 'www');
+    await mkdir(www);
+    await mkdir(path.join(dir, 'temp'));
+    await writeSample(path.join(www, 'small.picpac'), 20, 1);
+    await writeSample(path.join(www, 'big.picpac'), 1500, 4096); // ~6 MB: more than one tail read
+    await writeFile(path.join(www, 'bytes.bin'), Uint8Array.from({ length: 200_000 }, (_, i) => i % 251));
+    const port = await freePort();
+    accessLog = path.join(dir, 'access.log');
+    const conf = path.join(dir, 'nginx.conf');
+    const t = path.join(dir, 'temp');
+    await writeFile(
+      conf,
+      `daemon off;\nmaster_process off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents { worker_connections 64; }\n` +
+        `http {\n  access_log ${accessLog};\n  client_body_temp_path ${t}/body;\n  proxy_temp_path ${t}/proxy;\n  fastcgi_temp_path ${t}/fastcgi;\n  uwsgi_temp_path ${t}/uwsgi;\n  scgi_temp_path ${t}/scgi;\n` +
+        `  default_type application/octet-stream;\n  keepalive_requests 10000;\n  server {\n    listen 127.0.0.1:${port};\n    root ${www};\n  }\n}\n`,
+    );
+    nginx = spawn(NGINX as string, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    base = `http://127.0.0.1:${port}`;
+    await waitUntilServing(`${base}/`);
+  });
+
+  after(async () => {
+    if (nginx && nginx.exitCode === null) {
+      const exited = new Promise((r) => nginx!.once('exit', r));
+      nginx.kill('SIGTERM');
+      await exited;
+    }
+    await cleanup?.();
+  });
+
+  test('length, ranges, short read at the end, readMany coalesces, cache', async () => {
+    const src = await HttpSource.open(`${base}/bytes.bin`);
+    assert.equal(src.byteLength, 200_000);
+    const bytes = await src.read(1000, 10);
+    assert.deepEqual(Array.from(bytes), Array.from({ length: 10 }, (_, i) => (1000 + i) % 251));
+    assert.equal((await src.read(199_995, 100)).length, 5);
+    assert.equal((await src.read(300_000, 10)).length, 0);
+    const before = src.counter.reads;
+    const many = await src.readMany([
+      { byteOffset: 0, byteLength: 4 },
+      { byteOffset: 100, byteLength: 4 },
+      { byteOffset: 150_000, byteLength: 4 },
+    ]);
+    assert.equal(src.counter.reads - before, 2);
+    assert.deepEqual(Array.from(many[1]), [100, 101, 102, 103]);
+    assert.deepEqual(Array.from(many[2]), Array.from({ length: 4 }, (_, i) => (150_000 + i) % 251));
+    await src.close();
+    const cached = await HttpSource.open(`${base}/bytes.bin`, { cacheBlocks: 4, cacheBlockBytes: 4096 });
+    const a = await cached.read(5000, 100);
+    const b = await cached.read(5050, 100);
+    assert.equal(cached.counter.reads, 1);
+    assert.deepEqual(Array.from(b.subarray(0, 50)), Array.from(a.subarray(50)));
+    await cached.read(4000, 9000); // spans a cached block: fetches only the missing runs
+    assert.deepEqual(Array.from(await cached.read(12_000, 3)), [12_000 % 251, 12_001 % 251, 12_002 % 251]);
+    await cached.close();
+  });
+
+  test('HTTP 404 is a SourceError naming URL and status', async () => {
+    await assert.rejects(HttpSource.open(`${base}/missing.picpac`), (err: unknown) => {
+      assert.ok(err instanceof SourceError);
+      assert.equal((err as Error).message, `HEAD ${base}/missing.picpac failed with HTTP status 404`);
+      return true;
+    });
+    await assert.rejects(openStore(`${base}/missing.picpac`), SourceError);
+  });
+
+  for (const name of ['small.picpac', 'big.picpac']) {
+    test(`${name}: the reader over HTTP returns exactly what it returns over a file, with few requests to open`, async (t) => {
+      const local = await PicpacReader.open(path.join(dir, 'www', name));
+      const beforeOpen = await requestCount();
+      const remote = await openStore(`${base}/${name}`);
+      const openRequests = (await requestCount()) - beforeOpen;
+      t.diagnostic(`${openRequests} HTTP requests to open ${name}`);
+      assert.ok(openRequests <= (name === 'small.picpac' ? 2 : 3), `${openRequests} requests to open`);
+      assert.equal(remote.recordCount, local.recordCount);
+      assert.deepEqual(await dump(remote), await dump(local));
+      await remote.close();
+      await local.close();
+    });
+  }
+});
