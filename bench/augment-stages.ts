@@ -2,11 +2,14 @@
 // 500×375 with --size 500x375): decode, warp (rotate+scale+crop, fused), colour jitter,
 // rasterise, flip/crop copy, and the full chain. The "full augmentation" configuration is
 // REFERENCE §4.1's: annotate json, perturb, angle 20, scale 0.8–1.2, colour 20/20/20, hflip.
-// Run: node --import tsx bench/augment-stages.ts [--size 500x375] [--count 300]
+// --threads N additionally runs the full chain on N worker_threads (each its share of the
+// images, repeated) to show multi-core throughput.
+// Run: node --import tsx bench/augment-stages.ts [--size 500x375] [--count 300] [--threads 2]
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { decodeImageSync } from '../src/augment/decode.ts';
-import { jitterColorInPlace } from '../src/augment/color.ts';
+import { additiveColorLut, jitterColorInPlace } from '../src/augment/color.ts';
 import { cloneImage } from '../src/augment/image.ts';
 import type { Image } from '../src/augment/image.ts';
 import { parseAnnotation } from '../src/augment/annotation.ts';
@@ -14,6 +17,7 @@ import { rasterizeAnnotation } from '../src/augment/rasterize.ts';
 import { augmentSample, prepareSample, samplePerturbation } from '../src/augment/sample-transform.ts';
 import type { PixelParams } from '../src/augment/sample-transform.ts';
 import { planGeometry, warpImage, warpLabel } from '../src/augment/warp.ts';
+import { warpBackend } from '../src/augment/warp-simd.ts';
 import { photoSet } from './lib/photo-set.ts';
 
 const arg = (name: string, fallback: string) => {
@@ -22,6 +26,7 @@ const arg = (name: string, fallback: string) => {
 };
 const [width, height] = arg('--size', '256x256').split('x').map(Number);
 const count = Number(arg('--count', '300'));
+const threads = Number(arg('--threads', '0'));
 
 /** Deterministic RNG (mulberry32) standing in for src/engine/rng.ts. */
 function rng(seed: number) {
@@ -61,6 +66,43 @@ function measure(name: string, rounds: number, items: number, body: () => void):
   return { name, msPerImage: best };
 }
 
+/** Worker body: one warm-up pass, then `repeat` timed passes of decode + full augmentation. */
+function fullChainWorker(files: Uint8Array[], annotations: string[], repeat: number, seed: number): { done: number; seconds: number } {
+  const random = rng(seed);
+  const pass = () => {
+    for (let i = 0; i < files.length; i++) {
+      const image = decodeImageSync(files[i]);
+      augmentSample(prepareSample({ image, annotation: annotations[i] }, FULL), FULL, samplePerturbation(random, FULL));
+    }
+  };
+  pass();
+  const t0 = performance.now();
+  for (let r = 0; r < repeat; r++) pass();
+  return { done: repeat * files.length, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * A worker entry that registers tsx inside the worker, then imports the TypeScript module:
+ * under Node 20 a worker does not inherit the parent's `--import tsx` loader hooks.
+ */
+function tsWorkerUrl(moduleUrl: string): URL {
+  const api = import.meta.resolve('tsx/esm/api');
+  const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(moduleUrl)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+async function threaded(files: Uint8Array[], annotations: string[], threadCount: number): Promise<number> {
+  const repeat = 5;
+  const results = await Promise.all(Array.from({ length: threadCount }, (_, t) => new Promise<{ done: number; seconds: number }>((resolve, reject) => {
+    const mine = files.filter((_, i) => i % threadCount === t);
+    const w = new Worker(tsWorkerUrl(import.meta.url), { workerData: { files: mine, annotations: annotations.filter((_, i) => i % threadCount === t), repeat, seed: t } });
+    w.once('message', (r: { done: number; seconds: number }) => { void w.terminate(); resolve(r); });
+    w.once('error', reject);
+  })));
+  // Timed loops overlap (all start after similar warm-ups); the slowest thread bounds the rate.
+  return results.reduce((a, r) => a + r.done, 0) / Math.max(...results.map((r) => r.seconds));
+}
+
 async function main(): Promise<void> {
   const set = await photoSet(width === 256 ? 2000 : 1000, width, height);
   const files = set.files.slice(0, count).map((f) => new Uint8Array(readFileSync(f)));
@@ -78,6 +120,9 @@ async function main(): Promise<void> {
   const rows = [
     measure('decode (@napi-rs/image, sync)', rounds, n, () => { for (const b of files) decodeImageSync(b); }),
     measure('warp image: rotate+scale (bilinear, fused)', rounds, n, () => { for (let i = 0; i < n; i++) warpImage(decoded[i], plans[i]); }),
+    measure('warp image + fused BGR colour table (the hot path)', rounds, n, () => {
+      for (let i = 0; i < n; i++) warpImage(decoded[i], plans[i], { lut: additiveColorLut(perturbations[i].color, 'BGR', 3)! });
+    }),
     measure('warp label: rotate+scale (nearest)', rounds, n, () => { for (let i = 0; i < n; i++) warpLabel(labels[i], plans[i]); }),
     measure('colour jitter BGR ±20 (in place)', rounds, n, () => { for (let i = 0; i < n; i++) jitterColorInPlace(warped[i], perturbations[i].color, 'BGR'); }),
     measure('colour jitter HSV ±20 (in place)', rounds, n, () => { for (let i = 0; i < n; i++) jitterColorInPlace(warped[i], perturbations[i].color, 'HSV'); }),
@@ -96,9 +141,17 @@ async function main(): Promise<void> {
       }
     }),
   ];
-  console.log(`# ${width}x${height}, ${n} images (${set.origin}), node ${process.version}, ${cpus().length} cores, one thread, best of ${rounds} rounds`);
+  console.log(`# ${width}x${height}, ${n} images (${set.origin}), node ${process.version}, ${cpus().length} cores, one thread, best of ${rounds} rounds, warp/batch kernels: ${warpBackend()} (PICPAC_WARP=js for the JS ones)`);
   console.log('| stage | ms/image | images/s (one core) |\n|---|---|---|');
   for (const r of rows) console.log(`| ${r.name} | ${r.msPerImage.toFixed(3)} | ${(1000 / r.msPerImage).toFixed(0)} |`);
+  if (threads > 0) {
+    const rate = await threaded(files, annotations, threads);
+    console.log(`| FULL CHAIN on ${threads} worker_threads | ${(1000 / rate).toFixed(3)} (wall, all threads) | ${rate.toFixed(0)} (all threads) |`);
+  }
 }
 
-await main();
+if (isMainThread) await main();
+else {
+  const { files, annotations, repeat, seed } = workerData as { files: Uint8Array[]; annotations: string[]; repeat: number; seed: number };
+  parentPort!.postMessage(fullChainWorker(files, annotations, repeat, seed));
+}

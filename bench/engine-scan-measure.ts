@@ -54,6 +54,14 @@ async function scan(verifyChecksums: boolean): Promise<number> {
   return bytes;
 }
 
+async function scanBatches(verifyChecksums: boolean): Promise<number> {
+  const r = await PicpacReader.open(file);
+  let bytes = 0;
+  for await (const batch of r.scanBatches({ verifyChecksums })) for (const rec of batch) bytes += rec.fields[0].bytes.length;
+  await r.close();
+  return bytes;
+}
+
 async function time(label: string, fn: () => Promise<number>): Promise<void> {
   const runs: number[] = [];
   let bytes = 0;
@@ -79,4 +87,6 @@ await r.close();
 await time('plain 4 MiB FileHandle.read loop', plainReads);
 await time('scan({ verifyChecksums: false })', () => scan(false));
 await time('scan() with checksums', () => scan(true));
+await time('scanBatches({ verifyChecksums: false })', () => scanBatches(false));
+await time('scanBatches() with checksums', () => scanBatches(true));
 if (!keep) await unlink(file);

@@ -7,7 +7,7 @@ export interface Rand {
 const INTERESTING_U32 = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0xfff, 0x1000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
 
 export function mutate(input: Uint8Array, rand: Rand, other?: Uint8Array): Uint8Array {
-  let out = input.slice();
+  let out: Uint8Array = input.slice();
   const edits = 1 + rand.int(4);
   for (let e = 0; e < edits; e++) {
     if (out.length === 0) out = new Uint8Array(1 + rand.int(64));

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'CLOSED' // use after close
   | 'UNFINISHED' // footer missing: writer died or file is still being written
   | 'EXISTS' // refusing to overwrite a user's file
+  | 'LOCKED' // another live writer holds the file's lock ([CON-1])
   | 'IO'; // the byte source failed (short read, HTTP status, ...)
 
 export class PicpacError extends Error {
@@ -94,6 +95,22 @@ export class FileExistsError extends PicpacError {
   constructor(path: string) {
     super('EXISTS', `refusing to overwrite existing file ${path} (pass overwrite to replace it)`);
     this.file = path;
+  }
+}
+
+/** Another writer, still running, holds the lock file `<file>.lock` ([CON-1]). */
+export class WriterLockedError extends PicpacError {
+  readonly lockPath: string;
+  /** Process id and host of the holder; undefined when the lock file is still being written. */
+  readonly pid?: number;
+  readonly hostname?: string;
+  constructor(path: string, lockPath: string, holder: { pid?: number; hostname?: string; createdAt?: string }) {
+    const who = holder.pid === undefined ? 'a writer that is creating its lock' : `process ${holder.pid}${holder.hostname ? ` on ${holder.hostname}` : ''}${holder.createdAt ? ` since ${holder.createdAt}` : ''}`;
+    super('LOCKED', `${path} is being written by ${who} (lock file ${lockPath}); wait for it to finish, or delete the lock file if that process is gone`);
+    this.file = path;
+    this.lockPath = lockPath;
+    this.pid = holder.pid;
+    this.hostname = holder.hostname;
   }
 }
 

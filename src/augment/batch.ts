@@ -10,6 +10,7 @@
 // (B, N, H, W) from channel 0 (a value outside [0, N) gives an all-zero pixel: "ignore").
 // annotate=auto: the label is the augmented image with the mean subtracted (as v1 did).
 import { PicpacError, invalidParameterError } from '../errors.ts';
+import { rgb8PermuteWasm, rgb8ToFloatWasm } from './batch-simd.ts';
 import { BGR_TO_RGB_INDEX } from './image.ts';
 import type { Image } from './image.ts';
 import type { StreamConfig } from './config-schema.ts';
@@ -131,18 +132,19 @@ export function writeImage(image: Image, layout: BatchLayout, target: Float32Arr
   const src = image.data;
   const float = target instanceof Float32Array;
   const { map, mean } = channelPlan(channels, layout, float);
+  const identity = map.every((m, k) => m === k) && mean.every((m) => m === 0);
+  if (layout.order === 'NHWC' && identity && (float || src instanceof Uint8Array)) {
+    (target as Float32Array).set(src.length === per ? src : src.subarray(0, per), base); // native copy/conversion
+    return;
+  }
   if (layout.order === 'NHWC') {
     if (channels === 3 && src instanceof Uint8Array) {
       const [c0, c1, c2] = map;
       if (float) {
-        const [m0, m1, m2] = mean;
-        const dst = target as Float32Array;
-        for (let i = 0, o = base; i < per; i += 3, o += 3) {
-          dst[o] = src[i + c0] - m0;
-          dst[o + 1] = src[i + c1] - m1;
-          dst[o + 2] = src[i + c2] - m2;
+        if (!rgb8ToFloatWasm(src, target as Float32Array, base, per, map, mean)) {
+          rgb8ToFloat(src, target as Float32Array, base, per, c0, c1, c2, mean[0], mean[1], mean[2]);
         }
-      } else {
+      } else if (!rgb8PermuteWasm(src, target as Uint8Array, base, per, map)) {
         const dst = target as Uint8Array;
         for (let i = 0, o = base; i < per; i += 3, o += 3) {
           dst[o] = src[i + c0];
@@ -168,6 +170,15 @@ export function writeImage(image: Image, layout: BatchLayout, target: Float32Arr
     } else {
       for (let p = 0, i = from; p < pixels; p++, i += channels) target[plane + p] = byteOf(src, i);
     }
+  }
+}
+
+/** The stream's hot case (8-bit, 3 channels, NHWC float32) in JS: the fallback of batch-simd.ts. */
+function rgb8ToFloat(src: Uint8Array, dst: Float32Array, base: number, per: number, c0: number, c1: number, c2: number, m0: number, m1: number, m2: number): void {
+  for (let i = 0, o = base; i < per; i += 3, o += 3) {
+    dst[o] = src[i + c0] - m0;
+    dst[o + 1] = src[i + c1] - m1;
+    dst[o + 2] = src[i + c2] - m2;
   }
 }
 
@@ -207,7 +218,7 @@ export function writeLabelMap(label: Image, layout: BatchLayout, target: Float32
   const base = index * per;
   if (base + per > target.length) throw invalidParameterError('target', `a label tensor of at least ${base + per} elements`, target.length);
   if (layout.order === 'NHWC') {
-    for (let i = 0; i < per; i++) target[base + i] = src[i];
+    target.set(src.length === per ? src : src.subarray(0, per), base); // native element conversion
     return;
   }
   for (let k = 0; k < channels; k++) {

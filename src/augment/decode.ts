@@ -177,7 +177,7 @@ function lazy<T>(load: () => T): () => T | null {
   };
 }
 
-type NapiTransformer = { rawPixelsSync(): Uint8Array };
+type NapiTransformer = { rawPixelsSync(): Uint8Array; metadataSync(): { width: number; height: number } };
 const napiImage = lazy(() => require('@napi-rs/image') as { Transformer: new (input: Uint8Array) => NapiTransformer });
 interface SharpPipeline {
   metadata(): Promise<{ depth?: string; channels?: number }>;
@@ -232,8 +232,14 @@ registerImageDecoder({
   codecs: [ImageCodec.jpeg, ImageCodec.png, ImageCodec.webp, ImageCodec.gif, ImageCodec.bmp],
   isAvailable: () => napiImage() !== null,
   decodeSync: (bytes, header) => {
-    const raw = new (napiImage()!.Transformer)(bytes).rawPixelsSync();
+    const transformer = new (napiImage()!.Transformer)(bytes);
+    let { width, height } = header;
+    if (width === 0 || height === 0) {
+      // The sniffer found no size (unusual marker layout): ask the decoder (slower; rare).
+      ({ width, height } = transformer.metadataSync());
+    }
+    const raw = transformer.rawPixelsSync();
     const bytesPerSample = header.codec === ImageCodec.png && pngBitDepth(bytes) === 16 ? 2 : 1;
-    return imageFromRawSamples(raw, header.width, header.height, bytesPerSample);
+    return imageFromRawSamples(raw, width, height, bytesPerSample);
   },
 });

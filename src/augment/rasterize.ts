@@ -63,8 +63,24 @@ export function createLabelCanvas(width: number, height: number, annoType = 0): 
   return createImage(width, height, channels as ChannelCount, type);
 }
 
+/** Pixel rectangle [left, right) × [top, bottom). */
+export interface PixelBounds {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
 /** Rasterise every shape of `annotation` onto a new width × height canvas. */
 export function rasterizeAnnotation(annotation: Annotation, width: number, height: number, options: RasterizeOptions = {}): Image {
+  return rasterizeAnnotationTracked(annotation, width, height, options).label;
+}
+
+/**
+ * rasterizeAnnotation that also returns the bounds of every pixel it wrote (null: none), so a
+ * later label warp can skip the all-zero rest (warpLabel `sourceBounds`).
+ */
+export function rasterizeAnnotationTracked(annotation: Annotation, width: number, height: number, options: RasterizeOptions = {}): { label: Image; drawn: PixelBounds | null } {
   const { annoType = 0, color = [1, 0, 0], thickness = -1, palette = '', pointRadius = 3, copyOf } = options;
   if (!(thickness === -1 || (Number.isInteger(thickness) && thickness > 0))) {
     throw invalidParameterError('anno_thickness', '-1 (filled) or a positive integer', thickness);
@@ -81,6 +97,7 @@ export function rasterizeAnnotation(annotation: Annotation, width: number, heigh
     canvas = createLabelCanvas(width, height, annoType);
   }
   const table = palette === '' ? null : PALETTES[palette];
+  const drawn: PixelBounds = { left: width, top: height, right: 0, bottom: 0 };
   for (const shape of annotation.shapes) {
     let value: readonly number[] = shape.label === undefined ? color : typeof shape.label === 'number' ? [shape.label, 0, 0] : shape.label;
     if (table) {
@@ -88,9 +105,9 @@ export function rasterizeAnnotation(annotation: Annotation, width: number, heigh
       const index = (value[1] ?? 0) !== 0 || (value[2] ?? 0) !== 0 || id < 0 || id >= table.length ? 0 : id;
       value = table[index];
     }
-    drawShape(canvas, shape, value, { thickness, pointRadius });
+    drawShape(canvas, shape, value, { thickness, pointRadius }, drawn);
   }
-  return canvas;
+  return { label: canvas, drawn: drawn.right > drawn.left ? drawn : null };
 }
 
 /** std::round: half away from zero. */
@@ -99,9 +116,9 @@ function roundHalfAway(v: number): number {
 }
 
 /** Draw one shape with the given per-channel value (missing channels get 0). */
-export function drawShape(canvas: Image, shape: Shape, value: readonly number[], options: { thickness?: number; pointRadius?: number } = {}): void {
+export function drawShape(canvas: Image, shape: Shape, value: readonly number[], options: { thickness?: number; pointRadius?: number } = {}, drawn?: PixelBounds): void {
   const { thickness = -1, pointRadius = 3 } = options;
-  const pen = new Pen(canvas, value);
+  const pen = new Pen(canvas, value, drawn);
   const cols = canvas.width;
   const rows = canvas.height;
   switch (shape.type) {
@@ -144,8 +161,10 @@ class Pen {
   private readonly height: number;
   private readonly ch: number;
   private readonly value: Float64Array;
+  private readonly drawn: PixelBounds | undefined;
 
-  constructor(canvas: Image, value: readonly number[]) {
+  constructor(canvas: Image, value: readonly number[], drawn?: PixelBounds) {
+    this.drawn = drawn;
     this.data = canvas.data;
     this.width = canvas.width;
     this.height = canvas.height;
@@ -158,8 +177,18 @@ class Pen {
     }
   }
 
+  private mark(y: number, x0: number, x1: number): void {
+    const d = this.drawn;
+    if (d === undefined) return;
+    if (x0 < d.left) d.left = x0;
+    if (x1 + 1 > d.right) d.right = x1 + 1;
+    if (y < d.top) d.top = y;
+    if (y + 1 > d.bottom) d.bottom = y + 1;
+  }
+
   pixel(x: number, y: number): void {
     if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
+    this.mark(y, x, x);
     const o = (y * this.width + x) * this.ch;
     for (let k = 0; k < this.ch; k++) this.data[o + k] = this.value[k];
   }
@@ -170,6 +199,7 @@ class Pen {
     const a = Math.max(0, x0);
     const b = Math.min(this.width - 1, x1);
     if (a > b) return;
+    this.mark(y, a, b);
     const ch = this.ch;
     if (ch === 1) {
       this.data.fill(this.value[0], y * this.width + a, y * this.width + b + 1);

@@ -30,8 +30,11 @@ export interface SampleTask {
   sourceIndex: number;
   epoch: number;
   globalOffset: number;
-  /** Where to write when the sample has `shape`: batch tensors and the sample's index in them. */
-  dest?: { images: Float32Array | Uint8Array; labels: Float32Array | undefined; index: number; shape: SampleShape };
+  /**
+   * Where to write: batch tensors and the sample's index in them, when the sample has `shape`
+   * (the batch's stride); without `shape` (batch 1), at index 0 whenever the sample fits.
+   */
+  dest?: { images: Float32Array | Uint8Array; labels: Float32Array | undefined; index: number; shape: SampleShape | undefined };
 }
 
 export interface SampleErrorInfo {
@@ -184,9 +187,12 @@ export class SamplePipeline {
     const perPixel = layout.labelKind === 'map' || layout.labelKind === 'pixel-onehot';
     if (perPixel && label === undefined) throw new PicpacError('FORMAT', `record ${task.recordIndex}: no label raster produced`);
     const dest = task.dest;
-    if (dest !== undefined && sameShape(dest.shape, shape)) {
-      writeImage(image, layout, dest.images, dest.index);
-      if (perPixel) writeLabelMap(label!, layout, dest.labels!, dest.index);
+    const fits = dest !== undefined && (dest.shape !== undefined
+      ? sameShape(dest.shape, shape)
+      : imageElementCount(shape) <= dest.images.length && (!perPixel || labelElementCount(shape, layout) <= dest.labels!.length));
+    if (fits) {
+      writeImage(image, layout, dest!.images, dest!.index);
+      if (perPixel) writeLabelMap(label!, layout, dest!.labels!, dest!.index);
       return { seq: task.seq, ok: true, inPlace: true, shape };
     }
     // Shape not known in advance (first samples, variable sizes): detached arrays, transferred.
@@ -211,16 +217,52 @@ export async function decodeField(field: StoredField, recordIndex: number, decod
     image = imageFromCvMatrix({ cvType: matrix.cvType, rows: matrix.rows, cols: matrix.cols, data: matrix.data });
     if (image.channels >= 3) image = swapRedBlueInPlace({ ...image, data: image.data.slice() }); // OpenCV stored BGR(A)
   } else {
+    const grey = isGreySource(field.bytes);
+    const options = grey ? { decodeMode: -1 as const, channels: 0, recordIndex } : { decodeMode, channels, recordIndex };
     try {
-      return decodeImageSync(field.bytes, { decodeMode, channels, recordIndex });
+      image = decodeImageSync(field.bytes, options);
     } catch (error) {
       if (!(error instanceof PicpacError && /no synchronous decoder/.test(error.message))) throw error;
-      return decodeImage(field.bytes, { decodeMode, channels, recordIndex });
+      image = await decodeImage(field.bytes, options);
     }
+    if (!grey) return image;
+    // Adapter: @napi-rs/image returns 8-bit grey PNG and grey JPEG as RGB; v1 kept them grey
+    // (decode_mode -1 = unchanged). R = G = B there, so channel 0 is exact.
+    if (image.channels === 3 && image.data instanceof Uint8Array) image = firstChannel(image);
   }
   if (decodeMode === 0) image = convertChannels(toUint8(image), 1);
   else if (decodeMode === 1) image = convertChannels(toUint8(image), 3);
   return convertChannels(image, channels);
+}
+
+/** 8-bit grey PNG (IHDR colour type 0) or single-component JPEG (SOF). */
+export function isGreySource(bytes: Uint8Array): boolean {
+  if (bytes.length > 25 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[12] === 0x49 && bytes[15] === 0x52) return bytes[25] === 0 && bytes[24] <= 8;
+  if (bytes.length > 4 && bytes[0] === 0xff && bytes[1] === 0xd8) {
+    // Walk the marker segments to the first SOFn; its component count is at +9.
+    let i = 2;
+    while (i + 9 < bytes.length) {
+      if (bytes[i] !== 0xff) return false;
+      const marker = bytes[i + 1];
+      if (marker === 0xff) {
+        i++;
+        continue;
+      }
+      const length = (bytes[i + 2] << 8) | bytes[i + 3];
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return bytes[i + 9] === 1;
+      if (marker === 0xda || marker === 0xd9) return false;
+      i += 2 + length;
+    }
+  }
+  return false;
+}
+
+function firstChannel(image: Image): Image {
+  const pixelCount = image.width * image.height;
+  const out = new Uint8Array(pixelCount);
+  const src = image.data;
+  for (let p = 0, i = 0; p < pixelCount; p++, i += image.channels) out[p] = src[i];
+  return { width: image.width, height: image.height, channels: 1, data: out };
 }
 
 export type { PreparedSample };

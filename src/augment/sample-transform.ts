@@ -12,8 +12,8 @@ import type { Annotation } from './annotation.ts';
 import { additiveColorLut, jitterColorInPlace, parseColorSpace } from './color.ts';
 import { cloneImage, convertChannels, createImage, toFloat32 } from './image.ts';
 import type { Image } from './image.ts';
-import { PALETTES, rasterizeAnnotation } from './rasterize.ts';
-import type { PaletteName } from './rasterize.ts';
+import { PALETTES, rasterizeAnnotationTracked } from './rasterize.ts';
+import type { PaletteName, PixelBounds } from './rasterize.ts';
 import { resizeBilinear, resizeNearest, resizeTarget } from './resize.ts';
 import { planGeometry, warpImage, warpLabel } from './warp.ts';
 import type { GeometryPlan } from './warp.ts';
@@ -119,6 +119,8 @@ export interface DecodedSample {
 export interface PreparedSample {
   image: Image;
   label?: Image;
+  /** Where `label` can be non-zero (a rasterised JSON annotation drawn on zeros); absent = anywhere. */
+  labelBounds?: PixelBounds;
 }
 
 export interface TransformedSample {
@@ -150,7 +152,7 @@ export function prepareSample(decoded: DecodedSample, params: PixelParams): Prep
       ? parseAnnotation(decoded.annotation, { recordIndex: decoded.recordIndex })
       : decoded.annotation;
   const pointRadius = params.point_radius ?? 3;
-  const label = rasterizeAnnotation(annotation, image.width, image.height, {
+  const { label, drawn } = rasterizeAnnotationTracked(annotation, image.width, image.height, {
     annoType: params.anno_type ?? 0,
     color: [params.anno_color1 ?? 1, params.anno_color2 ?? 0, params.anno_color3 ?? 0],
     thickness: params.anno_thickness ?? -1,
@@ -158,7 +160,9 @@ export function prepareSample(decoded: DecodedSample, params: PixelParams): Prep
     pointRadius,
     copyOf: params.anno_copy ? image : undefined,
   });
-  return zoomToMinRatio({ image, label }, annotation, params.anno_min_ratio ?? 0, pointRadius);
+  const zoomed = zoomToMinRatio({ image, label }, annotation, params.anno_min_ratio ?? 0, pointRadius);
+  if (zoomed.label !== label || params.anno_copy) return zoomed;
+  return { image, label, labelBounds: drawn ?? { left: 0, top: 0, right: 0, bottom: 0 } };
 }
 
 /** v1 anno_min_ratio: when the shapes' union box covers less than `ratio` of the image, crop around it and scale back. */
@@ -237,7 +241,8 @@ export function augmentSample(prepared: PreparedSample, params: PixelParams, per
     ? additiveColorLut(perturbation.color, colorSpace, prepared.image.channels) : null;
   let image = identity ? (jitter ? cloneImage(prepared.image) : prepared.image)
     : warpImage(prepared.image, plan, lut === null ? {} : { lut });
-  let label = prepared.label === undefined ? undefined : identity ? prepared.label : warpLabel(prepared.label, plan);
+  let label = prepared.label === undefined ? undefined : identity ? prepared.label
+    : warpLabel(prepared.label, plan, prepared.labelBounds ? { sourceBounds: prepared.labelBounds } : {});
   if (params.perturb === true && image.channels === 3 && image.data instanceof Uint16Array) image = toFloat32(image); // v1: 16UC3 → 32FC3
   if (jitter && lut === null) jitterColorInPlace(image, perturbation.color, colorSpace, plan.frame);
   if ((params.annotate ?? '') === 'auto') label = image;

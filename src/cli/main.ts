@@ -5,13 +5,21 @@
 import { pathToFileURL } from 'node:url';
 import { PicpacError } from '../errors.ts';
 import { UsageError, closest, parseCommandArgs, type CliIo, type CommandSpec } from './args.ts';
+import { annotateCommand } from './commands/annotate.ts';
 import { convertCommand } from './commands/convert.ts';
 import { dumpCommand } from './commands/dump.ts';
+import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { mergeCommand } from './commands/merge.ts';
+import { predictCommand } from './commands/predict.ts';
 import { repairCommand } from './commands/repair.ts';
+import { rfCommand } from './commands/rf.ts';
+import { serveCommand } from './commands/serve.ts';
 import { splitCommand } from './commands/split.ts';
+import { splitRegionCommand } from './commands/split-region.ts';
 import { statCommand } from './commands/stat.ts';
+import { streamCommand } from './commands/stream.ts';
+import { trainCommand } from './commands/train.ts';
 import { verifyCommand } from './commands/verify.ts';
 
 export const COMMANDS: CommandSpec[] = [
@@ -23,6 +31,14 @@ export const COMMANDS: CommandSpec[] = [
   mergeCommand,
   convertCommand,
   splitCommand,
+  streamCommand,
+  splitRegionCommand,
+  exportCommand,
+  annotateCommand,
+  serveCommand,
+  trainCommand,
+  predictCommand,
+  rfCommand,
 ];
 
 export const EXIT_OK = 0;

@@ -68,6 +68,13 @@ export function decodeIndexHead(payload: Uint8Array, payloadOffset: number): Ind
   return head;
 }
 
+/** A u64 that must be ≤ 2^53-1, read without allocating (readU64 builds the error). */
+function u64(view: DataView, offset: number, name: string, entryOffset: number, recordIndex: number): number {
+  const high = view.getUint32(offset + 4, true);
+  if (high > 0x1fffff) readU64(view, offset, name, { section: SECTION, byteOffset: entryOffset, recordIndex });
+  return high * 0x1_0000_0000 + view.getUint32(offset, true);
+}
+
 export interface ApplyIndexOptions {
   /** Record frames must lie in [firstFrameOffset, endOffset). */
   firstFrameOffset: number;
@@ -99,12 +106,14 @@ export function applyIndexBlock(
   let at = INDEX.headByteLength;
   for (let k = 0; k < head.recordCount; k++, at += head.recordEntryByteLength) {
     const recordIndex = head.firstRecordIndex + k;
-    const place = { section: SECTION, byteOffset: payloadOffset + at, recordIndex };
-    const frameOffset = readU64(view, at + E.frameOffset.offset, 'frameOffset', place);
+    // u64 fields read inline (a million-entry open); readU64 only to throw the precise error. [CNV-2]
+    const frameOffset = u64(view, at + E.frameOffset.offset, 'frameOffset', payloadOffset + at, recordIndex);
     const payloadByteLength = view.getUint32(at + E.payloadByteLength.offset, true);
     if (frameOffset < options.firstFrameOffset || frameOffset + 16 + payloadByteLength > options.endOffset) {
       throw new FormatError('record entry points outside the file', {
-        ...place,
+        section: SECTION,
+        byteOffset: payloadOffset + at,
+        recordIndex,
         expected: `a frame within [${options.firstFrameOffset}, ${options.endOffset})`,
         actual: `${frameOffset}+${16 + payloadByteLength}`,
       });
@@ -113,7 +122,7 @@ export function applyIndexBlock(
     index.frameOffset[i] = frameOffset;
     index.payloadByteLength[i] = payloadByteLength;
     index.payloadCrc[i] = view.getUint32(at + E.payloadCrc.offset, true);
-    index.id[i] = readU64(view, at + E.id.offset, 'id', place);
+    index.id[i] = u64(view, at + E.id.offset, 'id', payloadOffset + at, recordIndex);
     index.label[i] = view.getFloat64(at + E.label.offset, true);
     index.label2[i] = view.getFloat64(at + E.label2.offset, true);
     index.width[i] = view.getUint32(at + E.width.offset, true);

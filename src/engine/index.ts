@@ -23,3 +23,8 @@ export type { OpenStoreOptions, StoreKind } from './open-store.ts';
 export { ShardedStore, writeShardManifest, parseShardManifest, isShardManifestPath } from './shards.ts';
 export type { ShardEntry, ShardManifest } from './shards.ts';
 export { installNativeCrc32c } from './crc-native.ts';
+export { LmdbStore, LmdbWriter } from './lmdb-store.ts';
+export type { LmdbMode, LmdbStoreOptions, LmdbWriterOptions } from './lmdb-store.ts';
+export { isLmdbDirectory, checkLmdbDataFile } from './lmdb-detect.ts';
+export { ThrottledSource, DeviceClock, DEVICE_MODELS } from './throttled-source.ts';
+export type { DeviceModel, DeviceCounter } from './throttled-source.ts';

@@ -33,7 +33,7 @@ export interface OpenEnvOptions {
 export function openLmdbEnv(dir: string, options: OpenEnvOptions): LmdbEnv {
   let root: RootDatabase;
   try {
-    root = open({ path: dir, maxDbs: 8, readOnly: options.readOnly, noSync: options.noSync ?? false });
+    root = open({ path: dir, noSubdir: false, maxDbs: 8, readOnly: options.readOnly, noSync: options.noSync ?? false });
   } catch (err) {
     throw new PicpacError('IO', `cannot open LMDB environment ${dir}: ${(err as Error).message}`, { cause: err });
   }

@@ -11,7 +11,7 @@ import { openLmdbEnv, readLmdbMeta, hasAllDatabases } from './lmdb-env.ts';
 import type { LmdbEnv } from './lmdb-env.ts';
 import { INDEX_FLAG_ANNOTATED, IndexColumns, decodeRecordKey, recordKey } from './lmdb-layout.ts';
 import type { LmdbMeta, LmdbMode } from './lmdb-layout.ts';
-import { isLmdbDirectory } from './lmdb-detect.ts';
+import { checkLmdbDataFile, isLmdbDirectory } from './lmdb-detect.ts';
 import { decodeAnnotationText } from './record-decode.ts';
 import { validateScanOptions } from './reader-options.ts';
 import type { PicpacScanOptions } from './reader-options.ts';
@@ -50,6 +50,7 @@ export class LmdbStore implements Store {
     if (typeof dir !== 'string' || dir === '') throw invalidParameterError('dir', 'a non-empty path', dir);
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidParameterError('options', 'an object', options);
     if (!isLmdbDirectory(dir)) throw new PicpacError('IO', `cannot open ${dir}: not an LMDB directory (no data.mdb)`);
+    checkLmdbDataFile(dir); // LMDB would crash on an empty, truncated or foreign data.mdb
     const env = openLmdbEnv(dir, { readOnly: true });
     try {
       if (!hasAllDatabases(env)) readLmdbMeta(undefined, dir);
@@ -131,7 +132,7 @@ export class LmdbStore implements Store {
         const at = decodeRecordKey(key);
         if (at !== i) throw missing(i, 'records');
         let bytes: Uint8Array;
-        if (copy) bytes = value.slice();
+        if (copy) bytes = new Uint8Array(value); // a copy (Buffer#slice would alias lmdb's buffer)
         else {
           if (buffer.length < value.length) buffer = new Uint8Array(Math.max(value.length, buffer.length * 2));
           buffer.set(value);
@@ -160,7 +161,9 @@ export class LmdbStore implements Store {
     if (value.length !== c.byteLength[recordIndex]) {
       throw new FormatError('record length disagrees with the index', { section: 'lmdb-records', byteOffset: 0, recordIndex, expected: c.byteLength[recordIndex], actual: value.length }).withFile(this.name);
     }
-    const decoded = decodeRecordPayload(value, 0, recordIndex);
+    // Plain Uint8Array views, never Buffers: Buffer#slice aliases, and callers rely on slice() copying.
+    const plain = value instanceof Buffer ? new Uint8Array(value.buffer, value.byteOffset, value.length) : value;
+    const decoded = decodeRecordPayload(plain, 0, recordIndex);
     const fields = decoded.fields.map((f) => ({
       kind: fieldKindName(f.kind as FieldKindCode),
       type: fieldTypeName(f.kind as FieldKindCode, f.codec),

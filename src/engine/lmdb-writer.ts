@@ -13,7 +13,7 @@ import { hasAllDatabases, openLmdbEnv, readLmdbMeta } from './lmdb-env.ts';
 import type { LmdbEnv } from './lmdb-env.ts';
 import { INDEX_ENTRY, INDEX_FLAG_ANNOTATED, LMDB_FORMAT_NAME, LMDB_FORMAT_VERSION, LMDB_META_KEY, RAW_PIXEL_LAYOUT, encodeIndexEntry, indexEntryOf, recordKey, toDecodedRecord } from './lmdb-layout.ts';
 import type { LmdbMeta, LmdbMode } from './lmdb-layout.ts';
-import { isLmdbDirectory } from './lmdb-detect.ts';
+import { checkLmdbDataFile, isLmdbDirectory } from './lmdb-detect.ts';
 import type { NewRecord, StoreWriter } from './store.ts';
 
 export interface LmdbWriterOptions {
@@ -82,6 +82,7 @@ export class LmdbWriter implements StoreWriter {
     const noSync = options?.noSync ?? false;
     if (typeof noSync !== 'boolean') throw invalidParameterError('options.noSync', 'a boolean', noSync);
     if (!isLmdbDirectory(dir)) throw new PicpacError('IO', `cannot append to ${dir}: not an LMDB directory (no data.mdb)`);
+    checkLmdbDataFile(dir); // LMDB would crash on an empty, truncated or foreign data.mdb
     const env = openLmdbEnv(dir, { readOnly: false, noSync });
     try {
       if (!hasAllDatabases(env)) readLmdbMeta(undefined, dir);

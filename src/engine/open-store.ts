@@ -8,6 +8,7 @@ import type { ByteSource } from './byte-source.ts';
 import { installNativeCrc32c } from './crc-native.ts';
 import { FileSource } from './file-source.ts';
 import { HttpSource } from './http-source.ts';
+import { LmdbStore } from './lmdb-store.ts';
 import type { HttpSourceOptions } from './http-source.ts';
 import { PicpacReader } from './picpac-reader.ts';
 import type { PicpacReaderOptions } from './picpac-reader.ts';
@@ -51,7 +52,7 @@ export async function openByteSource(location: string, options?: { http?: HttpSo
 
 /**
  * Open a store: a .picpac 2.0 file, a PicPac 1.0 file, a `.picpac.json` shard manifest, local
- * or over http(s). The store owns the source and closes it.
+ * or over http(s), or a local LMDB directory (LmdbStore, 'lmdb-encoded' | 'lmdb-raw'). The store owns the source and closes it.
  * @param [options.recover=false] read what a crashed writer left (2.0 and 1.0)
  * @param [options.verifyChecksums=true] and the other PicpacReader limits
  */
@@ -71,7 +72,7 @@ export async function openStore(location: string, options?: OpenStoreOptions): P
     }
     if (info.isDirectory()) {
       const names = await readdir(location);
-      if (names.includes('data.mdb')) throw new PicpacError('UNSUPPORTED_VERSION', `${location}: LMDB stores are not supported yet`);
+      if (names.includes('data.mdb')) return LmdbStore.open(location); // an LMDB environment (lmdb-layout.ts)
       throw new PicpacError('IO', `${location} is a directory, not a store`);
     }
   }

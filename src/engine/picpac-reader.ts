@@ -5,7 +5,7 @@
 import { ClosedError, LimitExceededError, PicpacError, SourceError, UnfinishedFileError, outOfRangeError } from '../errors.ts';
 import { decodeFooterFrame } from '../format/footer.ts';
 import { decodeHeader, firstFrameOffset } from '../format/header.ts';
-import { FOOTER, FRAME, HEADER, SIGNATURE, alignUp } from '../format/layout.ts';
+import { FOOTER, FRAME, HEADER, SIGNATURE } from '../format/layout.ts';
 import type { FileHeader, Footer } from '../format/types.ts';
 import type { ByteSource } from './byte-source.ts';
 import './crc-native.ts';
@@ -13,7 +13,7 @@ import { FileSource } from './file-source.ts';
 import { checkFrameGaps, planFrameGaps } from './frame-gaps.ts';
 import { ReadCache, checkFooterCounts, loadIndexChain, readFooter, readTail } from './index-chain.ts';
 import { RecordIndex } from './record-index.ts';
-import { decodeAnnotationFrame, decodeStoredRecord } from './record-decode.ts';
+import { decodeAnnotationFrame, decodeScannedRecord, decodeStoredRecord } from './record-decode.ts';
 import { planReads, sliceReads } from './read-plan.ts';
 import type { ByteRange } from './read-plan.ts';
 import { rebuildIndex } from './recovery.ts';
@@ -103,8 +103,8 @@ export class PicpacReader implements Store {
       const index = new RecordIndex(footer.recordCount);
       const blocks = await loadIndexChain(cache, index, footer, { firstFrame: first, stopAtOffset: 0, maxIndexBytes: opts.maxIndexBytes });
       await checkFrameGaps((o, l) => cache.read(o, l), planFrameGaps(index, header.alignment, first, footer.footerOffset, blocks), header.alignment);
-      // Frames appended later start at the next aligned offset after the footer.
-      const reader = new PicpacReader(source, ownsSource, header, index, opts, alignUp(byteLength, header.alignment));
+      // Frames appended later start right after the footer (a record after padding). [ALN-3]
+      const reader = new PicpacReader(source, ownsSource, header, index, opts, byteLength);
       reader.committedIndexOffset = footer.indexOffset;
       reader.generation = footer.generation;
       return reader;
@@ -145,7 +145,7 @@ export class PicpacReader implements Store {
     return this.committedIndexOffset;
   }
 
-  /** Where the next frame after the known ones would start (aligned end of the known frames). */
+  /** End of the known frames: where the next frame (or the padding before a record) starts. */
   get knownByteLength(): number {
     return this.knownEnd;
   }
@@ -165,7 +165,7 @@ export class PicpacReader implements Store {
     const frameEnd = frameOffset + FRAME_HEADER_BYTES + payloadByteLength;
     const annotationOffset = ix.annotationOffset[recordIndex];
     // Coalesce: the annotation frame written right after its record comes in the same read.
-    const adjacent = annotationOffset !== 0 && annotationOffset === alignUp(frameEnd, this.header.alignment) && ix.annotationByteLength[recordIndex] <= this.options.maxAnnotationBytes;
+    const adjacent = annotationOffset === frameEnd && ix.annotationByteLength[recordIndex] <= this.options.maxAnnotationBytes;
     const readEnd = adjacent ? annotationOffset + FRAME_HEADER_BYTES + ix.annotationByteLength[recordIndex] : frameEnd;
     try {
       const bytes = await this.source.read(frameOffset, readEnd - frameOffset);
@@ -219,31 +219,40 @@ export class PicpacReader implements Store {
    * @param [options.copy=false] give every record its own field bytes
    */
   scan(options?: PicpacScanOptions): AsyncIterableIterator<StoredRecord> {
+    return new RecordsOfBatches(this.scanBatches(options));
+  }
+
+  /**
+   * Like scan(), one array per sequential read (one await per chunk instead of per record).
+   * Without `copy`, field bytes are views valid until the next batch is requested.
+   */
+  scanBatches(options?: PicpacScanOptions): AsyncIterableIterator<StoredRecord[]> {
     this.checkOpen();
     const o = validateScanOptions(options, this.recordCount, this.options.verifyChecksums);
-    return this.scanRecords(o.start, o.end, o.chunkBytes, o.verifyChecksums, o.copy);
+    return this.scanChunks(o.start, o.end, o.chunkBytes, o.verifyChecksums, o.copy);
   }
 
   /** End of the bytes record `i` needs: its frame, plus its annotation frame when adjacent. */
   private scanNeedEnd(i: number): number {
     const ix = this.index;
     const frameEnd = ix.frameOffset[i] + FRAME_HEADER_BYTES + ix.payloadByteLength[i];
-    const annotationOffset = ix.annotationOffset[i];
-    if (annotationOffset !== 0 && annotationOffset === alignUp(frameEnd, this.header.alignment) && ix.annotationByteLength[i] <= this.options.maxAnnotationBytes) {
-      return annotationOffset + FRAME_HEADER_BYTES + ix.annotationByteLength[i];
+    if (ix.annotationOffset[i] === frameEnd && ix.annotationByteLength[i] <= this.options.maxAnnotationBytes) {
+      return frameEnd + FRAME_HEADER_BYTES + ix.annotationByteLength[i];
     }
     return frameEnd;
   }
 
   /** Plan one sequential read from record `first`: as many whole records as fit in chunkBytes (at least one). */
-  private planScanChunk(first: number, end: number, chunkBytes: number): { first: number; next: number; byteOffset: number; byteLength: number } {
+  private planScanChunk(first: number, end: number, chunkBytes: number): ScanChunk {
     const byteOffset = this.index.frameOffset[first];
     this.checkRecordLimit(first);
     let last = this.scanNeedEnd(first);
     let next = first + 1;
+    const maxRecordBytes = this.options.maxRecordBytes;
+    const payloadByteLength = this.index.payloadByteLength;
     while (next < end) {
       const needEnd = this.scanNeedEnd(next);
-      if (needEnd - byteOffset > chunkBytes || this.index.payloadByteLength[next] > this.options.maxRecordBytes) break;
+      if (needEnd - byteOffset > chunkBytes || payloadByteLength[next] > maxRecordBytes) break;
       last = needEnd;
       next++;
     }
@@ -252,11 +261,11 @@ export class PicpacReader implements Store {
 
   /**
    * Annotation frames of records [first, next) that do not sit right after their record (set in
-   * a later session): read together, neighbours coalesced (plan, then fetch).
+   * a later session): read together, neighbours coalesced (plan, then fetch). Undefined when none.
    */
-  private async readDetachedAnnotations(first: number, next: number): Promise<Map<number, Uint8Array>> {
+  private readDetachedAnnotations(first: number, next: number): Promise<Map<number, Uint8Array>> | undefined {
     const ix = this.index;
-    const records: number[] = [];
+    let records: number[] | undefined;
     const ranges: ByteRange[] = [];
     for (let i = first; i < next; i++) {
       const annotationOffset = ix.annotationOffset[i];
@@ -264,25 +273,28 @@ export class PicpacReader implements Store {
       if (ix.annotationByteLength[i] > this.options.maxAnnotationBytes) {
         throw new LimitExceededError('annotation frame exceeds the reader limit', { section: 'index', byteOffset: annotationOffset, recordIndex: i, expected: `<= ${this.options.maxAnnotationBytes}`, actual: ix.annotationByteLength[i] });
       }
-      records.push(i);
+      (records ??= []).push(i);
       ranges.push({ byteOffset: annotationOffset, byteLength: FRAME_HEADER_BYTES + ix.annotationByteLength[i] });
     }
-    const out = new Map<number, Uint8Array>();
-    if (ranges.length === 0) return out;
+    if (records === undefined) return undefined;
+    const found = records;
     const plan = planReads(ranges);
-    const bytes = await Promise.all(plan.map((r) => this.source.read(r.byteOffset, r.byteLength)));
-    sliceReads(ranges, plan, bytes).forEach((b, k) => out.set(records[k], b));
-    return out;
+    return Promise.all(plan.map((r) => this.source.read(r.byteOffset, r.byteLength))).then((bytes) => {
+      const out = new Map<number, Uint8Array>();
+      sliceReads(ranges, plan, bytes).forEach((b, k) => out.set(found[k], b));
+      return out;
+    });
   }
 
-  private async *scanRecords(start: number, end: number, chunkBytes: number, verifyChecksums: boolean, copy: boolean): AsyncGenerator<StoredRecord> {
+  private async *scanChunks(start: number, end: number, chunkBytes: number, verifyChecksums: boolean, copy: boolean): AsyncGenerator<StoredRecord[]> {
     if (start >= end) return;
-    const ix = this.index;
     const fileSource = this.source instanceof FileSource ? this.source : undefined;
-    // Two buffers: the next chunk is read while the records of the current one are yielded.
-    const buffers: Uint8Array[] = fileSource ? [new Uint8Array(chunkBytes), new Uint8Array(chunkBytes)] : [];
+    // Two buffers: the next chunk is read (in the thread pool) while the current one is decoded.
+    // Pooled: fresh multi-MiB buffers cost a page fault per 4 KiB on every scan.
+    const buffers: Uint8Array[] = fileSource ? [takeScanBuffer(chunkBytes), takeScanBuffer(chunkBytes)] : [];
     let turn = 0;
-    const fetch = (chunk: { byteOffset: number; byteLength: number }): Promise<Uint8Array> => {
+    let pending: Promise<Uint8Array> | undefined;
+    const fetch = (chunk: ScanChunk): Promise<Uint8Array> => {
       if (!fileSource) return this.source.read(chunk.byteOffset, chunk.byteLength);
       const k = turn;
       turn ^= 1;
@@ -292,7 +304,7 @@ export class PicpacReader implements Store {
     };
     try {
       let chunk = this.planScanChunk(start, end, chunkBytes);
-      let pending = fetch(chunk);
+      pending = fetch(chunk);
       for (;;) {
         const bytes = await pending;
         this.checkOpen();
@@ -301,28 +313,66 @@ export class PicpacReader implements Store {
           pending = fetch(nextChunk);
           pending.catch(() => {}); // observed when awaited; a consumer may stop before that
         }
-        const detached = await this.readDetachedAnnotations(chunk.first, chunk.next);
-        for (let i = chunk.first; i < chunk.next; i++) {
-          const frameOffset = ix.frameOffset[i];
-          const at = frameOffset - chunk.byteOffset;
-          const needEnd = this.scanNeedEnd(i);
-          const view = bytes.subarray(at, Math.min(bytes.length, needEnd - chunk.byteOffset));
-          const record = decodeStoredRecord(view, ix, i, verifyChecksums, this.options.maxRecordBytes);
-          const annotationOffset = ix.annotationOffset[i];
-          if (annotationOffset !== 0) {
-            record.annotation =
-              annotationOffset < needEnd
-                ? decodeAnnotationFrame(view.subarray(annotationOffset - frameOffset), ix, i, verifyChecksums, this.options.maxAnnotationBytes)
-                : decodeAnnotationFrame(detached.get(i) as Uint8Array, ix, i, verifyChecksums, this.options.maxAnnotationBytes);
-          }
-          if (copy) for (const field of record.fields) field.bytes = field.bytes.slice();
-          yield record;
-        }
+        const detachedRead = this.readDetachedAnnotations(chunk.first, chunk.next);
+        const detached = detachedRead === undefined ? undefined : await detachedRead;
+        // Records before a bad one are still delivered, then the error. [FRM-6]
+        const failure: { error?: unknown } = {};
+        const batch = this.decodeChunk(bytes, chunk, verifyChecksums, copy, detached, failure);
+        if (batch.length > 0) yield batch;
+        if ('error' in failure) throw failure.error;
         if (!nextChunk) return;
         chunk = nextChunk;
       }
     } catch (err) {
       throw tagError(err, this.name);
+    } finally {
+      // A read may still be filling a buffer (consumer stopped early): release after it settles.
+      if (buffers.length > 0) {
+        const release = (): void => buffers.forEach(releaseScanBuffer);
+        if (pending) pending.then(release, release);
+        else release();
+      }
+    }
+  }
+
+  /** Decode the records of one chunk: a lean path for the common case, the checked decoder otherwise. */
+  private decodeChunk(bytes: Uint8Array, chunk: ScanChunk, verifyChecksums: boolean, copy: boolean, detached: Map<number, Uint8Array> | undefined, failure: { error?: unknown }): StoredRecord[] {
+    const ix = this.index;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const maxRecordBytes = this.options.maxRecordBytes;
+    const maxAnnotationBytes = this.options.maxAnnotationBytes;
+    const out: StoredRecord[] = new Array(chunk.next - chunk.first);
+    for (let i = chunk.first; i < chunk.next; i++) {
+      try {
+        out[i - chunk.first] = this.decodeChunkRecord(bytes, view, chunk, i, verifyChecksums, copy, detached, maxRecordBytes, maxAnnotationBytes);
+      } catch (err) {
+        failure.error = err;
+        out.length = i - chunk.first;
+        break;
+      }
+    }
+    return out;
+  }
+
+  private decodeChunkRecord(bytes: Uint8Array, view: DataView, chunk: ScanChunk, i: number, verifyChecksums: boolean, copy: boolean, detached: Map<number, Uint8Array> | undefined, maxRecordBytes: number, maxAnnotationBytes: number): StoredRecord {
+    const ix = this.index;
+    {
+      const frameOffset = ix.frameOffset[i];
+      const at = frameOffset - chunk.byteOffset;
+      let record = decodeScannedRecord(bytes, view, at, ix, i, verifyChecksums, maxRecordBytes);
+      if (record === undefined) {
+        // Anything unusual (a tensor field, damage): the checked decoder validates or throws precisely.
+        const needEnd = this.scanNeedEnd(i);
+        record = decodeStoredRecord(bytes.subarray(at, Math.min(bytes.length, needEnd - chunk.byteOffset)), ix, i, verifyChecksums, maxRecordBytes);
+      }
+      const annotationOffset = ix.annotationOffset[i];
+      if (annotationOffset !== 0) {
+        const adjacent = detached?.get(i) === undefined;
+        const frame = adjacent ? bytes.subarray(annotationOffset - chunk.byteOffset) : (detached?.get(i) as Uint8Array);
+        record.annotation = decodeAnnotationFrame(frame, ix, i, verifyChecksums, maxAnnotationBytes);
+      }
+      if (copy) for (const field of record.fields) field.bytes = field.bytes.slice();
+      return record;
     }
   }
 
@@ -335,8 +385,9 @@ export class PicpacReader implements Store {
     this.checkOpen();
     try {
       const byteLength = await this.source.refresh();
-      if (byteLength <= this.knownEnd && byteLength >= this.knownEnd - this.header.alignment) return this.recordCount;
-      if (byteLength < this.knownEnd - this.header.alignment) {
+      // A file cut inside its header padding has knownEnd = firstFrame beyond its length.
+      if (byteLength === this.knownEnd || (byteLength < this.knownEnd && this.knownEnd <= this.firstFrame)) return this.recordCount;
+      if (byteLength < this.knownEnd) {
         throw new SourceError(`${this.name} shrank from ${this.knownEnd} to ${byteLength} bytes while open`);
       }
       const footer = await this.tryReadFooter(byteLength);
@@ -348,7 +399,7 @@ export class PicpacReader implements Store {
         this.index = index;
         this.committedIndexOffset = footer.indexOffset;
         this.generation = footer.generation;
-        this.knownEnd = alignUp(byteLength, this.header.alignment);
+        this.knownEnd = byteLength;
         this.tornTailOffset = undefined;
         return this.recordCount;
       }
@@ -405,6 +456,64 @@ export class PicpacReader implements Store {
         actual: payloadByteLength,
       }).withFile(this.name);
     }
+  }
+}
+
+/** Free scan buffers (at most 4): reused so a scan does not page-fault fresh memory. */
+const scanBufferPool: Uint8Array[] = [];
+
+function takeScanBuffer(byteLength: number): Uint8Array {
+  for (let k = 0; k < scanBufferPool.length; k++) {
+    if (scanBufferPool[k].length === byteLength) return scanBufferPool.splice(k, 1)[0];
+  }
+  return new Uint8Array(byteLength);
+}
+
+function releaseScanBuffer(buffer: Uint8Array): void {
+  if (scanBufferPool.length < 4 && !scanBufferPool.includes(buffer)) scanBufferPool.push(buffer);
+}
+
+interface ScanChunk {
+  first: number;
+  next: number;
+  byteOffset: number;
+  byteLength: number;
+}
+
+/** scan() as one record per step over scanBatches(): no generator machinery per record. */
+class RecordsOfBatches implements AsyncIterableIterator<StoredRecord> {
+  private batch: StoredRecord[] = [];
+  private at = 0;
+  constructor(private readonly batches: AsyncIterableIterator<StoredRecord[]>) {}
+  [Symbol.asyncIterator](): AsyncIterableIterator<StoredRecord> {
+    return this;
+  }
+  next(): Promise<IteratorResult<StoredRecord>> {
+    if (this.at < this.batch.length) return Promise.resolve({ done: false, value: this.batch[this.at++] });
+    return this.refill();
+  }
+  private async refill(): Promise<IteratorResult<StoredRecord>> {
+    for (;;) {
+      const r = await this.batches.next();
+      if (r.done === true) {
+        this.batch = [];
+        this.at = 0;
+        return { done: true, value: undefined };
+      }
+      this.batch = r.value;
+      this.at = 0;
+      if (this.batch.length > 0) return { done: false, value: this.batch[this.at++] };
+    }
+  }
+  async return(): Promise<IteratorResult<StoredRecord>> {
+    this.batch = [];
+    await this.batches.return?.();
+    return { done: true, value: undefined };
+  }
+  async throw(err?: unknown): Promise<IteratorResult<StoredRecord>> {
+    this.batch = [];
+    await this.batches.return?.();
+    throw err;
   }
 }
 

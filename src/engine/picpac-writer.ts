@@ -1,24 +1,28 @@
-// Streaming writer of format 2.0 files. Frames are encoded at append() time into a batch; a
-// batch is handed to the OS in one writev when it reaches bufferBytes or on the next turn of the
-// event loop (group commit, like lmdb-js), and each append's promise resolves when its batch is
-// written. close() commits: one index block for this session's records and annotation changes,
+// Streaming writer of format 2.0 files. Frames are encoded at append() time straight into an
+// arena (a large buffer, never reused: no per-record allocation, one copy of the field bytes,
+// one CRC call over the contiguous payload); a batch of arena slices is handed to the OS in one
+// writev when it reaches bufferBytes or on the next turn of the event loop (group commit, like
+// lmdb-js), and each append's promise resolves when its batch is written. close() commits: one index block for this session's records and annotation changes,
 // chained to the previous one, then the footer. A fresh file is byte-identical to
 // encodeFileImage of the same records; append never touches a byte before the old footer's end.
+import { writeSync, writevSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ClosedError, FileExistsError, PicpacError, UnfinishedFileError, invalidParameterError, outOfRangeError } from '../errors.ts';
 import { encodeAnnotationPayload } from '../format/annotation.ts';
 import { fieldKindCode } from '../format/field-type.ts';
 import { encodeFooterFrame } from '../format/footer.ts';
-import { encodeFrame, encodeFrameHeader } from '../format/frame.ts';
+import { crc32c } from '../format/crc32c.ts';
+import { encodeFrame, encodeFrameHeader, writeFrameHeaderAt } from '../format/frame.ts';
 import { encodeHeader, isValidAlignment } from '../format/header.ts';
 import { sniffImage } from '../format/image-sniff.ts';
 import { encodeIndexPayload, indexEntryFromRecord } from '../format/index-block.ts';
 import { AnnotationFormat, DEFAULT_LIMITS, FRAME, FieldKind, FrameKind, HEADER, MAX_ALIGNMENT, alignUp } from '../format/layout.ts';
-import { encodeRecordPayload } from '../format/record.ts';
+import { checkRecordPayload, writeRecordPayload } from '../format/record.ts';
 import type { DecodedRecord, Field, IndexAnnotationEntry } from '../format/types.ts';
 import './crc-native.ts';
 import { PicpacReader } from './picpac-reader.ts';
 import { RecordIndex } from './record-index.ts';
+import { WriterLock } from './writer-lock.ts';
 import type { NewField, NewRecord, StoreWriter } from './store.ts';
 
 export interface PicpacWriterOptions {
@@ -35,6 +39,10 @@ export interface PicpacWriterOptions {
 export type PicpacAppendOptions = Pick<PicpacWriterOptions, 'bufferBytes' | 'fsyncOnClose'>;
 
 const DEFAULT_BUFFER_BYTES = 4 << 20;
+/** Arena size: frames are encoded into arenas of this size (larger frames get their own). */
+const ARENA_BYTES = 4 << 20;
+/** Bytes above this are queued by reference instead of copied into the arena. */
+const COPY_LIMIT_BYTES = 64 << 10;
 const FRAME_HEADER_BYTES = FRAME.headerByteLength;
 const MAX_IOVECS = 1024;
 const utf8 = new TextEncoder();
@@ -59,8 +67,17 @@ export class PicpacWriter implements StoreWriter {
   private readonly commit: CommitState;
   private readonly bufferBytes: number;
   private readonly fsyncOnClose: boolean;
-  private readonly zeros: Uint8Array;
-  /** Offset of the next frame (bytes written plus bytes batched). */
+  /** Encoding target; every byte of a frame, and padding (zeros), is written explicitly. */
+  private arena: Uint8Array = new Uint8Array(0);
+  /** Arenas swapped out, freed once the write that carries their last bytes completes. */
+  private retiredArenas: Uint8Array[] = [];
+  /** Arenas to reuse: fresh multi-MiB buffers cost a page fault per 4 KiB written. */
+  private readonly freeArenas: Uint8Array[] = [];
+  private arenaView = new DataView(this.arena.buffer);
+  /** Bytes of the arena used; bytes before arenaQueued are already in the batch. */
+  private arenaUsed = 0;
+  private arenaQueued = 0;
+  /** End of the bytes queued so far (bytes written plus bytes batched), where the next frame or padding goes. */
   private byteOffset: number;
   /** Bytes handed to the OS so far. */
   private writtenByteLength: number;
@@ -68,20 +85,23 @@ export class PicpacWriter implements StoreWriter {
   private batchByteLength = 0;
   private acks: Ack[] = [];
   private scheduled = false;
+  private writesInFlight = 0;
   private writing: Promise<void> = Promise.resolve();
   private failure: unknown;
   private readonly annotationChanges = new Map<number, IndexAnnotationEntry>();
   private closing = false;
+  /** `<path>.lock`, held from create/append until close/abort [CON-1]. */
+  private readonly lock: WriterLock;
 
-  private constructor(path: string, handle: FileHandle, alignment: number, index: RecordIndex, commit: CommitState, byteLength: number, options: Required<PicpacAppendOptions>) {
+  private constructor(path: string, handle: FileHandle, lock: WriterLock, alignment: number, index: RecordIndex, commit: CommitState, byteLength: number, options: Required<PicpacAppendOptions>) {
     this.name = path;
     this.handle = handle;
+    this.lock = lock;
     this.alignment = alignment;
     this.index = index;
     this.commit = commit;
     this.bufferBytes = options.bufferBytes;
     this.fsyncOnClose = options.fsyncOnClose;
-    this.zeros = new Uint8Array(alignment);
     this.byteOffset = byteLength;
     this.writtenByteLength = byteLength;
   }
@@ -96,14 +116,17 @@ export class PicpacWriter implements StoreWriter {
   static async create(path: string, options?: PicpacWriterOptions): Promise<PicpacWriter> {
     if (typeof path !== 'string' || path === '') throw invalidParameterError('path', 'a non-empty string', path);
     const o = validateWriterOptions(options);
+    // Lock before opening: 'w' truncates, which must not happen under another writer. [CON-1]
+    const lock = await WriterLock.acquire(path);
     let handle: FileHandle;
     try {
       handle = await open(path, o.overwrite ? 'w' : 'wx');
     } catch (err) {
+      await lock.release();
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(path);
       throw err;
     }
-    const writer = new PicpacWriter(path, handle, o.alignment, new RecordIndex(), { firstRecordIndex: 0, previousIndexOffset: 0, generation: 0 }, 0, o);
+    const writer = new PicpacWriter(path, handle, lock, o.alignment, new RecordIndex(), { firstRecordIndex: 0, previousIndexOffset: 0, generation: 0 }, 0, o);
     const header = encodeHeader({ alignment: o.alignment });
     writer.push(header);
     writer.pushZeros(alignUp(HEADER.byteLength, o.alignment) - HEADER.byteLength);
@@ -112,21 +135,28 @@ export class PicpacWriter implements StoreWriter {
 
   /**
    * Reopen a finished file to add records and annotation changes. The file must open strictly;
-   * an unfinished file (writer died) must be repaired first.
+   * an unfinished file (writer died) is refused with UnfinishedFileError naming the torn offset,
+   * never modified: `picpac repair` writes the recovered records to a new file [RCV-5].
    */
   static async append(path: string, options?: PicpacAppendOptions): Promise<PicpacWriter> {
     if (typeof path !== 'string' || path === '') throw invalidParameterError('path', 'a non-empty string', path);
     const o = validateWriterOptions(options, true);
+    // Lock before reading the footer, so no other writer commits between that read and ours. [CON-1]
+    const lock = await WriterLock.acquire(path);
+    try {
+      return await PicpacWriter.reopen(path, lock, o);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  private static async reopen(path: string, lock: WriterLock, o: Required<PicpacAppendOptions>): Promise<PicpacWriter> {
     let reader: PicpacReader;
     try {
       reader = await PicpacReader.open(path);
     } catch (err) {
-      if (err instanceof UnfinishedFileError) {
-        throw new UnfinishedFileError(`cannot append to an unfinished file (run \`picpac repair ${path}\` first): ${err.message}`, {
-          section: err.section,
-          byteOffset: err.byteOffset,
-        });
-      }
+      if (err instanceof UnfinishedFileError) throw await unfinishedAppendError(path, err);
       throw err;
     }
     const alignment = reader.alignment;
@@ -135,13 +165,12 @@ export class PicpacWriter implements StoreWriter {
     await reader.close();
     const handle = await open(path, 'r+');
     const byteLength = (await handle.stat()).size;
-    if (alignUp(byteLength, alignment) !== reader.knownByteLength) {
+    if (byteLength !== reader.knownByteLength) {
       await handle.close();
       throw new PicpacError('IO', `${path} changed while being reopened for append`);
     }
-    const writer = new PicpacWriter(path, handle, alignment, index, commit, byteLength, o);
-    writer.pushZeros(alignUp(byteLength, alignment) - byteLength);
-    return writer;
+    // New frames start right after the old footer; a record frame gets its padding first. [WRT-3]
+    return new PicpacWriter(path, handle, lock, alignment, index, commit, byteLength, o);
   }
 
   get recordCount(): number {
@@ -162,15 +191,23 @@ export class PicpacWriter implements StoreWriter {
       this.checkWritable();
       const recordIndex = this.index.recordCount;
       const decoded = toDecodedRecord(record, recordIndex);
-      const payload = encodeRecordPayload(decoded);
-      if (payload.length > DEFAULT_LIMITS.maxRecordBytes) throw outOfRangeError('record', `a record of at most ${DEFAULT_LIMITS.maxRecordBytes} payload bytes`, payload.length);
+      const payloadByteLength = checkRecordPayload(decoded);
+      if (payloadByteLength > DEFAULT_LIMITS.maxRecordBytes) throw outOfRangeError('record', `a record of at most ${DEFAULT_LIMITS.maxRecordBytes} payload bytes`, payloadByteLength);
       let annotationText: Uint8Array | undefined;
       if (record.annotation !== undefined) {
         if (typeof record.annotation !== 'string') throw invalidParameterError('record.annotation', 'a string or undefined', record.annotation);
         if (record.annotation !== '') annotationText = utf8.encode(record.annotation);
       }
-      const frameOffset = this.byteOffset;
-      const payloadCrc = this.pushFrame(FrameKind.record, payload);
+      // Padding, frame header and payload encoded in place in the arena. [ALN-1] [ALN-3]
+      const frameOffset = alignUp(this.byteOffset, this.alignment);
+      const padding = frameOffset - this.byteOffset;
+      const at = this.reserve(padding + FRAME_HEADER_BYTES + payloadByteLength) + padding;
+      const arena = this.arena;
+      if (padding > 0) arena.fill(0, at - padding, at);
+      writeRecordPayload(decoded, arena, at + FRAME_HEADER_BYTES, this.arenaView);
+      const payload = arena.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + payloadByteLength);
+      const payloadCrc = crc32c(payload);
+      writeFrameHeaderAt(arena, at, FrameKind.record, payloadByteLength, payloadCrc);
       this.index.setRecord(recordIndex, indexEntryFromRecord(frameOffset, payload, payloadCrc, decoded));
       this.index.setAnnotation(recordIndex, 0, 0, 0, false);
       if (annotationText) this.pushAnnotation(recordIndex, annotationText);
@@ -225,7 +262,7 @@ export class PicpacWriter implements StoreWriter {
       const annotations = [...this.annotationChanges.values()].sort((a, b) => a.recordIndex - b.recordIndex);
       const indexPayload = encodeIndexPayload({ firstRecordIndex: this.commit.firstRecordIndex, previousIndexOffset: this.commit.previousIndexOffset, records, annotations });
       const indexOffset = this.byteOffset;
-      this.push(encodeFrame(FrameKind.index, indexPayload, this.alignment));
+      this.push(encodeFrame(FrameKind.index, indexPayload));
       const footerOffset = this.byteOffset;
       this.push(encodeFooterFrame({ indexOffset, recordCount: this.index.recordCount, annotatedCount: this.index.annotatedCount, generation: this.commit.generation + 1, footerOffset }));
       this.startWrite();
@@ -234,7 +271,11 @@ export class PicpacWriter implements StoreWriter {
       if (this.fsyncOnClose) await handle.sync();
     } finally {
       this.handle = undefined;
-      await handle.close();
+      try {
+        await handle.close();
+      } finally {
+        await this.lock.release();
+      }
     }
   }
 
@@ -250,9 +291,14 @@ export class PicpacWriter implements StoreWriter {
     const acks = this.acks;
     this.acks = [];
     this.batch = [];
+    this.arenaQueued = this.arenaUsed;
     for (const a of acks) a.reject(this.failure);
     await this.writing.catch(() => {});
-    await handle.close();
+    try {
+      await handle.close();
+    } finally {
+      await this.lock.release();
+    }
   }
 
   private checkWritable(): void {
@@ -260,24 +306,63 @@ export class PicpacWriter implements StoreWriter {
     if (this.failure) throw this.failure;
   }
 
+  /**
+   * Claim `byteLength` bytes at the end of the queue, in the arena (another arena when the
+   * current one is full); returns their arena offset. The caller writes every byte (a reused
+   * arena holds old bytes).
+   */
+  private reserve(byteLength: number): number {
+    if (this.arenaUsed + byteLength > this.arena.length) {
+      this.queueArena();
+      if (this.arena.length > 0) this.retiredArenas.push(this.arena);
+      const free = this.freeArenas.pop();
+      this.arena = free !== undefined && free.length >= byteLength ? free : new Uint8Array(Math.max(ARENA_BYTES, byteLength));
+      this.arenaView = new DataView(this.arena.buffer);
+      this.arenaUsed = 0;
+      this.arenaQueued = 0;
+    }
+    const at = this.arenaUsed;
+    this.arenaUsed += byteLength;
+    this.batchByteLength += byteLength;
+    this.byteOffset += byteLength;
+    return at;
+  }
+
+  /** Move the arena bytes claimed since the last call into the batch. */
+  private queueArena(): void {
+    if (this.arenaUsed > this.arenaQueued) {
+      this.batch.push(this.arena.subarray(this.arenaQueued, this.arenaUsed));
+      this.arenaQueued = this.arenaUsed;
+    }
+  }
+
+  /** Queue bytes: small ones copied into the arena, large ones by reference (after the arena bytes). */
   private push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
+    if (bytes.length <= COPY_LIMIT_BYTES) {
+      const at = this.reserve(bytes.length); // may switch arenas: read this.arena after it
+      this.arena.set(bytes, at);
+      return;
+    }
+    this.queueArena();
     this.batch.push(bytes);
     this.batchByteLength += bytes.length;
     this.byteOffset += bytes.length;
   }
 
   private pushZeros(byteLength: number): void {
-    if (byteLength > 0) this.push(this.zeros.subarray(0, byteLength));
+    if (byteLength > 0) {
+      const at = this.reserve(byteLength);
+      this.arena.fill(0, at, at + byteLength);
+    }
   }
 
-  /** Queue header + payload + padding; returns the payload CRC (computed once, by the header). */
+  /** Queue padding (record frames only) + header + payload; returns the payload CRC. [ALN-3] */
   private pushFrame(kind: number, payload: Uint8Array): number {
+    if (kind === FrameKind.record) this.pushZeros(alignUp(this.byteOffset, this.alignment) - this.byteOffset);
     const header = encodeFrameHeader(kind, payload);
     this.push(header);
     this.push(payload);
-    const end = FRAME_HEADER_BYTES + payload.length;
-    this.pushZeros(alignUp(end, this.alignment) - end);
     return new DataView(header.buffer, header.byteOffset).getUint32(FRAME.payloadCrc.offset, true);
   }
 
@@ -294,7 +379,11 @@ export class PicpacWriter implements StoreWriter {
   private enqueueAck(value: number): Promise<number> {
     const promise = new Promise<number>((resolve, reject) => this.acks.push({ resolve, reject, value }));
     if (this.batchByteLength >= this.bufferBytes) {
-      this.startWrite();
+      // A full batch with no write in flight is written right away, synchronously: a caller
+      // appending in a loop without awaiting then reuses two arenas (bounded memory, no page
+      // faults on fresh buffers) instead of holding the whole dataset in memory.
+      if (this.writesInFlight === 0 && this.bufferBytes > 0) this.writeBatchNow();
+      else this.startWrite();
     } else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
@@ -305,17 +394,45 @@ export class PicpacWriter implements StoreWriter {
     return promise;
   }
 
+  /** Write the current batch with one writev syscall, on this thread (no write may be in flight). */
+  private writeBatchNow(): void {
+    this.queueArena();
+    const handle = this.handle as FileHandle;
+    const batch = this.batch;
+    const acks = this.acks;
+    const retired = this.retiredArenas;
+    const position = this.writtenByteLength;
+    this.writtenByteLength += this.batchByteLength;
+    this.batch = [];
+    this.acks = [];
+    this.retiredArenas = [];
+    this.batchByteLength = 0;
+    try {
+      writeAllSync(handle.fd, batch, position);
+    } catch (err) {
+      this.failure ??= err;
+      for (const a of acks) a.reject(this.failure);
+      return;
+    }
+    for (const r of retired) if (this.freeArenas.length < 2) this.freeArenas.push(r);
+    for (const a of acks) a.resolve(a.value);
+  }
+
   /** Move the current batch into the write chain (writes stay in order). */
   private startWrite(): void {
+    this.queueArena();
     if (this.batch.length === 0 && this.acks.length === 0) return;
     const batch = this.batch;
     const acks = this.acks;
     const byteLength = this.batchByteLength;
     const position = this.writtenByteLength;
+    const retired = this.retiredArenas;
+    this.retiredArenas = [];
     this.batch = [];
     this.acks = [];
     this.batchByteLength = 0;
     this.writtenByteLength += byteLength;
+    this.writesInFlight++;
     this.writing = this.writing.then(async () => {
       if (this.failure) throw this.failure;
       const handle = this.handle;
@@ -323,13 +440,69 @@ export class PicpacWriter implements StoreWriter {
       await writeAll(handle, batch, position);
     }).then(
       () => {
+        this.writesInFlight--;
+        for (const r of retired) if (this.freeArenas.length < 2) this.freeArenas.push(r);
         for (const a of acks) a.resolve(a.value);
       },
       (err) => {
+        this.writesInFlight--;
         this.failure ??= err;
         for (const a of acks) a.reject(this.failure);
       },
     );
+  }
+}
+
+/**
+ * The refusal to append to an unfinished file [RCV-5]: a recovery scan finds where the valid
+ * frames end and the torn tail starts, and the message names both. The file is never touched:
+ * repair writes what recovery returns to a new file.
+ */
+async function unfinishedAppendError(path: string, strictError: UnfinishedFileError): Promise<UnfinishedFileError> {
+  let recovered: PicpacReader | undefined;
+  try {
+    recovered = await PicpacReader.open(path, { recover: true });
+  } catch {
+    // Not even recoverable: report what the strict open found.
+    return new UnfinishedFileError(`cannot append to an unfinished file (run \`picpac repair ${path} OUT\` to save what can be recovered): ${strictError.message}`, {
+      section: strictError.section,
+      byteOffset: strictError.byteOffset,
+    });
+  }
+  const torn = recovered.tornTailOffset !== undefined;
+  const tornOffset = recovered.tornTailOffset ?? recovered.knownByteLength;
+  const recordCount = recovered.recordCount;
+  await recovered.close();
+  return new UnfinishedFileError(
+    `cannot append to an unfinished file: its writer stopped before committing; ${recordCount} records are recoverable ` +
+      `(run \`picpac repair ${path} OUT\` to write them to a new file; ${path} is not modified); ${torn ? 'torn tail' : 'no footer'}`,
+    { section: 'footer', byteOffset: tornOffset },
+  );
+}
+
+/** writevSync the buffers at `position`, coping with short writes and the iovec limit. */
+function writeAllSync(fd: number, buffers: Uint8Array[], position: number): void {
+  for (let i = 0; i < buffers.length; i += MAX_IOVECS) {
+    const group = buffers.slice(i, i + MAX_IOVECS);
+    let total = 0;
+    for (const b of group) total += b.length;
+    let bytesWritten = writevSync(fd, group, position);
+    position += bytesWritten;
+    if (bytesWritten < total) {
+      for (const b of group) {
+        if (bytesWritten >= b.length) {
+          bytesWritten -= b.length;
+          continue;
+        }
+        let rest = b.subarray(bytesWritten);
+        bytesWritten = 0;
+        while (rest.length > 0) {
+          const n = writeSync(fd, rest, 0, rest.length, position);
+          position += n;
+          rest = rest.subarray(n);
+        }
+      }
+    }
   }
 }
 

@@ -4,13 +4,14 @@
 import { FormatError } from '../errors.ts';
 import { decodeAnnotationPayload } from '../format/annotation.ts';
 import { fieldKindName, fieldTypeName } from '../format/field-type.ts';
+import { crc32c, crc32cRange } from '../format/crc32c.ts';
 import { checkFramePayload, decodeFrameHeader } from '../format/frame.ts';
 import { hex32 } from '../format/header.ts';
-import { FRAME, FrameKind } from '../format/layout.ts';
+import { FIELD, FRAME, FRAME_MAGIC, FieldKind, FrameKind, LIMITS, RECORD } from '../format/layout.ts';
 import { decodeRecordPayload } from '../format/record.ts';
 import type { FrameHeader } from '../format/types.ts';
 import type { RecordIndex } from './record-index.ts';
-import type { StoredRecord } from './store.ts';
+import type { FieldKindName, StoredField, StoredRecord } from './store.ts';
 
 const FRAME_HEADER_BYTES = FRAME.headerByteLength;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -101,4 +102,78 @@ export function decodeAnnotationText(text: Uint8Array, byteOffset: number, recor
   } catch {
     throw new FormatError('annotation text is not valid UTF-8', { section: 'annotation', byteOffset, recordIndex });
   }
+}
+
+const KIND_NAMES: Array<FieldKindName | undefined> = [undefined, 'image', 'label', undefined, 'bytes'];
+const typeNames = new Map<number, string>();
+
+function typeName(kind: number, codec: number): string {
+  const key = (kind << 8) | codec;
+  let name = typeNames.get(key);
+  if (name === undefined) typeNames.set(key, (name = fieldTypeName(kind as 1, codec)));
+  return name;
+}
+
+/**
+ * The scan's lean path: decode the record frame at `at` in a chunk (`view` spans `bytes`) with
+ * the same checks as decodeStoredRecord — magic, header CRC, kind, length and CRC against the
+ * index entry, payload CRC when asked, field layout [REC-6] — but no intermediate objects.
+ * Returns undefined for anything it does not handle (a tensor field, a failed check, a frame
+ * past the chunk or over the limit): the caller then runs decodeStoredRecord, which validates
+ * tensors or throws the precise FormatError.
+ */
+export function decodeScannedRecord(bytes: Uint8Array, view: DataView, at: number, ix: RecordIndex, recordIndex: number, verifyChecksums: boolean, maxRecordBytes: number): StoredRecord | undefined {
+  const i = recordIndex;
+  const payloadByteLength = ix.payloadByteLength[i];
+  const p = at + FRAME_HEADER_BYTES;
+  const payloadEnd = p + payloadByteLength;
+  if (payloadEnd > bytes.length || payloadByteLength > maxRecordBytes || payloadByteLength < RECORD.headByteLength) return undefined;
+  if (view.getUint16(at, true) !== FRAME_MAGIC || bytes[at + FRAME.kind.offset] !== FrameKind.record) return undefined;
+  if (view.getUint32(at + FRAME.payloadByteLength.offset, true) !== payloadByteLength) return undefined;
+  const payloadCrc = view.getUint32(at + FRAME.payloadCrc.offset, true);
+  if (payloadCrc !== ix.payloadCrc[i]) return undefined;
+  if (view.getUint32(at + FRAME.headerCrc.offset, true) !== crc32cRange(bytes, at, at + FRAME.headerCrc.offset)) return undefined;
+  if (verifyChecksums && crc32c(bytes.subarray(p, payloadEnd)) !== payloadCrc) return undefined;
+  if (view.getUint32(p + RECORD.id.offset + 4, true) > 0x1fffff) return undefined; // id > 2^53-1 [CNV-2]
+  const fieldCount = view.getUint16(p + RECORD.fieldCount.offset, true);
+  if (fieldCount > LIMITS.maxFields) return undefined;
+  let data = p + RECORD.headByteLength + FIELD.byteLength * fieldCount;
+  if (data > payloadEnd) return undefined;
+  let sum = 0;
+  for (let d = p + RECORD.headByteLength; d < data; d += FIELD.byteLength) {
+    const kind = bytes[d];
+    if (kind !== FieldKind.image && kind !== FieldKind.label && kind !== FieldKind.bytes) return undefined;
+    sum += view.getUint32(d + FIELD.byteLength_.offset, true);
+  }
+  if (sum !== payloadEnd - data) return undefined;
+  const fields: StoredField[] = new Array(fieldCount);
+  for (let k = 0, d = p + RECORD.headByteLength; k < fieldCount; k++, d += FIELD.byteLength) {
+    const kind = bytes[d];
+    const codec = bytes[d + FIELD.codec.offset];
+    const byteLength = view.getUint32(d + FIELD.byteLength_.offset, true);
+    fields[k] = {
+      kind: KIND_NAMES[kind] as FieldKindName,
+      type: typeName(kind, codec),
+      codec,
+      bytes: bytes.subarray(data, data + byteLength),
+      width: view.getUint32(d + FIELD.width.offset, true),
+      height: view.getUint32(d + FIELD.height.offset, true),
+    };
+    data += byteLength;
+  }
+  return {
+    recordIndex: i,
+    id: ix.id[i],
+    label: ix.label[i],
+    label2: ix.label2[i],
+    fieldCount: ix.fieldCount[i],
+    width: ix.width[i],
+    height: ix.height[i],
+    imageCodec: ix.imageCodec[i],
+    hasAnnotation: ix.annotationOffset[i] !== 0,
+    byteOffset: ix.frameOffset[i],
+    byteLength: FRAME_HEADER_BYTES + payloadByteLength,
+    fields,
+    annotation: undefined,
+  };
 }

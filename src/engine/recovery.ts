@@ -1,11 +1,13 @@
 // Frame-by-frame scanning: the recovery path (writer died, footer missing), live readers
 // following a growing file, verify and repair. A frame counts only if its header CRC and payload
 // CRC pass (SQLite WAL rule); the scan stops at the first frame that does not and reports that
-// byte offset as the torn tail. With `resync`, it instead searches forward for the next valid
-// frame and reports the skipped byte ranges, so repair can salvage records after a corrupt one.
+// byte offset as the torn tail. Frames are located by the scan rule [ALN-4]: the next frame
+// starts at the end of the previous one, unless zero padding leads to an aligned record frame.
+// With `resync`, it instead searches forward for the next valid frame and reports the skipped
+// byte ranges (from the first bad byte), so repair can salvage later records.
 import { FormatError, LimitExceededError, UnsupportedVersionError } from '../errors.ts';
 import { decodeAnnotationPayload } from '../format/annotation.ts';
-import { checkFramePayload, decodeFrameHeader, isCriticalFrame } from '../format/frame.ts';
+import { checkFramePayload, checkFramePlacement, decodeFrameHeader, isCriticalFrame, nextFrame } from '../format/frame.ts';
 import { decodeHeader, firstFrameOffset } from '../format/header.ts';
 import { indexEntryFromRecord } from '../format/index-block.ts';
 import { FRAME, FRAME_MAGIC, FrameKind, HEADER, LIMITS, alignUp } from '../format/layout.ts';
@@ -24,7 +26,7 @@ export interface ScannedFrame {
   header: FrameHeader;
   /** View into a chunk owned by the scan; copy it to keep it past the next iteration. */
   payload: Uint8Array;
-  /** Where the next frame starts (end of this frame's padding). */
+  /** End of this frame: where the next frame, or the padding before a record frame, starts. */
   nextOffset: number;
 }
 
@@ -36,9 +38,13 @@ export interface SkippedRange {
 }
 
 export interface FrameScanResult {
-  /** Offset after the last accepted frame (aligned; may exceed the file length by padding). */
+  /** End of the last accepted frame (where appended or later frames continue, [ALN-4]). */
   endOffset: number;
-  /** First byte of an incomplete or invalid tail, undefined when the scan reached the end cleanly. */
+  /**
+   * First bad byte: the frame that is incomplete or invalid, or the first non-zero padding byte
+   * (the end of the last frame when the file ends inside padding); undefined when the scan
+   * reached the end cleanly.
+   */
   tornOffset: number | undefined;
   tornReason: string | undefined;
   /** Ranges skipped by `resync` (empty otherwise). */
@@ -135,8 +141,42 @@ async function checkFrameAt(
 }
 
 /**
- * Yield every valid frame from `startOffset`, in file order. Stops at the first incomplete or
- * invalid frame (the torn offset is in the return value and `options.result`), or with
+ * Where the frame after `endOffset` (the end of the previous frame) starts, by the scan rule
+ * [ALN-4]: at `endOffset` when it is aligned or its byte is not zero, else after zero padding at
+ * alignUp(endOffset). `bad` names the first non-zero padding byte, or `endOffset` when the
+ * file ends inside the padding.
+ */
+async function locateFrame(reader: ChunkReader, endOffset: number, fileEnd: number, alignment: number): Promise<{ at: number; afterPadding: boolean } | { bad: number; reason: string }> {
+  if (endOffset % alignment === 0) return { at: endOffset, afterPadding: false };
+  const padEnd = alignUp(endOffset, alignment);
+  const first = await reader.view(endOffset, 1);
+  if (first[0] !== 0) return { at: endOffset, afterPadding: false };
+  const padding = await reader.view(endOffset, Math.min(padEnd, fileEnd) - endOffset);
+  try {
+    nextFrame(padding, endOffset, endOffset, alignment);
+  } catch (err) {
+    if (err instanceof FormatError) return { bad: err.byteOffset, reason: `${err.message} at byte ${err.byteOffset}` };
+    throw err;
+  }
+  if (padEnd >= fileEnd) return { bad: endOffset, reason: 'file ends inside the padding before a record frame' };
+  return { at: padEnd, afterPadding: true };
+}
+
+/** [ALN-1] [ALN-4] as a check result: a record frame must be aligned, padding precedes only records. */
+function placementProblem(header: FrameHeader, at: number, afterPadding: boolean, alignment: number): string | undefined {
+  try {
+    checkFramePlacement(header.kind, at, afterPadding, alignment);
+    return undefined;
+  } catch (err) {
+    if (err instanceof FormatError) return err.message;
+    throw err;
+  }
+}
+
+/**
+ * Yield every valid frame from `startOffset` (the first frame, or the end of a known frame), in
+ * file order, following the scan rule [ALN-4]. Stops at the first incomplete or invalid frame or
+ * non-zero padding (the torn offset is in the return value and `options.result`), or with
  * `resync` skips to the next valid frame. An unknown critical extension frame throws
  * UnsupportedVersionError; unknown ancillary ones are yielded (callers skip them).
  */
@@ -151,9 +191,16 @@ export async function* scanFrames(source: ByteSource, options: ScanFramesOptions
   result.skipped.length = 0;
   result.tornOffset = undefined;
   result.tornReason = undefined;
-  let at = options.startOffset ?? firstFrameOffset(header);
-  while (at < endOffset) {
-    const check = await checkFrameAt(reader, at, endOffset, verifyChecksums, maxPayloadBytes);
+  // `end` is the end of the last accepted frame: the next frame is located from there.
+  let end = options.startOffset ?? firstFrameOffset(header);
+  while (end < endOffset) {
+    const located = await locateFrame(reader, end, endOffset, alignment);
+    let at = 'at' in located ? located.at : located.bad;
+    let check: Check = 'at' in located ? await checkFrameAt(reader, at, endOffset, verifyChecksums, maxPayloadBytes) : { ok: false, reason: located.reason };
+    if (check.ok && 'at' in located) {
+      const problem = placementProblem(check.header, at, located.afterPadding, alignment);
+      if (problem) check = { ok: false, reason: problem };
+    }
     if (!check.ok) {
       const next = options.resync ? await findNextFrame(reader, at, endOffset, alignment, verifyChecksums, maxPayloadBytes) : undefined;
       if (next === undefined) {
@@ -163,7 +210,8 @@ export async function* scanFrames(source: ByteSource, options: ScanFramesOptions
       }
       result.skipped.push({ byteOffset: at, byteLength: next - at, reason: check.reason });
       at = next;
-      continue;
+      check = await checkFrameAt(reader, at, endOffset, verifyChecksums, maxPayloadBytes);
+      if (!check.ok) throw new Error('unreachable: resync found a frame that does not check');
     }
     const { header: frameHeader, payload } = check;
     if (isCriticalFrame(frameHeader)) {
@@ -174,15 +222,19 @@ export async function* scanFrames(source: ByteSource, options: ScanFramesOptions
         actual: frameHeader.kind,
       });
     }
-    const nextOffset = alignUp(at + FRAME_HEADER_BYTES + frameHeader.payloadByteLength, alignment);
+    const nextOffset = at + FRAME_HEADER_BYTES + frameHeader.payloadByteLength;
     yield { kind: frameHeader.kind, flags: frameHeader.flags, frameOffset: at, header: frameHeader, payload, nextOffset };
-    at = nextOffset;
+    end = nextOffset;
   }
-  result.endOffset = result.tornOffset ?? at;
+  result.endOffset = end;
   return result;
 }
 
-/** The next aligned offset after `badOffset` holding a fully valid frame, or undefined. */
+/**
+ * The first offset after `badOffset` holding a fully valid frame that may sit there (a record
+ * frame only at a multiple of the alignment), or undefined. Frames other than records start at
+ * any offset [ALN-1], so the search looks at every byte, jumping between magic candidates.
+ */
 async function findNextFrame(
   reader: ChunkReader,
   badOffset: number,
@@ -191,18 +243,23 @@ async function findNextFrame(
   verifyChecksums: boolean,
   maxPayloadBytes: number,
 ): Promise<number | undefined> {
-  const step = Math.max(1, alignment);
   const magicLow = FRAME_MAGIC & 0xff;
   const magicHigh = FRAME_MAGIC >> 8;
-  for (let at = badOffset + step; at + FRAME_HEADER_BYTES <= endOffset; at += step) {
-    const probe = await reader.view(at, 2);
-    if (probe[0] !== magicLow || probe[1] !== magicHigh) continue;
-    try {
-      const check = await checkFrameAt(reader, at, endOffset, verifyChecksums, maxPayloadBytes);
-      if (check.ok) return at;
-    } catch (err) {
-      if (!(err instanceof LimitExceededError)) throw err;
+  let from = badOffset + 1;
+  while (from + FRAME_HEADER_BYTES <= endOffset) {
+    const window = await reader.view(from, Math.min(1 << 20, endOffset - from));
+    if (window.length === 0) break;
+    for (let i = window.indexOf(magicLow); i >= 0 && from + i + FRAME_HEADER_BYTES <= endOffset; i = window.indexOf(magicLow, i + 1)) {
+      if (i + 1 < window.length && window[i + 1] !== magicHigh) continue;
+      const at = from + i;
+      try {
+        const check = await checkFrameAt(reader, at, endOffset, verifyChecksums, maxPayloadBytes);
+        if (check.ok && (check.header.kind !== FrameKind.record || at % alignment === 0)) return at;
+      } catch (err) {
+        if (!(err instanceof LimitExceededError)) throw err;
+      }
     }
+    from += window.length;
   }
   return undefined;
 }
@@ -222,7 +279,7 @@ export interface RebuildIndexOptions {
 export interface RebuiltIndex {
   index: RecordIndex;
   header: FileHeader;
-  /** Offset after the last valid frame (the next frame offset). */
+  /** End of the last valid frame (the next frame, or padding before a record, starts there). */
   endOffset: number;
   tornOffset: number | undefined;
   tornReason: string | undefined;

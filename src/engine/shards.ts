@@ -1,7 +1,7 @@
 // A dataset split over several store files, described by a `.picpac.json` manifest:
 //   { "format": "picpac-shards", "version": 1,
 //     "shards": [{ "path": "part-0.picpac", "recordCount": 1000, "byteLength": 123456 }, ...] }
-// Paths are relative to the manifest. ShardedStore concatenates the shards: record indices run
+// Paths are relative to the manifest and may not leave its directory [SHD-3]. ShardedStore concatenates the shards: record indices run
 // across them in manifest order. Each shard's record count and byte length are checked against
 // the manifest, and errors name the shard.
 import { readFile, stat, writeFile } from 'node:fs/promises';
@@ -57,10 +57,24 @@ export function parseShardManifest(text: string, name: string): ShardManifest {
   if (!Array.isArray(m.shards)) bad('shards is not an array');
   m.shards.forEach((s, i) => {
     if (typeof s?.path !== 'string' || s.path === '') bad(`shards[${i}].path is not a non-empty string`);
+    const escape = shardPathProblem(s.path);
+    if (escape) bad(`shards[${i}].path ${escape}`, 'a relative path inside the manifest directory', s.path);
     if (!Number.isSafeInteger(s.recordCount) || s.recordCount < 0) bad(`shards[${i}].recordCount is not a count`);
     if (!Number.isSafeInteger(s.byteLength) || s.byteLength < 0) bad(`shards[${i}].byteLength is not a byte length`);
   });
   return m;
+}
+
+/**
+ * Why a manifest's shard path is refused, or undefined when it is fine [SHD-3] [SEC-5]: it must
+ * be relative to the manifest's directory, with `/` separators, and must not escape it.
+ */
+export function shardPathProblem(shardPath: string): string | undefined {
+  if (shardPath.startsWith('/') || /^[A-Za-z]:/.test(shardPath)) return 'is absolute';
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(shardPath)) return 'is a URL';
+  if (shardPath.includes('\\')) return 'contains a backslash (use / separators)';
+  if (shardPath.split('/').includes('..')) return 'contains a .. segment';
+  return undefined;
 }
 
 /** Resolve a shard path against the manifest location (a file path or an http(s) URL). */
@@ -183,9 +197,11 @@ export async function writeShardManifest(manifestPath: string, shardPaths: reado
   if (!Array.isArray(shardPaths) || shardPaths.some((p) => typeof p !== 'string')) throw invalidParameterError('shardPaths', 'an array of paths', shardPaths);
   const shards: ShardEntry[] = [];
   for (const shardPath of shardPaths) {
+    const relative = path.relative(path.dirname(manifestPath), shardPath).split(path.sep).join('/');
+    if (shardPathProblem(relative)) throw invalidParameterError('shardPaths', "files in the manifest's directory or below it", shardPath);
     const { store } = await openShard(shardPath);
     try {
-      shards.push({ path: path.relative(path.dirname(manifestPath), shardPath), recordCount: store.recordCount, byteLength: (await stat(shardPath)).size });
+      shards.push({ path: relative, recordCount: store.recordCount, byteLength: (await stat(shardPath)).size });
     } finally {
       await store.close();
     }

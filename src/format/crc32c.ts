@@ -54,9 +54,20 @@ function crc32cJs(bytes: Uint8Array, seed = 0): number {
 
 let implementation: (bytes: Uint8Array, seed?: number) => number = crc32cJs;
 
+/** Below this length the JS loop beats a native call (frame headers are 12 bytes). */
+const SHORT_BYTES = 64;
+
 /** CRC-32C (Castagnoli) of `bytes`, continuing from `seed` (a previous result; default 0). */
 export function crc32c(bytes: Uint8Array, seed?: number): number {
-  return implementation(bytes, seed);
+  return bytes.length < SHORT_BYTES ? crc32cJs(bytes, seed) : implementation(bytes, seed);
+}
+
+/** CRC-32C of bytes[start, end) without making a view (pure JS: meant for short ranges such as frame headers). */
+export function crc32cRange(bytes: Uint8Array, start: number, end: number): number {
+  const t = (tables ??= buildTables());
+  let crc = 0xffffffff;
+  for (let i = start; i < end; i++) crc = t[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return ~crc >>> 0;
 }
 
 /**

@@ -4,7 +4,7 @@
 import { FormatError, UnfinishedFileError, UnsupportedVersionError, invalidParameterError } from '../errors.ts';
 import { crc32c } from './crc32c.ts';
 import { decodeHeader, encodeHeader, firstFrameOffset, isValidAlignment } from './header.ts';
-import { checkFramePayload, decodeFrameHeader, encodeFrame, frameExtent, isCriticalFrame, isKnownFrameKind } from './frame.ts';
+import { checkFramePayload, checkFramePlacement, decodeFrameHeader, encodeFrame, frameOffsetAfter, isCriticalFrame, isKnownFrameKind, nextFrame } from './frame.ts';
 import { decodeRecordPayload, encodeRecordPayload } from './record.ts';
 import { decodeAnnotationPayload, encodeAnnotationPayload } from './annotation.ts';
 import { decodeIndexPayload, encodeIndexPayload, indexEntryFromRecord } from './index-block.ts';
@@ -22,17 +22,18 @@ export interface AnnotationUpdate {
 
 const utf8 = new TextEncoder();
 
-/** Collects frames at increasing offsets, padding each to the alignment. */
+/** Collects frames at increasing offsets; zero padding goes only before record frames. [ALN-3] */
 class FrameSink {
   readonly parts: Uint8Array[] = [];
   constructor(
     public byteLength: number,
     readonly alignment: number,
   ) {}
-  /** Append a frame; returns its offset and payload CRC. */
+  /** Append a frame (after padding, for a record frame); returns its offset and payload CRC. */
   frame(kind: number, payload: Uint8Array): { frameOffset: number; payloadCrc: number } {
-    const frameOffset = this.byteLength;
-    const bytes = encodeFrame(kind, payload, this.alignment);
+    const frameOffset = frameOffsetAfter(this.byteLength, kind, this.alignment);
+    if (frameOffset > this.byteLength) this.raw(new Uint8Array(frameOffset - this.byteLength));
+    const bytes = encodeFrame(kind, payload);
     this.parts.push(bytes);
     this.byteLength += bytes.length;
     return { frameOffset, payloadCrc: new DataView(bytes.buffer, bytes.byteOffset).getUint32(FRAME.payloadCrc.offset, true) };
@@ -125,8 +126,8 @@ export function encodeFileImage(records: RecordWithAnnotation[], options: { alig
 }
 
 /**
- * A finished file plus one more commit, as an append must write it: zero padding to the
- * alignment after the old footer, new record frames (each followed by its annotation frame),
+ * A finished file plus one more commit, as an append must write it: after the old footer, new
+ * record frames (each preceded by zero padding to the alignment, followed by its annotation frame),
  * then the annotation updates in the order given, an index block chained to the previous one,
  * and a footer with generation + 1. The old bytes are kept unchanged. [WRT-3] [WRT-4]
  */
@@ -138,7 +139,6 @@ export function appendFileImage(base: Uint8Array, records: RecordWithAnnotation[
   const footer = old.footer as Footer;
   const sink = new FrameSink(0, old.header.alignment);
   sink.raw(base);
-  sink.raw(new Uint8Array(alignUp(base.length, old.header.alignment) - base.length));
   writeCommit(sink, records, updates, {
     firstRecordIndex: footer.recordCount,
     previousIndexOffset: footer.indexOffset,
@@ -186,11 +186,17 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
   let validByteLength = offset;
   let tornAt: number | undefined;
   while (offset < end) {
+    let frameOffset = offset; // where the failing structure starts, when one fails
     try {
-      const frame = decodeFrameHeader(bytes.subarray(offset, offset + FRAME.headerByteLength), offset, { recordIndex: records.length });
-      const payloadStart = offset + FRAME.headerByteLength;
+      // [ALN-4]: a frame at `offset`, or zero padding and then a record frame.
+      const next = nextFrame(bytes.subarray(0, end), 0, offset, header.alignment);
+      if (next.frameOffset >= end) throw new FormatError('file ends inside padding', { section: 'frame', byteOffset: offset, expected: `a record frame at ${next.frameOffset}`, actual: `${end} bytes` });
+      frameOffset = next.frameOffset;
+      const frame = decodeFrameHeader(bytes.subarray(frameOffset, frameOffset + FRAME.headerByteLength), frameOffset, { recordIndex: records.length });
+      checkFramePlacement(frame.kind, frameOffset, next.afterPadding, header.alignment, records.length);
+      const payloadStart = frameOffset + FRAME.headerByteLength;
       const payload = bytes.subarray(payloadStart, payloadStart + frame.payloadByteLength);
-      checkFramePayload(frame, payload, offset, records.length);
+      checkFramePayload(frame, payload, frameOffset, records.length);
       if (frame.kind === FrameKind.record) {
         records.push(decodeRecordPayload(payload, payloadStart, records.length));
       } else if (frame.kind === FrameKind.annotation) {
@@ -202,13 +208,13 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
       } else if (frame.kind === FrameKind.index) {
         decodeIndexPayload(payload, payloadStart);
       } else if (!isKnownFrameKind(frame.kind) && isCriticalFrame(frame)) {
-        throw new UnsupportedVersionError('unknown critical frame kind', { section: 'frame', byteOffset: offset, expected: 'a known kind', actual: frame.kind });
+        throw new UnsupportedVersionError('unknown critical frame kind', { section: 'frame', byteOffset: frameOffset, expected: 'a known kind', actual: frame.kind });
       }
-      validByteLength = frame.kind === FrameKind.footer ? payloadStart + frame.payloadByteLength : Math.min(bytes.length, offset + frameExtent(frame.payloadByteLength, header.alignment));
-      offset += frameExtent(frame.payloadByteLength, header.alignment);
+      offset = payloadStart + frame.payloadByteLength;
+      validByteLength = offset;
     } catch (e) {
       if (!recover || !(e instanceof FormatError) || e instanceof UnsupportedVersionError) throw e;
-      tornAt = offset;
+      tornAt = frameOffset;
       break;
     }
   }

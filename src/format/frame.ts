@@ -1,9 +1,10 @@
-// Frames: a 16-byte header (magic, kind, flags, payload length, payload CRC, header CRC), the
-// payload, then zero padding so the next frame starts aligned [FRM-1..FRM-9]. The header CRC
-// covers the length, so a reader rejects a corrupt length before it allocates (TFRecord idea).
+// Frames: a 16-byte header (magic, kind, flags, payload length, payload CRC, header CRC) and the
+// payload [FRM-1..FRM-9]. Only record frames are aligned: zero padding goes before a record
+// frame, never after other frames [ALN-1..ALN-5]. The header CRC covers the length, so a reader
+// rejects a corrupt length before it allocates (TFRecord idea).
 import { FormatError, LimitExceededError, invalidParameterError } from '../errors.ts';
-import { crc32c } from './crc32c.ts';
-import { hex32, isValidAlignment } from './header.ts';
+import { crc32c, crc32cRange } from './crc32c.ts';
+import { hex32 } from './header.ts';
 import { isUint, viewOf } from './bytes.ts';
 import { FRAME, FRAME_FLAG_CRITICAL, FRAME_MAGIC, FrameKind, LIMITS, alignUp } from './layout.ts';
 import type { FrameHeader } from './types.ts';
@@ -14,6 +15,8 @@ const HEADER_BYTES = FRAME.headerByteLength;
 function checkKindAndFlags(kind: unknown, flags: unknown): void {
   if (!isUint(kind, 255) || kind === 0) throw invalidParameterError('kind', 'an integer between 1 and 255', kind);
   if (!isUint(flags, 255)) throw invalidParameterError('flags', 'an integer between 0 and 255', flags);
+  // Kinds 1-4 are written with flags 0 [FRM-8]; this also catches an old-style alignment argument.
+  if (kind <= FrameKind.footer && flags !== 0) throw invalidParameterError('flags', `0 for frame kind ${kind}`, flags);
 }
 
 function checkPayload(payload: unknown): asserts payload is Uint8Array {
@@ -35,6 +38,29 @@ function writeFrameHeader(target: Uint8Array, offset: number, kind: number, payl
   view.setUint32(FRAME.headerCrc.offset, headerCrc, true);
 }
 
+/**
+ * Write a frame header into `target` at `offset` for a payload of `payloadByteLength` bytes whose
+ * CRC the caller computed (writers that encode payloads in place). [FRM-1] [FRM-2]
+ */
+export function writeFrameHeaderAt(target: Uint8Array, offset: number, kind: number, payloadByteLength: number, payloadCrc: number, flags = 0): void {
+  checkKindAndFlags(kind, flags);
+  if (!isUint(payloadByteLength, LIMITS.maxFramePayloadBytes)) throw invalidParameterError('payloadByteLength', `an integer between 0 and ${LIMITS.maxFramePayloadBytes}`, payloadByteLength);
+  target[offset] = FRAME_MAGIC & 0xff;
+  target[offset + 1] = FRAME_MAGIC >>> 8;
+  target[offset + FRAME.kind.offset] = kind;
+  target[offset + FRAME.flags.offset] = flags;
+  writeU32(target, offset + FRAME.payloadByteLength.offset, payloadByteLength);
+  writeU32(target, offset + FRAME.payloadCrc.offset, payloadCrc);
+  writeU32(target, offset + FRAME.headerCrc.offset, crc32cRange(target, offset, offset + FRAME.headerCrc.offset));
+}
+
+function writeU32(target: Uint8Array, offset: number, value: number): void {
+  target[offset] = value & 0xff;
+  target[offset + 1] = (value >>> 8) & 0xff;
+  target[offset + 2] = (value >>> 16) & 0xff;
+  target[offset + 3] = value >>> 24;
+}
+
 /** The 16-byte frame header for `payload`. [FRM-1] [FRM-2] */
 export function encodeFrameHeader(kind: number, payload: Uint8Array, flags = 0): Uint8Array {
   checkKindAndFlags(kind, flags);
@@ -44,23 +70,69 @@ export function encodeFrameHeader(kind: number, payload: Uint8Array, flags = 0):
   return bytes;
 }
 
-/** Bytes a frame occupies including padding: alignUp(16 + payloadByteLength, alignment). [FRM-5] */
-export function frameExtent(payloadByteLength: number, alignment: number): number {
-  return alignUp(HEADER_BYTES + payloadByteLength, alignment);
+/** Bytes a frame occupies: 16 + payloadByteLength (padding belongs to the next record frame). [FRM-5] */
+export function frameExtent(payloadByteLength: number): number {
+  return HEADER_BYTES + payloadByteLength;
 }
 
 /**
- * A whole frame: header, payload and zero padding up to the next multiple of `alignment`
- * (the frame is assumed to start aligned). [FRM-5]
+ * Where a writer puts a frame of `kind` when the previous frame (or the header padding) ends at
+ * `endOffset`: a record frame at alignUp(endOffset, alignment), any other frame at endOffset.
+ * The bytes in between are zero padding. [ALN-1] [ALN-3]
  */
-export function encodeFrame(kind: number, payload: Uint8Array, alignment: number, flags = 0): Uint8Array {
+export function frameOffsetAfter(endOffset: number, kind: number, alignment: number): number {
+  return kind === FrameKind.record ? alignUp(endOffset, alignment) : endOffset;
+}
+
+/** A whole frame: header then payload (no padding, [ALN-3]). [FRM-1] [FRM-2] */
+export function encodeFrame(kind: number, payload: Uint8Array, flags = 0): Uint8Array {
   checkKindAndFlags(kind, flags);
   checkPayload(payload);
-  if (!isValidAlignment(alignment)) throw invalidParameterError('alignment', '1 or a power of two up to 2^20', alignment);
-  const bytes = new Uint8Array(frameExtent(payload.length, alignment));
+  const bytes = new Uint8Array(HEADER_BYTES + payload.length);
   writeFrameHeader(bytes, 0, kind, payload, flags);
   bytes.set(payload, HEADER_BYTES);
   return bytes;
+}
+
+/** How the bytes at the end `endOffset` of a frame continue, by the scan rule [ALN-4]. */
+export type NextFrame =
+  /** A frame (of any kind) starts at `frameOffset` = endOffset: it is aligned, or its first byte is not zero. */
+  | { frameOffset: number; afterPadding: false }
+  /** Zero padding fills [endOffset, frameOffset) and a record frame starts at `frameOffset`. */
+  | { frameOffset: number; afterPadding: true };
+
+/**
+ * Apply the scan rule [ALN-4] at `endOffset`, the end of a frame (or the first frame offset):
+ * if `endOffset` is a multiple of `alignment`, or the byte there is not zero, the next frame
+ * starts at `endOffset`; otherwise the bytes up to alignUp(endOffset, alignment) are padding,
+ * must all be zero (FormatError naming the first non-zero byte), and a record frame follows.
+ * `bytes` holds the file bytes from absolute offset `bytesOffset`; it must cover the padding
+ * (the caller checks the padding is complete first: `paddingEnd`).
+ */
+export function nextFrame(bytes: Uint8Array, bytesOffset: number, endOffset: number, alignment: number): NextFrame {
+  const at = endOffset - bytesOffset;
+  if (endOffset % alignment === 0 || bytes[at] !== 0) return { frameOffset: endOffset, afterPadding: false };
+  const frameOffset = alignUp(endOffset, alignment);
+  const stop = Math.min(frameOffset - bytesOffset, bytes.length);
+  for (let i = at; i < stop; i++) {
+    if (bytes[i] !== 0) {
+      throw new FormatError('non-zero padding byte', { section: SECTION, byteOffset: bytesOffset + i, expected: 0, actual: bytes[i] });
+    }
+  }
+  return { frameOffset, afterPadding: true };
+}
+
+/**
+ * Check the kind of a frame found by nextFrame(): a record frame must start at a multiple of
+ * the alignment, and padding may only precede a record frame. [ALN-1] [ALN-4]
+ */
+export function checkFramePlacement(kind: number, frameOffset: number, afterPadding: boolean, alignment: number, recordIndex?: number): void {
+  if (kind === FrameKind.record && frameOffset % alignment !== 0) {
+    throw new FormatError('record frame not at a multiple of the alignment', { section: SECTION, byteOffset: frameOffset, recordIndex, expected: `a multiple of ${alignment}`, actual: frameOffset });
+  }
+  if (afterPadding && kind !== FrameKind.record) {
+    throw new FormatError('padding before a frame that is not a record frame', { section: SECTION, byteOffset: frameOffset, recordIndex, expected: `kind ${FrameKind.record}`, actual: kind });
+  }
 }
 
 /**

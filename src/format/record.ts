@@ -42,8 +42,11 @@ export function recordPayloadByteLength(record: DecodedRecord): number {
   return total;
 }
 
-/** Encode a record payload. Tensor fields are validated by decoding their bytes. */
-export function encodeRecordPayload(record: DecodedRecord): Uint8Array {
+/**
+ * Validate `record` for encoding (tensor fields by decoding their bytes) and return its payload
+ * byte length. Writers that encode in place call this, then writeRecordPayload().
+ */
+export function checkRecordPayload(record: DecodedRecord): number {
   checkRecord(record);
   const total = recordPayloadByteLength(record);
   if (total > LIMITS.maxFramePayloadBytes) {
@@ -58,24 +61,42 @@ export function encodeRecordPayload(record: DecodedRecord): Uint8Array {
       }
     }
   });
-  const bytes = new Uint8Array(total);
-  const view = viewOf(bytes);
-  writeU64(view, RECORD.id.offset, record.id);
-  view.setFloat64(RECORD.label.offset, record.label, true);
-  view.setFloat64(RECORD.label2.offset, record.label2, true);
-  view.setUint16(RECORD.fieldCount.offset, record.fields.length, true);
-  let descriptor = RECORD.headByteLength;
-  let data = RECORD.headByteLength + FIELD.byteLength * record.fields.length;
-  for (const f of record.fields) {
+  return total;
+}
+
+/**
+ * Write the payload of a record already checked by checkRecordPayload() into `target` at
+ * `offset` (recordPayloadByteLength(record) bytes; reserved bytes written as zero). `view`, when
+ * given, must span all of `target` (saves a DataView per record).
+ */
+export function writeRecordPayload(record: DecodedRecord, target: Uint8Array, offset: number, view = viewOf(target)): void {
+  const fieldCount = record.fields.length;
+  writeU64(view, offset + RECORD.id.offset, record.id);
+  view.setFloat64(offset + RECORD.label.offset, record.label, true);
+  view.setFloat64(offset + RECORD.label2.offset, record.label2, true);
+  view.setUint16(offset + RECORD.fieldCount.offset, fieldCount, true);
+  view.setUint16(offset + RECORD.recordFlags.offset, 0, true);
+  view.setUint32(offset + RECORD.reserved.offset, 0, true);
+  let descriptor = offset + RECORD.headByteLength;
+  let data = descriptor + FIELD.byteLength * fieldCount;
+  for (let i = 0; i < fieldCount; i++) {
+    const f = record.fields[i];
     view.setUint8(descriptor + FIELD.kind.offset, f.kind);
     view.setUint8(descriptor + FIELD.codec.offset, f.codec);
+    view.setUint16(descriptor + FIELD.fieldFlags.offset, 0, true);
     view.setUint32(descriptor + FIELD.byteLength_.offset, f.bytes.length, true);
     view.setUint32(descriptor + FIELD.width.offset, f.width, true);
     view.setUint32(descriptor + FIELD.height.offset, f.height, true);
-    bytes.set(f.bytes, data);
+    target.set(f.bytes, data);
     descriptor += FIELD.byteLength;
     data += f.bytes.length;
   }
+}
+
+/** Encode a record payload. Tensor fields are validated by decoding their bytes. */
+export function encodeRecordPayload(record: DecodedRecord): Uint8Array {
+  const bytes = new Uint8Array(checkRecordPayload(record));
+  writeRecordPayload(record, bytes, 0);
   return bytes;
 }
 

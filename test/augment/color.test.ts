@@ -101,6 +101,21 @@ describe('jitterColorInPlace', () => {
     assert.deepEqual(pixel(red, 0, 0), [255, 255, 0]);
   });
 
+  test('the fused HSV and Lab jitter equal convert → saturating add → convert back', () => {
+    const cube = colourCube();
+    for (const [space, to, from] of [['HSV', rgbToHsv, hsvToRgb], ['Lab', rgbToLab, labToRgb]] as const) {
+      for (const delta of [[7, -30, 12], [200, 0, -3], [-9, 40, 0]] as const) {
+        const viaConversions = to(cube);
+        for (let i = 0; i < viaConversions.data.length; i++) {
+          viaConversions.data[i] = Math.min(255, Math.max(0, viaConversions.data[i] + delta[i % 3]));
+        }
+        const expected = from(viaConversions);
+        const fused = jitterColorInPlace({ ...cube, data: cube.data.slice() }, delta, space);
+        assert.ok(maxDiff(fused, expected) <= 1, `${space} ${delta}: ${maxDiff(fused, expected)}`);
+      }
+    }
+  });
+
   test('Lab: +L brightens; zero delta leaves the image untouched', () => {
     const img = makeImage(1, 1, 3, () => 100);
     jitterColorInPlace(img, [20, 0, 0], 'Lab');

@@ -108,7 +108,9 @@ describe('decode options and conversions', () => {
     assert.throws(() => convertChannels(rgb, 2), /from 3 to 2 channels/);
   });
 
-  test('maxImagePixels is enforced from the header, before decoding', async () => {
+  // [SEC-3] decoded pixels are limited, and the limit is checked against the image's own header
+  // (never the field descriptor's width/height), before any pixel buffer is allocated.
+  test('maxImagePixels is enforced from the header, before decoding [SEC-3]', async () => {
     const bytes = await sharp(gradient(3, 255), { raw: { width: W, height: H, channels: 3 } }).jpeg().toBuffer();
     assert.throws(() => decodeImageSync(bytes, { maxImagePixels: W * H - 1, recordIndex: 4 }),
       (e: unknown) => e instanceof LimitExceededError && e.recordIndex === 4 && /exceeds maxImagePixels/.test(e.message));

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { rasterizeAnnotationTracked } from '../../src/augment/rasterize.ts';
 import { planGeometry, warpImage, warpLabel } from '../../src/augment/warp.ts';
 import { makeImage } from './helpers.ts';
 
@@ -39,4 +40,16 @@ test('flip plans are involutions for any size; a pure crop plan copies exactly',
     assert.deepEqual(warpImage(warpImage(image, plan), plan), image);
     assert.deepEqual(warpLabel(warpLabel(image, plan), plan), image);
   }), { seed: 42, numRuns: 200 });
+});
+
+test('warpLabel with the rasteriser\'s drawn bounds equals the full warp', () => {
+  fc.assert(fc.property(perturbation, fc.double({ min: -0.2, max: 0.9, noNaN: true }), fc.double({ min: -0.2, max: 0.9, noNaN: true }),
+    fc.double({ min: 0, max: 0.6, noNaN: true }), fc.constantFrom(-1, 1, 3), (p, x, y, size, thickness) => {
+      const annotation = { shapes: [{ type: 'rect' as const, x, y, width: size, height: size * 0.7 }, { type: 'polygon' as const, points: [{ x, y }, { x: x + size, y }] }] };
+      const { label, drawn } = rasterizeAnnotationTracked(annotation, p.width, p.height, { thickness });
+      const plan = planGeometry(p.width, p.height, { ...p, randomOffsets: true });
+      const full = warpLabel(label, plan);
+      const bounded = warpLabel(label, plan, { sourceBounds: drawn ?? { left: 0, top: 0, right: 0, bottom: 0 } });
+      assert.deepEqual(bounded, full);
+    }), { seed: 42, numRuns: 300 });
 });

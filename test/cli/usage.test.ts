@@ -50,7 +50,7 @@ describe('picpac usage', () => {
       [['stat', 'a', 'b'], /unexpected argument 'b'/],
       [['import', 'a', 'b', '--quality', '0'], /invalid value for --quality: expected an integer in 1\.\.100, got '0'/],
       [['import', 'a', 'b', '--align', '1000'], /invalid value for --align: expected 1 or a power of two/],
-      [['convert', 'a', 'b', '--to', 'v3'], /invalid value for --to: expected one of v2, v1, got 'v3'/],
+      [['convert', 'a', 'b', '--to', 'v3'], /invalid value for --to: expected one of v2, v1, lmdb-raw, lmdb-encoded, got 'v3'/],
       [['import', 'a', 'b', '--max-size'], /option '--max-size <value>' argument missing/i],
       [['stats', 'x'], /unknown command 'stats' \(did you mean 'stat'\?\)/],
       [['convert', 'a.picpac', './a.picpac'], /the output \.\/a\.picpac is also an input/],

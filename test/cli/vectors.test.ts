@@ -75,7 +75,8 @@ function v1Suite(title: string, dir: string, skip: string | false): void {
         }
       });
       if (crashed) continue;
-      test(`convert ${name.replace(/\.json$/, '')} v1 → v2 → v1 gives back every field; verify passes`, async () => {
+      // [V1-5] [V1-6] the two mappings are inverse: v1 → v2 → v1 reproduces every slot.
+      test(`convert ${name.replace(/\.json$/, '')} v1 → v2 → v1 gives back every field; verify passes [V1-5] [V1-6]`, async () => {
         const tmp = await tempDir();
         try {
           const v2 = path.join(tmp.dir, 'x.picpac');
@@ -124,10 +125,9 @@ describe('format 2.0 vectors (test/vectors/v2)', { skip: manifests(repoV2Dir, '.
           : []),
       ],
     }));
-    // Known engine gap (reported): PicpacReader reads through the index and never meets a
-    // critical extension frame between records, so it does not refuse such a file yet.
-    const todo = manifest.expect === 'UnsupportedVersionError' ? 'engine reader does not refuse critical extension frames yet' : undefined;
-    test(`dump ${name.replace(/\.json$/, '.picpac')} (${manifest.expect})`, { todo }, async () => {
+    // [EXT-2] strict open checks the unindexed gaps between frames, so dump refuses a file
+    // with an unknown critical extension frame (UnsupportedVersionError → exit 1).
+    test(`dump ${name.replace(/\.json$/, '.picpac')} (${manifest.expect})`, async () => {
       if (manifest.expect === 'ok') {
         const { rows } = await dumpRows(file);
         assert.equal(rows.length, expected.length);

@@ -69,18 +69,34 @@ describe('PicpacWriter.append', () => {
     );
   });
 
-  test('an unfinished file must be repaired first', async () => {
+  // [RCV-5] A writer never appends to an unfinished file and never modifies it: it reports
+  // UnfinishedFileError naming the torn offset; `picpac repair` writes the recovered records
+  // to a new file (test/cli/verify-repair.test.ts).
+  test('an unfinished file is refused, named by its torn offset, and left unchanged [RCV-5]', async () => {
     const file = path.join(dir, 'unfinished.picpac');
     const w = await PicpacWriter.create(file);
     await w.append({ fields: [{ kind: 'bytes', bytes: new Uint8Array(3) }] });
+    await w.append({ fields: [{ kind: 'bytes', bytes: new Uint8Array(50).fill(7) }] });
     await w.abort();
-    await assert.rejects(PicpacWriter.append(file), (err: unknown) => {
-      assert.ok(err instanceof UnfinishedFileError);
-      assert.match((err as Error).message, /run `picpac repair/);
-      return true;
-    });
+    const whole = new Uint8Array(await readFile(file));
+    // Tear the second record's payload: the valid frames end where that frame starts.
+    const torn = whole.subarray(0, whole.length - 10);
+    await writeFile(file, torn);
+    const tornOffset = whole.length - (16 + 32 + 16 + 50);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await assert.rejects(PicpacWriter.append(file), (err: unknown) => {
+        assert.ok(err instanceof UnfinishedFileError);
+        assert.equal(err.byteOffset, tornOffset);
+        assert.match((err as Error).message, /1 records are recoverable/);
+        assert.match((err as Error).message, new RegExp(`run \`picpac repair .*unfinished\\.picpac OUT\``));
+        assert.match((err as Error).message, new RegExp(`torn tail at byte ${tornOffset}$`));
+        return true;
+      });
+      assert.ok(Buffer.from(await readFile(file)).equals(Buffer.from(torn)), 'the unfinished file was modified');
+    }
     const r = await PicpacReader.open(file, { recover: true });
     assert.equal(r.recordCount, 1);
+    assert.equal(r.tornTailOffset, tornOffset);
     await r.close();
   });
 

@@ -135,7 +135,7 @@ describe('reader errors', () => {
     for (const critical of [true, false]) {
       // header, extension frame, then a record, built by hand (no index: recovery path).
       const header = encodeHeader({ alignment: 1 });
-      const ext = encodeFrame(200, new Uint8Array(5), 1, critical ? 1 : 0);
+      const ext = encodeFrame(200, new Uint8Array(5), critical ? 1 : 0);
       const body = encodeFileImage(records, { alignment: 1 }).subarray(64);
       const bytes = new Uint8Array([...header, ...ext, ...body.subarray(0, 16 + 32)]);
       const src = new MemorySource(bytes, 'ext.picpac');
@@ -165,7 +165,8 @@ describe('reader errors', () => {
     const lmdb = path.join(dir, 'lmdb-store');
     await mkdir(lmdb);
     await writeFile(path.join(lmdb, 'data.mdb'), '');
-    await assert.rejects(openStore(lmdb), (err: unknown) => err instanceof PicpacError && (err as Error).message === `${lmdb}: LMDB stores are not supported yet`);
+    // openStore hands LMDB directories to LmdbStore, which refuses a bad data.mdb before LMDB maps it.
+    await assert.rejects(openStore(lmdb), (err: unknown) => err instanceof FormatError && (err as FormatError).section === 'lmdb-file' && (err as Error).message.includes(lmdb));
     await assert.rejects(openStore(path.join(dir, 'missing.picpac')), (err: unknown) => err instanceof PicpacError && (err as PicpacError).code === 'IO');
     await assert.rejects(openStore(''), { name: 'TypeError', message: 'Expected a non-empty path or URL for location but received "" of type string' });
   });

@@ -62,7 +62,8 @@ describe('live readers', () => {
     await reader.close();
   });
 
-  test('a reader that saw the commit follows the next append session (aligned file)', async () => {
+  // [CON-2] a reader of the finished file keeps a valid view while a writer appends.
+  test('a reader that saw the commit follows the next append session (aligned file) [CON-2]', async () => {
     const file = path.join(dir, 'aligned-live.picpac');
     const w = await PicpacWriter.create(file, { alignment: 4096 });
     await w.append(expectedRecord(0));

@@ -2,7 +2,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openStore, sniffStoreKind } from '../../src/engine/open-store.ts';
 import { ShardedStore, writeShardManifest } from '../../src/engine/shards.ts';
@@ -40,7 +40,9 @@ describe('openStore', () => {
     await store.close();
   });
 
-  test('a shard manifest concatenates its shards; errors name the shard', async () => {
+  // [SHD-1] a `.picpac.json` manifest describes the dataset; [SHD-2] record indices run across
+  // the shards in manifest order.
+  test('a shard manifest concatenates its shards; errors name the shard [SHD-1] [SHD-2]', async () => {
     const shards = [path.join(dir, 'part-0.picpac'), path.join(dir, 'part-1.picpac'), path.join(dir, 'part-2.picpac')];
     await writeShard(shards[0], 0, 5);
     await writeShard(shards[1], 5, 0);
@@ -48,6 +50,8 @@ describe('openStore', () => {
     const manifestPath = path.join(dir, 'all.picpac.json');
     const manifest = await writeShardManifest(manifestPath, shards);
     assert.deepEqual(manifest.shards.map((s) => [s.path, s.recordCount]), [['part-0.picpac', 5], ['part-1.picpac', 0], ['part-2.picpac', 7]]);
+    assert.deepEqual([manifest.format, manifest.version], ['picpac-shards', 1]);
+    assert.deepEqual(JSON.parse(await readFile(manifestPath, 'utf8')), manifest, 'the manifest file is the SHD-1 JSON');
     const store = (await openStore(manifestPath)) as ShardedStore;
     assert.equal(store.recordCount, 12);
     for (let i = 0; i < 12; i++) {
@@ -63,7 +67,7 @@ describe('openStore', () => {
     assert.throws(() => store.meta(12), RangeError);
     await store.close();
 
-    // A shard that changed after the manifest was written.
+    // A shard that changed after the manifest was written: byte length checked [SHD-4].
     await writeShard(path.join(dir, 'part-1.tmp.picpac'), 0, 1);
     await writeFile(shards[1], await readFile(path.join(dir, 'part-1.tmp.picpac')));
     await assert.rejects(openStore(manifestPath), (err: unknown) => {
@@ -76,5 +80,82 @@ describe('openStore', () => {
     await assert.rejects(openStore(path.join(dir, 'bad.picpac.json')), /wrong manifest format/);
     await writeFile(path.join(dir, 'missing.picpac.json'), JSON.stringify({ format: 'picpac-shards', version: 1, shards: [{ path: 'nope.picpac', recordCount: 1, byteLength: 1 }] }));
     await assert.rejects(openStore(path.join(dir, 'missing.picpac.json')), /nope\.picpac/);
+  });
+
+  // [SHD-3] [SEC-5] A shard path is relative to the manifest's directory, with `/` separators,
+  // and may not escape it: absolute paths, URLs and `..` segments are refused before anything
+  // is opened, and writeShardManifest refuses to write such a manifest.
+  test('a manifest whose shard path is absolute, a URL or contains .. is refused [SHD-3] [SEC-5]', async () => {
+    const sub = path.join(dir, 'escape');
+    await mkdir(sub, { recursive: true });
+    const outside = path.join(dir, 'outside.picpac');
+    await writeShard(outside, 0, 2);
+    const byteLength = (await stat(outside)).size;
+    const escapes: Array<[string, RegExp]> = [
+      [outside, /is absolute/],
+      ['../outside.picpac', /contains a \.\. segment/],
+      ['a/../../outside.picpac', /contains a \.\. segment/],
+      ['..', /contains a \.\. segment/],
+      ['..\\outside.picpac', /backslash/],
+      ['C:/data/outside.picpac', /is absolute/],
+      ['file:///etc/passwd', /is a URL/],
+      ['http://example.com/x.picpac', /is a URL/],
+    ];
+    for (const [shardPath, message] of escapes) {
+      const manifestPath = path.join(sub, 'esc.picpac.json');
+      await writeFile(manifestPath, JSON.stringify({ format: 'picpac-shards', version: 1, shards: [{ path: shardPath, recordCount: 2, byteLength }] }));
+      await assert.rejects(openStore(manifestPath), (err: unknown) => {
+        assert.ok(err instanceof FormatError, `${shardPath}: ${err}`);
+        assert.match((err as Error).message, message, shardPath);
+        assert.match((err as Error).message, /esc\.picpac\.json: manifest: shards\[0\]\.path/);
+        return true;
+      });
+    }
+    // The same shard named from inside the manifest's directory is fine.
+    await writeFile(path.join(dir, 'ok.picpac.json'), JSON.stringify({ format: 'picpac-shards', version: 1, shards: [{ path: './outside.picpac', recordCount: 2, byteLength }] }));
+    const store = await openStore(path.join(dir, 'ok.picpac.json'));
+    assert.equal(store.recordCount, 2);
+    await store.close();
+    // A manifest listing a file outside its directory is not written.
+    await assert.rejects(writeShardManifest(path.join(sub, 'w.picpac.json'), [outside]), TypeError);
+    assert.equal(existsSync(path.join(sub, 'w.picpac.json')), false);
+  });
+
+  // [SHD-4] each shard's record count and byte length are checked against the manifest; an
+  // unknown format or a version other than 1 is refused.
+  test('record count and byte length mismatches, unknown format and version are refused [SHD-4]', async () => {
+    const shard = path.join(dir, 'count.picpac');
+    await writeShard(shard, 0, 3);
+    const byteLength = (await stat(shard)).size;
+    const write = async (name: string, manifest: unknown): Promise<string> => {
+      const p = path.join(dir, name);
+      await writeFile(p, JSON.stringify(manifest));
+      return p;
+    };
+    const good = { format: 'picpac-shards', version: 1, shards: [{ path: 'count.picpac', recordCount: 3, byteLength }] };
+    const ok = await openStore(await write('count-ok.picpac.json', good));
+    assert.equal(ok.recordCount, 3);
+    await ok.close();
+    const cases: Array<[unknown, (e: FormatError) => void]> = [
+      [{ ...good, shards: [{ ...good.shards[0], recordCount: 4 }] }, (e) => {
+        assert.match(e.message, /shard count\.picpac record count does not match the manifest/);
+        assert.deepEqual([e.expected, e.actual], [4, 3]);
+      }],
+      [{ ...good, shards: [{ ...good.shards[0], byteLength: byteLength + 1 }] }, (e) => {
+        assert.match(e.message, /byte length does not match the manifest/);
+        assert.deepEqual([e.expected, e.actual], [byteLength + 1, byteLength]);
+      }],
+      [{ ...good, format: 'picpac-shardz' }, (e) => assert.match(e.message, /wrong manifest format/)],
+      [{ ...good, version: 2 }, (e) => assert.match(e.message, /unsupported manifest version at byte 0: expected 1, got 2/)],
+      [{ ...good, version: '1' }, (e) => assert.match(e.message, /unsupported manifest version/)],
+      [{ format: 'picpac-shards' }, (e) => assert.match(e.message, /unsupported manifest version/)],
+    ];
+    for (const [i, [manifest, check]] of cases.entries()) {
+      await assert.rejects(openStore(await write(`count-${i}.picpac.json`, manifest)), (err: unknown) => {
+        assert.ok(err instanceof FormatError, String(err));
+        check(err);
+        return true;
+      });
+    }
   });
 });

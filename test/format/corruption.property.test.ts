@@ -27,7 +27,7 @@ describe('corruption (property)', () => {
     fc.assert(
       fc.property(decodedRecord(), fc.nat(), fc.integer({ min: 0, max: 7 }), (record, where, bit) => {
         const payload = encodeRecordPayload(record);
-        const frame = encodeFrame(FrameKind.record, payload, 1);
+        const frame = encodeFrame(FrameKind.record, payload);
         const byteIndex = where % frame.length;
         frame[byteIndex] ^= 1 << bit;
         assert.throws(() => decodeRecordFrame(frame), (e: unknown) => e instanceof FormatError, `flip at ${byteIndex}.${bit}`);

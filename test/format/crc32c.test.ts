@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32c as nativeCrc32c } from '@node-rs/crc32';
-import { crc32c, setCrc32cImplementation } from '../../src/format/crc32c.ts';
+import { crc32c, crc32cRange, setCrc32cImplementation } from '../../src/format/crc32c.ts';
 import { utf8 } from './helpers.ts';
 
 /** Bit-at-a-time CRC-32C straight from the definition in SPEC.md §10. [CRC-1] */
@@ -62,6 +62,25 @@ describe('crc32c', () => {
     } finally {
       setCrc32cImplementation(undefined);
     }
+  });
+
+  test('inputs under 64 bytes use the JS loop even with a native implementation; crc32cRange = crc32c of the range [CRC-1]', () => {
+    const data = pseudoRandomBytes(200, 5);
+    let calls = 0;
+    try {
+      setCrc32cImplementation((b, seed) => {
+        calls++;
+        return nativeCrc32c(Buffer.from(b.buffer, b.byteOffset, b.byteLength), seed);
+      });
+      calls = 0;
+      assert.equal(crc32c(data.subarray(0, 12)), crc32cBitwise(data.subarray(0, 12)));
+      assert.equal(calls, 0, 'a frame header CRC does not cross into native code');
+      assert.equal(crc32c(data), crc32cBitwise(data));
+      assert.equal(calls, 1);
+    } finally {
+      setCrc32cImplementation(undefined);
+    }
+    for (const [start, end] of [[0, 0], [0, 12], [7, 19], [3, 200]]) assert.equal(crc32cRange(data, start, end), crc32cBitwise(data.subarray(start, end)));
   });
 
   test('rejects an implementation that fails the known answer, keeping the old one', () => {

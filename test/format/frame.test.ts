@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FormatError, LimitExceededError } from '../../src/errors.ts';
 import { crc32c } from '../../src/format/crc32c.ts';
-import { checkFramePayload, decodeFrameHeader, encodeFrame, encodeFrameHeader, frameExtent, isCriticalFrame, isKnownFrameKind } from '../../src/format/frame.ts';
+import { checkFramePayload, checkFramePlacement, decodeFrameHeader, encodeFrame, encodeFrameHeader, frameExtent, frameOffsetAfter, isCriticalFrame, isKnownFrameKind, nextFrame, writeFrameHeaderAt } from '../../src/format/frame.ts';
+import { FrameKind } from '../../src/format/layout.ts';
 import { throwsFormat, utf8 } from './helpers.ts';
 
 const payload = utf8.encode('hello frame');
@@ -23,16 +24,57 @@ describe('frame', () => {
     assert.deepEqual(decodeFrameHeader(h, 0), { kind: 1, flags: 0, payloadByteLength: payload.length, payloadCrc: crc32c(payload) });
   });
 
-  test('encodeFrame pads with zeros to the alignment [FRM-5] [WRT-2]', () => {
-    assert.equal(frameExtent(11, 1), 27);
-    assert.equal(frameExtent(11, 4096), 4096);
-    assert.equal(frameExtent(4080, 4096), 4096);
-    assert.equal(frameExtent(4081, 4096), 8192);
-    const f = encodeFrame(2, payload, 64, 0);
-    assert.equal(f.length, 64);
+  test('encodeFrame writes no padding; frameExtent = 16 + payload [FRM-5] [ALN-3]', () => {
+    assert.equal(frameExtent(11), 27);
+    assert.equal(frameExtent(4080), 4096);
+    const f = encodeFrame(2, payload);
+    assert.equal(f.length, 27);
     assert.deepEqual(f.subarray(16, 27), payload);
-    assert.ok(f.subarray(27).every((b) => b === 0));
-    assert.equal(encodeFrame(2, payload, 1).length, 27);
+    assert.equal(encodeFrame(200, payload, 1).length, 27);
+    assert.equal(decodeFrameHeader(encodeFrame(200, payload, 1), 0).flags, 1);
+  });
+
+  test('writeFrameHeaderAt writes the same 16 bytes as encodeFrameHeader, in place [FRM-1] [FRM-2]', () => {
+    const target = new Uint8Array(40).fill(0xee);
+    writeFrameHeaderAt(target, 5, 200, payload.length, crc32c(payload), 1);
+    assert.deepEqual(target.subarray(5, 21), encodeFrameHeader(200, payload, 1));
+    assert.equal(target[4], 0xee);
+    assert.equal(target[21], 0xee);
+    assert.throws(() => writeFrameHeaderAt(target, 0, 1, 10, 0, 1), TypeError); // [FRM-8]
+    assert.throws(() => writeFrameHeaderAt(target, 0, 1, -1, 0), TypeError);
+  });
+
+  test('frameOffsetAfter: only record frames are aligned [ALN-1] [ALN-3]', () => {
+    assert.equal(frameOffsetAfter(100, FrameKind.record, 4096), 4096);
+    assert.equal(frameOffsetAfter(8192, FrameKind.record, 4096), 8192);
+    assert.equal(frameOffsetAfter(100, FrameKind.record, 1), 100);
+    for (const kind of [FrameKind.annotation, FrameKind.index, FrameKind.footer, 200]) assert.equal(frameOffsetAfter(100, kind, 4096), 100);
+  });
+
+  test('nextFrame: the scan rule at the end of a frame [ALN-4]', () => {
+    const bytes = new Uint8Array(8192 + 16);
+    // aligned end: the frame starts there, whatever the bytes
+    assert.deepEqual(nextFrame(bytes, 0, 4096, 4096), { frameOffset: 4096, afterPadding: false });
+    assert.deepEqual(nextFrame(bytes, 0, 100, 1), { frameOffset: 100, afterPadding: false });
+    // unaligned end, zero byte: padding up to the next multiple, then a record frame
+    assert.deepEqual(nextFrame(bytes, 0, 100, 4096), { frameOffset: 4096, afterPadding: true });
+    // `bytes` may start anywhere: offsets are absolute
+    assert.deepEqual(nextFrame(bytes.subarray(50), 50, 100, 4096), { frameOffset: 4096, afterPadding: true });
+    // unaligned end, non-zero byte (a frame magic starts with 0xF7): a frame right there
+    bytes[100] = 0xf7;
+    assert.deepEqual(nextFrame(bytes, 0, 100, 4096), { frameOffset: 100, afterPadding: false });
+    // non-zero padding is corruption, named with its offset
+    bytes[100] = 0;
+    bytes[3000] = 9;
+    throwsFormat(() => nextFrame(bytes, 0, 100, 4096), FormatError, { section: 'frame', byteOffset: 3000, message: /non-zero padding/ });
+  });
+
+  test('checkFramePlacement: records aligned, padding only before records [ALN-1] [ALN-4]', () => {
+    checkFramePlacement(FrameKind.record, 4096, true, 4096);
+    checkFramePlacement(FrameKind.annotation, 4100, false, 4096);
+    checkFramePlacement(FrameKind.record, 4100, false, 1);
+    throwsFormat(() => checkFramePlacement(FrameKind.record, 4100, false, 4096, 3), FormatError, { byteOffset: 4100, recordIndex: 3, message: /record frame not at a multiple/ });
+    throwsFormat(() => checkFramePlacement(FrameKind.index, 8192, true, 4096), FormatError, { byteOffset: 8192, message: /padding before a frame that is not a record/ });
   });
 
   test('truncated header → FormatError', () => {
@@ -109,8 +151,9 @@ describe('frame', () => {
 
   test('argument validation', () => {
     assert.throws(() => encodeFrameHeader(256, payload), { name: 'TypeError', message: 'Expected an integer between 1 and 255 for kind but received 256 of type number' });
-    assert.throws(() => encodeFrame(1, payload, 3), TypeError);
-    assert.throws(() => encodeFrame(1, 'x' as never, 1), TypeError);
+    assert.throws(() => encodeFrame(1, payload, 1), { name: 'TypeError', message: /0 for frame kind 1/ }); // [FRM-8]
+    assert.throws(() => encodeFrame(1, payload, 4096), TypeError);
+    assert.throws(() => encodeFrame(1, 'x' as never), TypeError);
     assert.throws(() => encodeFrameHeader(1, payload, 256), TypeError);
   });
 });

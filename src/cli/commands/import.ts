@@ -2,8 +2,10 @@
 import { unlink, writeFile } from 'node:fs/promises';
 import type { NewRecord, StoreWriter } from '../../engine/store.ts';
 import { PicpacError } from '../../errors.ts';
-import { choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
+import { UsageError, choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 import { openImportSource } from '../import-sources.ts';
+import { openExchangeImportSource } from '../exchange-import-source.ts';
+import { EXCHANGE_FORMATS, type ExchangeFormat } from '../../annotate/dataset-io.ts';
 import { orderedMap } from '../ordered-pool.ts';
 import { Progress } from '../progress.ts';
 import { shrinkImage } from '../reencode.ts';
@@ -30,13 +32,19 @@ export const importCommand: CommandSpec = {
     '                 paths resolve against the list file\'s folder; # starts a comment',
     '  a database     a .picpac (2.0), a PicPac 1.0 file, a shard manifest or an http(s) URL:',
     '                 records are copied with labels and annotations',
+    'With --format coco|voc|yolo|w3c SRC is an annotated dataset (a COCO or W3C JSON file, a VOC',
+    'folder of XML, a YOLO folder with images/, labels/ and classes.txt or data.yaml): each image',
+    'becomes a record whose annotation JSON holds its shapes (normalised, label = class number).',
+    '--format list forces SRC to be read as a list file.',
     'Inputs that are not images or cannot be read are skipped with a warning and counted.',
     'Files are read in parallel but appended in input order, so the output is deterministic.',
   ].join('\n'),
   options: {
     'max-size': { type: 'string', valueName: 'N', description: 're-encode images whose long side exceeds N pixels (aspect kept)' },
     quality: { type: 'string', valueName: 'Q', description: 'JPEG/WebP quality for re-encoded images, 1..100 (default 90)' },
-    format: { type: 'string', valueName: 'v2|v1', description: 'output format: v2 (.picpac 2.0, default) or v1 (PicPac 1.0)' },
+    format: { type: 'string', valueName: 'F', description: 'v2 (default) or v1: the output format; coco, voc, yolo, w3c or list: how to read SRC' },
+    to: { type: 'string', valueName: 'v2|v1', description: 'output format when --format names the input (default v2)' },
+    images: { type: 'string', valueName: 'DIR', description: 'with --format coco|voc|yolo|w3c: where image file names resolve (default: images/ or JPEGImages/ next to SRC)' },
     align: { type: 'string', valueName: 'N', description: 'frame alignment in bytes: 1 (compact, default) or a power of two, e.g. 4096' },
     strict: { type: 'boolean', description: 'stop with exit 1 at the first unreadable or non-image input' },
     overwrite: { type: 'boolean', description: 'replace OUT if it exists' },
@@ -51,6 +59,8 @@ export const importCommand: CommandSpec = {
     'picpac import list.tsv plates.picpac --max-size 512 --quality 85',
     'picpac import old-v1.db new.picpac --align 4096',
     'picpac import more/ photos.picpac --append',
+    'picpac import instances.json cars.picpac --format coco --images train2017/',
+    'picpac import yolo-dataset/ cars.picpac --format yolo',
   ],
   run: runImport,
 };
@@ -60,7 +70,12 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
   const cmd = 'import';
   const maxSize = intOption(args, 'max-size', { min: 1 }, cmd);
   const quality = intOption(args, 'quality', { min: 1, max: 100 }, cmd);
-  const format = choiceOption(args, 'format', OUTPUT_FORMATS, cmd) ?? 'v2';
+  const formatChoice = choiceOption(args, 'format', [...OUTPUT_FORMATS, ...EXCHANGE_FORMATS, 'list'] as const, cmd);
+  const inputFormat = formatChoice === undefined || formatChoice === 'v1' || formatChoice === 'v2' ? undefined : formatChoice;
+  if (inputFormat === undefined && (args.values.to !== undefined || args.values.images !== undefined)) {
+    throw new UsageError('--to and --images go with --format coco|voc|yolo|w3c|list', cmd);
+  }
+  const format = inputFormat === undefined ? (formatChoice as 'v2' | 'v1' | undefined) ?? 'v2' : choiceOption(args, 'to', OUTPUT_FORMATS, cmd) ?? 'v2';
   const alignment = checkAlignment(intOption(args, 'align', { min: 1 }, cmd), cmd);
   const jobs = intOption(args, 'jobs', { min: 1, max: 1024 }, cmd) ?? 16;
   const strict = flagOption(args, 'strict');
@@ -68,7 +83,15 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
   const overwrite = flagOption(args, 'overwrite');
   checkNotSameFile(out, [src], cmd, { allowAppend: append });
 
-  const source = await openImportSource(src);
+  const imagesDir = typeof args.values.images === 'string' ? args.values.images : undefined;
+  const source =
+    inputFormat === undefined || inputFormat === 'list'
+      ? await openImportSource(src)
+      : await openExchangeImportSource(src, inputFormat as ExchangeFormat, { imagesDir });
+  if (inputFormat === 'list' && source.kind !== 'list') {
+    await source.close();
+    throw new UsageError(`${src} is not a list file (text, one path per line)`, cmd);
+  }
   let writer: StoreWriter | undefined;
   let created = false;
   const progress = flagOption(args, 'quiet') ? undefined : new Progress(io.stderr, 'import', source.total, { unit: 'images' });

@@ -2,6 +2,7 @@
 import { open } from 'node:fs/promises';
 import { openStore, sniffStoreKind } from '../../engine/open-store.ts';
 import { verifyStore } from '../../engine/verify.ts';
+import { isLmdbDirectory } from '../../engine/lmdb-detect.ts';
 import { FormatError } from '../../errors.ts';
 import { flagOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 
@@ -27,6 +28,7 @@ const MAX_LISTED = 100;
 
 async function runVerify(args: ParsedCommand, io: CliIo): Promise<number> {
   const path = args.positionals[0];
+  if (isLmdbDirectory(path)) return verifyV1(path, io, 'LMDB'); // no checksums either: structure by reading every record
   if ((await sniffFile(path)) === 'picpac-1') return verifyV1(path, io);
   const result = await verifyStore(path, { maxProblems: MAX_LISTED });
   if (result.ok) {
@@ -61,7 +63,7 @@ async function sniffFile(path: string): Promise<string> {
 }
 
 /** 1.0: a strict open checks every segment; a full scan decodes every record head and field. */
-async function verifyV1(path: string, io: CliIo): Promise<number> {
+async function verifyV1(path: string, io: CliIo, formatName = 'PicPac 1.0'): Promise<number> {
   let bytesChecked = 0;
   let recordCount = 0;
   try {
@@ -81,6 +83,6 @@ async function verifyV1(path: string, io: CliIo): Promise<number> {
     io.stdout.write(`  ${where}: ${error.message}\n`);
     return 1;
   }
-  io.stdout.write(`OK: ${recordCount} records, ${bytesChecked} bytes checked (PicPac 1.0: structure only, the format has no checksums)\n`);
+  io.stdout.write(`OK: ${recordCount} records, ${bytesChecked} bytes checked (${formatName}: structure only, the format has no checksums)\n`);
   return 0;
 }

@@ -14,6 +14,7 @@ import { encodeV1Record } from '../../format/v1/record.ts';
 import { encodeSegmentHeader } from '../../format/v1/segment.ts';
 import type { NewRecord, StoreWriter } from '../store.ts';
 import { v1SlotsOfNewRecord } from './v1-mapping.ts';
+import { WriterLock } from '../writer-lock.ts';
 
 export interface V1WriterOptions {
   /** Records back to back (the Python writer's default) instead of padded to 4096. Default true. */
@@ -48,10 +49,13 @@ export class V1Writer implements StoreWriter {
   private segmentOffset = 0;
   private sizes: number[] = [];
   private groups: number[] = [];
+  /** `<path>.lock` until close() [CON-1]. */
+  private readonly lock: WriterLock;
 
-  private constructor(path: string, handle: FileHandle, options: Required<V1WriterOptions>) {
+  private constructor(path: string, handle: FileHandle, lock: WriterLock, options: Required<V1WriterOptions>) {
     this.name = path;
     this.handle = handle;
+    this.lock = lock;
     this.compact = options.compact;
     this.indexLabel2 = options.indexLabel2;
   }
@@ -68,18 +72,21 @@ export class V1Writer implements StoreWriter {
     for (const key of ['compact', 'overwrite', 'indexLabel2'] as const) {
       if (typeof opts[key] !== 'boolean') throw invalidParameterError(`options.${key}`, 'a boolean', opts[key]);
     }
+    const lock = await WriterLock.acquire(path); // before 'w' truncates anything [CON-1]
     let handle: FileHandle;
     try {
       handle = await open(path, opts.overwrite ? 'w' : 'wx');
     } catch (err) {
+      await lock.release();
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(path);
       throw new SourceError(`cannot create ${path}: ${(err as Error).message}`, { cause: err });
     }
-    const writer = new V1Writer(path, handle, opts);
+    const writer = new V1Writer(path, handle, lock, opts);
     try {
       await writer.writeAt(writer.segmentHeader(0), 0);
     } catch (err) {
       await handle.close().catch(() => {});
+      await lock.release();
       throw err;
     }
     return writer;
@@ -150,7 +157,11 @@ export class V1Writer implements StoreWriter {
     } finally {
       const handle = this.handle;
       this.handle = undefined;
-      await handle.close();
+      try {
+        await handle.close();
+      } finally {
+        await this.lock.release();
+      }
     }
   }
 

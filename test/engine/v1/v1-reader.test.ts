@@ -48,7 +48,8 @@ function vectorSuite(dir: string): void {
           return true;
         });
       });
-      test(`${file}: recover returns every record written before the kill, as the manifest lists`, async () => {
+      // [V1-4] closed segments whole, and the unclosed segment scanned head by head.
+      test(`${file}: recover returns every record written before the kill, as the manifest lists [V1-4]`, async () => {
         const reader = await V1Reader.open(path, { recover: true });
         try {
           assert.ok(reader.recordCount >= manifest.closed_segment_records!);
@@ -84,7 +85,8 @@ describe('golden 1.0 vectors in the repo', () => vectorSuite(repoVectors));
 describe('shared legacy 1.0 vectors', { skip: sharedPresent ? false : SHARED_ABSENT }, () => vectorSuite(sharedVectors));
 
 describe('Store mapping', () => {
-  test('v1-anno.db: field 0 is a JPEG image, field 1 JSON is the annotation (slot 1), not a field', async () => {
+  // [V1-5] 1.0 → 2.0 mapping: slot 0 image, JSON slot 1 becomes the annotation.
+  test('v1-anno.db: field 0 is a JPEG image, field 1 JSON is the annotation (slot 1), not a field [V1-5]', async () => {
     const manifest = readManifest(repoVectors, 'v1-anno.db');
     const reader = await V1Reader.open(join(repoVectors, 'v1-anno.db'));
     try {
@@ -143,7 +145,8 @@ describe('Store mapping', () => {
     }
   });
 
-  test('empty slots are kept in place, so the slot list is reproducible', async () => {
+  // [V1-5] non-image slots become bytes fields; empty slots are kept in place (no annotation).
+  test('empty slots are kept in place, so the slot list is reproducible [V1-5]', async () => {
     const bytes = concat(
       encodeSegmentHeader({ recordCount: 1, link: 8192 + 64 + 5, sizes: [64 + 5], groups: [0] }),
       encodeV1Record({ id: 7, label: 1, label2: -3, fields: [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array([9, 9]), new Uint8Array(0)] }),
@@ -200,7 +203,8 @@ async function rejectsFormat(bytes: Uint8Array, check: (err: FormatError) => voi
   });
 }
 
-describe('open errors name section, byte offset and record', () => {
+// [V1-3] the reader checks segment magic and version, and that the fields fit in sizes[i].
+describe('open errors name section, byte offset and record [V1-3]', () => {
   test('bad magic → FormatError at byte 0', async () => {
     const bytes = fileOf([rec(0)]);
     bytes[0] = 0;

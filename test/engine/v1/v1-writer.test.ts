@@ -98,7 +98,8 @@ describe('V1Writer', () => {
     });
   });
 
-  test('annotation goes to slot 1; a label image moves to slot 1 when there is no annotation', async () => {
+  // [V1-6] 2.0 → 1.0: fields in order, annotation inserted at slot 1, else the label moves there.
+  test('annotation goes to slot 1; a label image moves to slot 1 when there is no annotation [V1-6]', async () => {
     await withTmp(async (dir) => {
       const path = join(dir, 'map.db');
       const png = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 4, 0, 0, 0, 3);
@@ -122,7 +123,9 @@ describe('V1Writer', () => {
     });
   });
 
-  test('limits and argument errors: > 6 slots, bad id/label2, non-JSON annotation', async () => {
+  // [V1-6] what 1.0 cannot hold is refused, never dropped: > 6 slots, id > 2^32-1, label2 not i16,
+  // label beyond f32, an annotation 1.0 would not recognise.
+  test('limits and argument errors: > 6 slots, bad id/label2, non-JSON annotation [V1-6]', async () => {
     await withTmp(async (dir) => {
       const writer = await V1Writer.create(join(dir, 'x.db'));
       const f = { kind: 'bytes' as const, bytes: new Uint8Array(1) };
@@ -131,6 +134,7 @@ describe('V1Writer', () => {
       await assert.rejects(writer.append({ id: 2 ** 32, fields: [f] }), RangeError);
       await assert.rejects(writer.append({ id: 1.5, fields: [f] }), TypeError);
       await assert.rejects(writer.append({ label2: 40000, fields: [f] }), RangeError);
+      await assert.rejects(writer.append({ label2: 1.5, fields: [f] }), TypeError);
       await assert.rejects(writer.append({ label: 1e39, fields: [f] }), RangeError);
       await assert.rejects(writer.append({ fields: [f], annotation: '[1]' }), TypeError);
       await assert.rejects(writer.append({ fields: [{ kind: 'bytes', bytes: [1] as unknown as Uint8Array }] }), TypeError);
@@ -166,7 +170,8 @@ describe('V1Writer', () => {
     });
   });
 
-  test('a writer killed mid-segment leaves what the original leaves: strict refuses, recover reads all', async () => {
+  // [V1-4] what a crashed writer leaves: strict open refuses, recovery returns every record.
+  test('a writer killed mid-segment leaves what the original leaves: strict refuses, recover reads all [V1-4]', async () => {
     await withTmp(async (dir) => {
       const path = join(dir, 'live.db');
       const writer = await V1Writer.create(path, { compact: false });

@@ -10,7 +10,8 @@ const hex = (b: Uint8Array, from: number, to: number): string => Buffer.from(b.s
 const bytes = (...v: number[]): Uint8Array => Uint8Array.from(v);
 
 describe('1.0 record', () => {
-  test('encodes the §1.1.9 record 0 (id 0, label 1.5, width 1, field0.size 890), padded to 4096', () => {
+  // [V1-2] 64-byte head then the fields; aligned records padded to 4096, compact ones exact.
+  test('encodes the §1.1.9 record 0 (id 0, label 1.5, width 1, field0.size 890), padded to 4096 [V1-2]', () => {
     const jpeg = new Uint8Array(890);
     jpeg.set([0xff, 0xd8, 0xff, 0xe0]);
     const r = encodeV1Record({ id: 0, label: 1.5, label2: 0, fields: [jpeg] }, { align: 4096 });
@@ -33,14 +34,16 @@ describe('1.0 record', () => {
     assert.deepEqual(d.fieldTypes, [0, 0, 0, 0, 0, 0]);
   });
 
-  test('a compact record whose last field is empty is VALID (the original reported corruption)', () => {
+  // [V1-3] the original reader's empty-last-field quirk is fixed.
+  test('a compact record whose last field is empty is VALID (the original reported corruption) [V1-3]', () => {
     const r = encodeV1Record({ id: 1, label: 0, label2: 0, fields: [bytes(9), bytes()] });
     assert.equal(r.length, 65);
     const d = decodeV1Record(r);
     assert.deepEqual(d.fields.map((f) => f.length), [1, 0]);
   });
 
-  test('decode errors: truncated head, width > 6, field overrun (absolute offsets, record index)', () => {
+  // [V1-3] fields must fit inside sizes[i]; [V1-2] at most 6 fields.
+  test('decode errors: truncated head, width > 6, field overrun (absolute offsets, record index) [V1-3]', () => {
     const r = encodeV1Record({ id: 1, label: 0, label2: 0, fields: [bytes(1, 2, 3), bytes(4)] });
     assert.throws(() => decodeV1RecordHead(r.subarray(0, 63), { byteOffset: 100, recordIndex: 3 }), (e: unknown) =>
       e instanceof FormatError && e.byteOffset === 100 && e.recordIndex === 3 && e.actual === '63 bytes');

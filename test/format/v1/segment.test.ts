@@ -16,13 +16,14 @@ function formatError(fn: () => unknown, check: (e: FormatError) => void): void {
 }
 
 describe('segment header', () => {
-  test('table: 32-byte fixed part, sizes at 32, groups at 4112, 8192 bytes in all', () => {
+  // [V1-1] the 8192-byte segment header: magic, version, count <= 1020, link, sizes[1020], groups[1020].
+  test('table: 32-byte fixed part, sizes at 32, groups at 4112, 8192 bytes in all [V1-1]', () => {
     assert.equal(SEGMENT_HEADER.sizes.offset, 32);
     assert.equal(SEGMENT_HEADER.groups.offset, 4112);
     assert.equal(SEGMENT_HEADER.groups.offset + SEGMENT_HEADER.groups.size, SEGMENT_HEADER_SIZE);
   });
 
-  test('encodes the §1.1.9 hex dump (3 aligned records, labels 1.5, 0, 2)', () => {
+  test('encodes the §1.1.9 hex dump (3 aligned records, labels 1.5, 0, 2) [V1-1]', () => {
     const bytes = encodeSegmentHeader({ recordCount: 3, link: 0x5000, sizes: [4096, 4096, 4096], groups: [1.5, 0, 2] });
     assert.equal(bytes.length, 8192);
     assert.equal(hex(bytes, 0, 16), 'ac590001030000000050000000000000');
@@ -51,7 +52,8 @@ describe('segment header', () => {
     assert.throws(() => encodeSegmentHeader({ recordCount: 2, link: 0, sizes: [64], groups: [0] }), RangeError);
   });
 
-  test('decode errors name the byte offset (absolute) and what was expected', () => {
+  // [V1-3] magic and version are checked (the original did not), and the count <= 1020.
+  test('decode errors name the byte offset (absolute) and what was expected [V1-3]', () => {
     const good = encodeSegmentHeader({ recordCount: 2, link: 8192 + 200, sizes: [100, 100], groups: [0, 1] });
     const at = 5000;
     formatError(() => decodeSegmentHeader(good.subarray(0, 8191), { byteOffset: at }), (e) => {
@@ -80,6 +82,7 @@ describe('segment header', () => {
     formatError(() => decodeSegmentHeader(hugeRecord), (e) => assert.ok(e instanceof LimitExceededError));
   });
 
+  // [V1-4] a crashed writer's last segment says 0 records and link 0: unfinished, recoverable.
   test('checkSegmentLink: unclosed → UnfinishedFileError at the segment; mismatch and past-EOF → FormatError at the link', () => {
     const h = decodeSegmentHeader(encodeSegmentHeader({ recordCount: 2, link: 100 + 8192 + 200, sizes: [100, 100], groups: [0, 0] }));
     assert.equal(segmentEnd(h, 100), 100 + 8192 + 200);

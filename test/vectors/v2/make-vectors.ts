@@ -97,19 +97,19 @@ function withExtension(records: DecodedRecord[], before: number, kind: number, f
   const entries = [];
   for (let i = 0; i < records.length; i++) {
     if (i === before) {
-      const ext = encodeFrame(kind, payload, alignment, flags);
+      const ext = encodeFrame(kind, payload, flags);
       parts.push(ext);
       offset += ext.length;
     }
     const p = encodeRecordPayload(records[i]);
-    const frame = encodeFrame(FrameKind.record, p, alignment);
+    const frame = encodeFrame(FrameKind.record, p);
     const crc = decodeFrameHeader(frame, offset).payloadCrc;
     entries.push(indexEntryFromRecord(offset, p, crc, records[i]));
     parts.push(frame);
     offset += frame.length;
   }
   const indexOffset = offset;
-  const index = encodeFrame(FrameKind.index, encodeIndexPayload({ firstRecordIndex: 0, previousIndexOffset: 0, records: entries, annotations: [] }), alignment);
+  const index = encodeFrame(FrameKind.index, encodeIndexPayload({ firstRecordIndex: 0, previousIndexOffset: 0, records: entries, annotations: [] }));
   parts.push(index);
   offset += index.length;
   parts.push(encodeFooterFrame({ indexOffset, recordCount: records.length, annotatedCount: 0, generation: 1, footerOffset: offset }));
@@ -138,17 +138,20 @@ const appendedNew: RecordWithAnnotation[] = [
   { id: 21, label: 4, label2: 0, fields: [imageField(jpegs[2])], annotation: annotations[2] },
 ];
 const replaced = '{"shapes": [{"type": "rect", "label": 2, "geometry": {"x": 0.1, "y": 0.1, "width": 0.5, "height": 0.5}}]}';
-const appended = appendFileImage(appendedBase, appendedNew, {
+const appendedChanges = {
   annotations: [
     { recordIndex: 0, text: replaced },
     { recordIndex: 1, text: '' },
   ],
-});
+};
+const appended = appendFileImage(appendedBase, appendedNew, appendedChanges);
+// The same two commits with alignment 4096: padding only before record frames. [ALN-3]
+const alignedAppended = appendFileImage(encodeFileImage(annotated.slice(0, 2), { alignment: 4096 }), appendedNew, appendedChanges);
 
 // torn: cut in the middle of the last record's payload.
 const lastRecordOffset = (() => {
   let o = alignUp(HEADER.byteLength, 1);
-  for (let i = 0; i < basic.length - 1; i++) o += frameExtent(decodeFrameHeader(compactBasic.subarray(o, o + 16), o).payloadByteLength, 1);
+  for (let i = 0; i < basic.length - 1; i++) o += frameExtent(decodeFrameHeader(compactBasic.subarray(o, o + 16), o).payloadByteLength);
   return o;
 })();
 const lastPayloadLength = decodeFrameHeader(compactBasic.subarray(lastRecordOffset, lastRecordOffset + 16), lastRecordOffset).payloadByteLength;
@@ -191,7 +194,7 @@ function futureMinor(records: RecordWithAnnotation[]): Uint8Array {
       block.annotations.forEach((_, i) => grown.set(plain.subarray(annStart + 24 * i, annStart + 24 * (i + 1)), 48 + 80 * block.records.length + 32 * i));
       entries.index = grown;
       indexOffset = offset;
-      const frame = encodeFrame(FrameKind.index, grown, 1);
+      const frame = encodeFrame(FrameKind.index, grown);
       parts.push(frame);
       offset += frame.length;
     } else {
@@ -228,6 +231,14 @@ const cases: Case[] = [
   { name: 'extension-ancillary', description: 'compact-basic records with an ancillary extension frame (kind 200, flags 0) before record 1: readers skip it', bytes: withExtension(basic, 1, 200, 0, utf8.encode('ancillary extension payload')), expect: 'ok', records: basic },
   { name: 'extension-critical', description: 'compact-basic records with a critical extension frame (kind 201, flags 1) before record 1: readers refuse the file', bytes: withExtension(basic, 1, 201, FRAME_FLAG_CRITICAL, utf8.encode('critical extension payload')), expect: 'UnsupportedVersionError', records: basic },
   { name: 'future-minor', description: 'minor version 7 with a 96-byte header, ancillary feature bit 16 and index entries grown to 80/32 bytes: a 2.0 reader reads it', bytes: futureMinor(annotated.slice(0, 3)), expect: 'ok', records: annotated.slice(0, 3) },
+  { name: 'aligned-annotated', description: 'the annotated records with alignment 4096: each record frame starts at a multiple of 4096, its annotation frame directly after it; index and footer unpadded', bytes: encodeFileImage(annotated, { alignment: 4096 }), expect: 'ok', records: annotated },
+  {
+    name: 'aligned-appended',
+    description: 'the appended case with alignment 4096: the second commit starts right after the first footer; padding only before record frames',
+    bytes: alignedAppended,
+    expect: 'ok',
+    records: [{ ...annotated[0], annotation: replaced }, { ...annotated[1], annotation: undefined }, ...appendedNew],
+  },
   { name: 'torn', description: 'compact-basic truncated in the middle of the last record payload: strict open fails, recovery returns the first two records', bytes: torn, expect: 'UnfinishedFileError', records: basic.slice(0, 2) },
 ];
 

@@ -1,0 +1,73 @@
+// Import benchmark (issue 2): `picpac import` of a list file `path<TAB>annotation-json` of
+// 2000 JPEG crops of real photographs (like the original's `picpac-import -f 3`), without
+// re-encoding, compact and aligned. The original imported 2000 × 16 KB files in 1.6 s
+// (≈ 1,200 images/s) on this machine kind (REFERENCE §4.1); it cannot be built here (no
+// OpenCV/boost build of the 2018 tree), so that figure is the anchor.
+// Run: npm run bench -- import [--count 2000] [--quality 95] [--runs 5] [--json]
+import { spawnSync } from 'node:child_process';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runCli } from '../src/cli/main.ts';
+import { cacheDir, machineLine, photoSet, repoRoot } from './lib/photo-set.ts';
+import { median } from './lib/measure.ts';
+
+const { values } = parseArgs({
+  args: process.argv.slice(3),
+  options: { count: { type: 'string', default: '2000' }, quality: { type: 'string', default: '95' }, runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },
+});
+const count = Number(values.count);
+const runs = Number(values.runs);
+const ORIGINAL_IMAGES_PER_SECOND = 1200;
+
+const photos = await photoSet(count, 256, 256, Number(values.quality));
+const work = join(cacheDir, 'import');
+await mkdir(work, { recursive: true });
+const list = join(work, `list-${count}-q${values.quality}.tsv`);
+// One plate-like rect per image, as in the original's benchmark data.
+await writeFile(list, photos.files.map((f, i) => {
+  const x = ((i * 37) % 60) / 100;
+  const annotation = { shapes: [{ type: 'rect', geometry: { x, y: 0.3, width: 0.25, height: 0.1 } }] };
+  return `${f}\t${JSON.stringify(annotation)}`;
+}).join('\n') + '\n');
+
+const silent = { stdout: { write: () => true }, stderr: { write: () => true } };
+const rows: Record<string, unknown>[] = [];
+for (const align of [1, 4096]) {
+  const out = join(work, `out-a${align}.picpac`);
+  const inProcess: number[] = [];
+  const wholeProcess: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    await rm(out, { force: true });
+    const t0 = performance.now();
+    const code = await runCli(['import', list, out, '--align', String(align), '-q'], silent);
+    inProcess.push((performance.now() - t0) / 1000);
+    if (code !== 0) throw new Error(`import exited ${code}`);
+    await rm(out, { force: true });
+    // The whole command, as a user runs it: Node start-up and module loading included.
+    const t1 = performance.now();
+    const child = spawnSync(process.execPath, [join(repoRoot, 'bin/picpac.js'), 'import', list, out, '--align', String(align), '-q']);
+    wholeProcess.push((performance.now() - t1) / 1000);
+    if (child.status !== 0) throw new Error(String(child.stderr));
+  }
+  const fileBytes = (await stat(out)).size;
+  const perSecond = count / median(inProcess);
+  rows.push({
+    mode: align === 1 ? 'compact' : 'aligned 4096',
+    images: count,
+    avgJpegKB: +(photos.totalBytes / count / 1024).toFixed(1),
+    importPerSec: Math.round(perSecond),
+    wholeCommandPerSec: Math.round(count / median(wholeProcess)),
+    vsOriginal: +(perSecond / ORIGINAL_IMAGES_PER_SECOND).toFixed(2),
+    fileOverPayloadPct: +(((fileBytes - photos.totalBytes) / photos.totalBytes) * 100).toFixed(2),
+  });
+}
+
+const report = { bench: 'import', machine: machineLine(), data: `${photos.origin}, ${count} × 256x256 JPEG q${values.quality}, list ${basename(list)}`, original: `${ORIGINAL_IMAGES_PER_SECOND} images/s (REFERENCE §4.1)`, rows };
+if (values.json) console.log(JSON.stringify(report, null, 2));
+else {
+  console.log(`# import — ${report.machine}\n# data: ${report.data}; original picpac-import: ${report.original}`);
+  console.table(rows);
+}
+await mkdir(join(repoRoot, 'bench/results'), { recursive: true });
+await writeFile(join(repoRoot, 'bench/results/import.json'), JSON.stringify(report, null, 2));

@@ -1,0 +1,101 @@
+// Pascal VOC XML (REFERENCE §2.6), one file per image. Boxes are integer, 1-based pixel
+// indices (the pixel span [x0, x1) is xmin = x0 + 1, xmax = x1), so a round trip moves a box
+// edge by at most half a pixel. VOC has no polygons or points; like Roboflow and CVAT we add
+// them to the <object> — `<polygon><x1/><y1/>…</polygon>` and `<point><x/><y/></point>` — next
+// to a <bndbox> so plain VOC readers still get the box. LabelImg's `verified` attribute is kept.
+import { AnnotationInputError, clamp01, roundTo, shapeBounds, DEFAULT_CLASS, type ImageAnnotation, type Shape } from '../shapes.ts';
+import { child, childText, escapeXml, parseXml, type XmlElement } from './xml.ts';
+
+export function toVoc(image: ImageAnnotation, options: { folder?: string; depth?: number } = {}): string {
+  const W = image.width;
+  const H = image.height;
+  const base = image.fileName.split('/').pop() ?? image.fileName;
+  const lines = [
+    image.verified === undefined ? '<annotation>' : `<annotation verified="${image.verified ? 'yes' : 'no'}">`,
+    `  <folder>${escapeXml(options.folder ?? 'images')}</folder>`,
+    `  <filename>${escapeXml(base)}</filename>`,
+    `  <path>${escapeXml(image.fileName)}</path>`,
+    '  <source><database>picpac</database></source>',
+    `  <size><width>${W}</width><height>${H}</height><depth>${options.depth ?? 3}</depth></size>`,
+    `  <segmented>${image.shapes.some((s) => s.type === 'polygon') ? 1 : 0}</segmented>`,
+  ];
+  for (const shape of image.shapes) {
+    const b = shapeBounds(shape);
+    const x0 = Math.round(b.x * W);
+    const y0 = Math.round(b.y * H);
+    const x1 = Math.max(x0 + (shape.type === 'point' ? 0 : 1), Math.round((b.x + b.width) * W));
+    const y1 = Math.max(y0 + (shape.type === 'point' ? 0 : 1), Math.round((b.y + b.height) * H));
+    lines.push('  <object>', `    <name>${escapeXml(shape.className ?? DEFAULT_CLASS)}</name>`, '    <pose>Unspecified</pose>', '    <truncated>0</truncated>', '    <difficult>0</difficult>');
+    if (shape.id !== undefined) lines.push(`    <id>${escapeXml(shape.id)}</id>`);
+    if (shape.tag !== undefined) lines.push(`    <tag>${shape.tag}</tag>`);
+    lines.push(`    <bndbox><xmin>${x0 + 1}</xmin><ymin>${y0 + 1}</ymin><xmax>${x1}</xmax><ymax>${y1}</ymax></bndbox>`);
+    if (shape.type === 'polygon') {
+      const pts = shape.geometry.points.map((p, i) => `<x${i + 1}>${roundTo(p.x * W + 1, 2)}</x${i + 1}><y${i + 1}>${roundTo(p.y * H + 1, 2)}</y${i + 1}>`);
+      lines.push(`    <polygon>${pts.join('')}</polygon>`);
+    } else if (shape.type === 'point') {
+      lines.push(`    <point><x>${roundTo(shape.geometry.x * W + 1, 2)}</x><y>${roundTo(shape.geometry.y * H + 1, 2)}</y></point>`);
+    }
+    lines.push('  </object>');
+  }
+  lines.push('</annotation>', '');
+  return lines.join('\n');
+}
+
+function numberIn(element: XmlElement, name: string, file: string | undefined): number {
+  const text = childText(element, name);
+  const value = text === undefined || text === '' ? NaN : Number(text);
+  if (!Number.isFinite(value)) throw new AnnotationInputError(`<${name}> must be a number, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`, { file, line: element.line });
+  return value;
+}
+
+/** Read one VOC XML document (`file` is named in errors, with the line). */
+export function fromVoc(xml: string, options: { file?: string } = {}): ImageAnnotation {
+  const file = options.file;
+  const root = parseXml(xml, file);
+  if (root.name !== 'annotation') throw new AnnotationInputError(`root element must be <annotation>, got <${root.name}>`, { file, line: root.line });
+  const size = child(root, 'size');
+  if (size === undefined) throw new AnnotationInputError('<size> is missing', { file, line: root.line });
+  const W = numberIn(size, 'width', file);
+  const H = numberIn(size, 'height', file);
+  if (!(W > 0 && H > 0 && Number.isInteger(W) && Number.isInteger(H))) throw new AnnotationInputError(`<size> must give positive integer width and height, got ${W}×${H}`, { file, line: size.line });
+  const fileName = childText(root, 'filename') ?? '';
+  if (fileName === '') throw new AnnotationInputError('<filename> is missing', { file, line: root.line });
+  const image: ImageAnnotation = { fileName, width: W, height: H, shapes: [] };
+  const verified = root.attributes.verified;
+  if (verified !== undefined) image.verified = verified === 'yes' || verified === 'true' || verified === '1';
+  for (const object of root.children.filter((c) => c.name === 'object')) {
+    const name = childText(object, 'name');
+    if (!name) throw new AnnotationInputError('<object> needs a <name>', { file, line: object.line });
+    const extra: Pick<Shape, 'className' | 'id' | 'tag'> = { className: name };
+    const id = childText(object, 'id');
+    if (id) extra.id = id;
+    const tag = childText(object, 'tag');
+    if (tag !== undefined && /^-?\d+$/.test(tag)) extra.tag = Number(tag);
+    const polygon = child(object, 'polygon');
+    const point = child(object, 'point');
+    if (polygon !== undefined) {
+      const points = [];
+      for (let k = 1; child(polygon, `x${k}`) !== undefined; k++) {
+        points.push({ x: clamp01((numberIn(polygon, `x${k}`, file) - 1) / W), y: clamp01((numberIn(polygon, `y${k}`, file) - 1) / H) });
+      }
+      if (points.length < 3) throw new AnnotationInputError(`<polygon> needs at least 3 points (x1, y1, …), got ${points.length}`, { file, line: polygon.line });
+      image.shapes.push({ ...extra, type: 'polygon', geometry: { points } });
+      continue;
+    }
+    if (point !== undefined) {
+      image.shapes.push({ ...extra, type: 'point', geometry: { x: clamp01((numberIn(point, 'x', file) - 1) / W), y: clamp01((numberIn(point, 'y', file) - 1) / H) } });
+      continue;
+    }
+    const box = child(object, 'bndbox');
+    if (box === undefined) throw new AnnotationInputError('<object> needs a <bndbox>', { file, line: object.line });
+    const xmin = numberIn(box, 'xmin', file);
+    const ymin = numberIn(box, 'ymin', file);
+    const xmax = numberIn(box, 'xmax', file);
+    const ymax = numberIn(box, 'ymax', file);
+    if (!(xmax >= xmin && ymax >= ymin)) throw new AnnotationInputError(`<bndbox> max must not be below min, got x ${xmin}..${xmax}, y ${ymin}..${ymax}`, { file, line: box.line });
+    const x0 = clamp01((xmin - 1) / W);
+    const y0 = clamp01((ymin - 1) / H);
+    image.shapes.push({ ...extra, type: 'rect', geometry: { x: x0, y: y0, width: Math.max(clamp01(xmax / W) - x0, 1 / W), height: Math.max(clamp01(ymax / H) - y0, 1 / H) } });
+  }
+  return image;
+}

@@ -1,0 +1,159 @@
+// picpac stream DB -n N [--threads T] [--<stream parameter> value ...]: run the training stream
+// for N samples and report images/s and MB/s (what the original `stress` and `picpac-stream`
+// tools did); --dump DIR writes the first samples as PNG (after augmentation) and their label
+// images; --digest prints one SHA-256 over every batch byte, so two runs (thread counts,
+// machines, versions) can be compared.
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { STREAM_PARAMS, STREAM_PARAM_NAMES } from '../../augment/config-schema.ts';
+import { ImageStream } from '../../augment/stream.ts';
+import type { Batch } from '../../augment/stream.ts';
+import type { BatchLayout } from '../../augment/batch.ts';
+import { UsageError, choiceOption, flagOption, intOption, stringOption, type CliIo, type CommandSpec, type OptionSpec, type ParsedCommand } from '../args.ts';
+
+/** Every stream parameter is an option `--name value` (values parsed by parseStreamConfig). */
+const PARAMETER_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(
+  STREAM_PARAM_NAMES.map((name) => [name, { type: 'string', valueName: STREAM_PARAMS[name].type.toUpperCase(), description: STREAM_PARAMS[name].doc } satisfies OptionSpec]),
+);
+
+/** Samples written by --dump at most. */
+const DUMP_MAX = 100;
+
+export const streamCommand: CommandSpec = {
+  name: 'stream',
+  summary: 'run the training stream for N samples: images/s, MB/s, --dump PNGs, --digest',
+  synopsis: 'DB',
+  description:
+    'Stream N samples from DB with any stream parameter (--batch 32, --perturb 1, --annotate json,\n' +
+    '--threads 2, ... as in the original picpac-stream; see the parameter list below). Prints\n' +
+    'images/s, MB/s read (stored record bytes) and MB/s produced (batch tensors).\n' +
+    '--dump DIR writes the first samples (at most 100) as DIR/<k>.png after augmentation (mean\n' +
+    'added back, RGB) and DIR/<k>.label.png when annotating (values stretched to 0..255).\n' +
+    '--digest prints a SHA-256 of all batch bytes: equal for every thread count.',
+  options: {
+    count: { type: 'string', short: 'n', valueName: 'N', description: 'samples to stream (default 1000)' },
+    dump: { type: 'string', valueName: 'DIR', description: 'write the first samples as PNG files into DIR' },
+    digest: { type: 'boolean', description: 'print a SHA-256 over all batch bytes (images, then labels, per batch)' },
+    'on-error': { type: 'string', valueName: 'throw|skip', description: 'bad records: stop (default) or skip and count them' },
+    ...PARAMETER_OPTIONS,
+  },
+  minPositionals: 1,
+  maxPositionals: 1,
+  examples: [
+    'picpac stream plates.picpac -n 2000 --threads 2 --cache 0',
+    'picpac stream plates.picpac -n 16 --annotate json --perturb 1 --pert_angle 20 --dump out/',
+    'picpac stream plates.picpac -n 500 --threads 2 --digest',
+  ],
+  run: runStream,
+};
+
+async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
+  const cmd = 'stream';
+  const [db] = args.positionals;
+  const count = intOption(args, 'count', { min: 1 }, cmd) ?? 1000;
+  const dumpDir = stringOption(args, 'dump');
+  const onError = choiceOption(args, 'on-error', ['throw', 'skip'] as const, cmd) ?? 'throw';
+  const pairs: string[] = [];
+  for (const name of STREAM_PARAM_NAMES) {
+    const value = stringOption(args, name);
+    if (value !== undefined) pairs.push(`--${name}`, value);
+  }
+  let stream: ImageStream;
+  try {
+    stream = await ImageStream.open(db, pairs, { onError });
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message, cmd);
+    throw error;
+  }
+  try {
+    for (const warning of stream.warnings) io.stderr.write(`warning: ${warning}\n`);
+    if (dumpDir !== undefined) await mkdir(dumpDir, { recursive: true });
+    const hash = flagOption(args, 'digest') ? createHash('sha256') : undefined;
+    let samples = 0;
+    let storedBytes = 0;
+    let producedBytes = 0;
+    let dumped = 0;
+    const start = performance.now();
+    while (samples < count) {
+      const batch = await stream.next();
+      if (batch === null) break;
+      for (let i = 0; i < batch.count; i++) {
+        storedBytes += stream.meta(batch.recordIndices[i], batch.sourceIndices[i]).byteLength;
+      }
+      producedBytes += batch.images.byteLength + batch.labels.byteLength;
+      if (hash) {
+        hash.update(bytesOf(batch.images));
+        hash.update(bytesOf(batch.labels));
+      }
+      if (dumpDir !== undefined && dumped < Math.min(count, DUMP_MAX)) dumped += await dumpBatch(batch, stream.layout, dumpDir, dumped, Math.min(count, DUMP_MAX) - dumped);
+      samples += batch.count;
+    }
+    const seconds = (performance.now() - start) / 1000;
+    const rate = (bytes: number) => (bytes / 2 ** 20 / seconds).toFixed(1);
+    io.stdout.write(`${stream.describe()}\n`);
+    io.stdout.write(`${samples} samples in ${seconds.toFixed(2)} s: ${(samples / seconds).toFixed(0)} images/s, ${rate(storedBytes)} MB/s read, ${rate(producedBytes)} MB/s produced\n`);
+    if (stream.skipped > 0) io.stdout.write(`skipped ${stream.skipped} bad records\n`);
+    const position = stream.position();
+    io.stdout.write(`position: epoch ${position.epoch} offset ${position.offset}\n`);
+    if (dumpDir !== undefined) io.stdout.write(`dumped ${dumped} samples to ${dumpDir}\n`);
+    if (hash) io.stdout.write(`sha256 ${hash.digest('hex')}\n`);
+  } finally {
+    await stream.close();
+  }
+  return 0;
+}
+
+function bytesOf(array: Float32Array | Uint8Array): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+}
+
+/** Write up to `limit` samples of a batch as PNG: the image (RGB, mean added back) and its label raster. */
+async function dumpBatch(batch: Batch, layout: BatchLayout, dir: string, first: number, limit: number): Promise<number> {
+  const nchw = layout.order === 'NCHW';
+  const [, d1, d2, d3] = batch.imageShape;
+  const [height, width, channels] = nchw ? [d2, d3, d1] : [d1, d2, d3];
+  const pixels = width * height;
+  const n = Math.min(batch.count, limit);
+  for (let i = 0; i < n; i++) {
+    const rgb = new Uint8Array(pixels * Math.min(channels, 3));
+    const outChannels = Math.min(channels, 3);
+    for (let p = 0; p < pixels; p++) {
+      for (let k = 0; k < outChannels; k++) {
+        // Output channel k of the batch → RGB position (BGR batches are swapped back).
+        const target = outChannels === 3 && !layout.rgb ? 2 - k : k;
+        const index = nchw ? i * pixels * channels + k * pixels + p : (i * pixels + p) * channels + k;
+        const mean = layout.dtype === 'uint8' ? 0 : outChannels === 1 ? layout.mean[0] : layout.mean[layout.rgb ? 2 - k : k];
+        const v = Math.round(batch.images[index] + mean);
+        rgb[p * outChannels + target] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+    }
+    const name = path.join(dir, String(first + i));
+    await writeFile(`${name}.png`, await sharp(rgb, { raw: { width, height, channels: outChannels as 1 | 3 } }).png().toBuffer());
+    if (batch.labelShape.length === 4) await writeFile(`${name}.label.png`, await labelPng(batch, layout, i, width, height));
+  }
+  return n;
+}
+
+async function labelPng(batch: Batch, layout: BatchLayout, i: number, width: number, height: number): Promise<Buffer> {
+  const nchw = layout.order === 'NCHW';
+  const channels = nchw ? batch.labelShape[1] : batch.labelShape[3];
+  const pixels = width * height;
+  const values = new Float32Array(pixels);
+  const at = (p: number, k: number) => batch.labels[nchw ? i * pixels * channels + k * pixels + p : (i * pixels + p) * channels + k];
+  let max = 0;
+  for (let p = 0; p < pixels; p++) {
+    let v = at(p, 0);
+    if (layout.labelKind === 'pixel-onehot') {
+      v = 0;
+      for (let k = 1; k < channels; k++) if (at(p, k) > at(p, v)) v = k;
+    }
+    values[p] = v;
+    if (v > max) max = v;
+  }
+  const stretch = max > 0 && max < 255 ? Math.floor(255 / max) : 1;
+  const grey = new Uint8Array(pixels);
+  for (let p = 0; p < pixels; p++) grey[p] = Math.max(0, Math.min(255, Math.round(values[p] * stretch)));
+  return sharp(grey, { raw: { width, height, channels: 1 } }).png().toBuffer();
+}

@@ -1,0 +1,47 @@
+// `picpac import --format coco|voc|yolo|w3c SRC OUT`: a dataset in an exchange format as an
+// import source. Each image becomes a record (label 0, the image as field 0) whose annotation
+// JSON holds the shapes, normalised, with a 1-based `label` per class and the class name.
+import { readFile } from 'node:fs/promises';
+import { readAnnotatedSet, type ExchangeFormat } from '../annotate/dataset-io.ts';
+import { toPicpacAnnotation } from '../annotate/formats/picpac-json.ts';
+import { resolveClasses } from '../annotate/shapes.ts';
+import { sniffImage } from '../format/image-sniff.ts';
+import { ImageCodec } from '../format/layout.ts';
+import { SkippedInputError, type ImportSource } from './import-sources.ts';
+
+export type ExchangeImportSource = Omit<ImportSource, 'kind'> & { kind: 'exchange'; shapeClasses: string[] };
+
+export async function openExchangeImportSource(src: string, format: ExchangeFormat, options: { imagesDir?: string } = {}): Promise<ExchangeImportSource> {
+  const { set, imagePath } = await readAnnotatedSet(src, format, options);
+  const classes = resolveClasses(set, { needDefault: false });
+  return {
+    kind: 'exchange',
+    total: set.images.length,
+    enumerationProblems: [],
+    shapeClasses: classes,
+    async *items() {
+      for (const image of set.images) {
+        const file = imagePath(image.fileName);
+        yield {
+          name: file,
+          load: async () => {
+            let bytes: Uint8Array;
+            try {
+              bytes = await readFile(file);
+            } catch (error) {
+              throw new SkippedInputError(`cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+            }
+            const sniffed = sniffImage(bytes);
+            if (sniffed.codec === ImageCodec.unknown) throw new SkippedInputError('not a recognised image');
+            return {
+              label: 0,
+              fields: [{ kind: 'image' as const, codec: sniffed.codec, bytes, width: sniffed.width || image.width, height: sniffed.height || image.height }],
+              annotation: toPicpacAnnotation(image.shapes, classes),
+            };
+          },
+        };
+      }
+    },
+    close: async () => {},
+  };
+}

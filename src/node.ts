@@ -1,0 +1,11 @@
+// Node entry (`import … from 'picpac'`): everything in the browser-safe entry plus files,
+// HTTP, PicPac 1.0, the training stream and its pixel kernels.
+export * from './index.ts';
+export * from './engine/index.ts';
+export { V1Reader } from './engine/v1/v1-reader.ts';
+export { V1Writer } from './engine/v1/v1-writer.ts';
+export { Rng, deriveSeed } from './engine/rng.ts';
+export { kfoldSelect } from './engine/kfold.ts';
+export { parseStreamConfig, configToQuery, describeConfig } from './augment/config.ts';
+export type { StreamConfig } from './augment/config.ts';
+export { Sampler } from './augment/sampler.ts';

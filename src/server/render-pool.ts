@@ -1,0 +1,173 @@
+// Renders off the HTTP thread: worker_threads that each open the database by path and run
+// render.ts, so decoding, rasterising and warping use every core and a large image never stalls
+// the event loop that answers other requests. The HTTP thread validates the request first; a
+// worker only gets a record index and an already-valid query. A worker opened before records
+// were appended refreshes when asked for an index it does not know yet, or when the HTTP
+// thread has refreshed since (`refreshes`: annotations of existing records may have changed). Errors come back as
+// (status, message): the same replies as inline rendering. If a worker dies, its jobs fail with
+// a 500 and the pool starts a replacement.
+import type { Worker } from 'node:worker_threads';
+import { HttpError } from '../engine/http-kit.ts';
+import { startTsWorker } from '../augment/ts-worker.ts';
+import type { RenderOptions } from './render.ts';
+
+export type RenderJob =
+  | { kind: 'image'; recordIndex: number; query: string; options: RenderOptions; refreshes: number }
+  | { kind: 'thumb'; recordIndex: number; refreshes: number };
+
+export interface RenderReply {
+  bytes: Uint8Array;
+  contentType: string;
+  width: number;
+  height: number;
+  output: 'image' | 'label';
+  perturbation: { hflip: boolean; vflip: boolean; color: number[]; angle: number; scale: number };
+}
+
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'open-failed'; message: string }
+  | { type: 'done'; jobId: number; reply: RenderReply }
+  | { type: 'failed'; jobId: number; status: number; message: string };
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, { resolve: (reply: RenderReply) => void; reject: (error: unknown) => void }>;
+  alive: boolean;
+  /** Opened the store: only a worker that once worked is replaced when it dies. */
+  ready: boolean;
+}
+
+/** Replacements over the pool's life; beyond it dead workers stay dead (the server renders inline). */
+const MAX_RESPAWNS = 16;
+
+const WORKER_ENTRY = new URL('./render-worker.ts', import.meta.url);
+
+export class RenderPool {
+  private readonly slots: Slot[] = [];
+  private nextJobId = 1;
+  private closed = false;
+  private respawns = 0;
+
+  private constructor(private readonly path: string) {}
+
+  /** Start `threads` workers on the store at `path`; resolves when every worker has opened it. */
+  static async start(path: string, threads: number): Promise<RenderPool> {
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`Expected an integer between 1 and 64 for threads but received ${threads}`);
+    const pool = new RenderPool(path);
+    try {
+      await Promise.all(Array.from({ length: threads }, (_, k) => pool.spawn(k)));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  /** Workers currently running. */
+  get liveThreads(): number {
+    return this.slots.filter((s) => s.alive).length;
+  }
+
+  private spawn(k: number): Promise<void> {
+    const worker = startTsWorker(WORKER_ENTRY, { path: this.path }, { name: `picpac-render-${k}` });
+    const slot: Slot = { worker, pending: new Map(), alive: true, ready: false };
+    this.slots[k] = slot;
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: WorkerMessage) => {
+        if (message.type === 'ready') {
+          // Idle workers do not keep the process alive; a worker with jobs does (render()).
+          worker.unref();
+          slot.ready = true;
+          resolve();
+        }
+        else if (message.type === 'open-failed') reject(new Error(message.message));
+        else if (message.type === 'done') {
+          slot.pending.get(message.jobId)?.resolve(message.reply);
+          slot.pending.delete(message.jobId);
+        } else if (message.type === 'failed') {
+          slot.pending.get(message.jobId)?.reject(new HttpError(message.status, message.message));
+          slot.pending.delete(message.jobId);
+        }
+      });
+      const died = (why: string) => {
+        if (!slot.alive) return;
+        slot.alive = false;
+        reject(new Error(why));
+        for (const job of slot.pending.values()) job.reject(new HttpError(500, `render worker stopped: ${why}`));
+        slot.pending.clear();
+        if (!this.closed && slot.ready && this.respawns < MAX_RESPAWNS) {
+          this.respawns++;
+          void this.spawn(k).catch(() => {});
+        }
+      };
+      worker.on('error', (error) => died(error.message));
+      worker.on('exit', (code) => died(`exit code ${code}`));
+    });
+  }
+
+  /** Run a job on the least busy live worker. */
+  render(job: RenderJob): Promise<RenderReply> {
+    const live = this.slots.filter((s) => s.alive);
+    if (this.closed || live.length === 0) return Promise.reject(new HttpError(503, 'no render worker available; retry later'));
+    const slot = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const jobId = this.nextJobId++;
+    return new Promise<RenderReply>((resolve, reject) => {
+      slot.pending.set(jobId, { resolve, reject });
+      slot.worker.ref();
+      slot.worker.postMessage({ jobId, job });
+    }).finally(() => {
+      if (slot.pending.size === 0) slot.worker.unref();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map(async (slot) => {
+      if (!slot.alive) return;
+      slot.alive = false;
+      // Ask the worker to close its store and exit; terminate it if it does not within 2 s.
+      const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+      slot.worker.postMessage({ close: true });
+      const timer = setTimeout(() => void slot.worker.terminate(), 2000);
+      await exited;
+      clearTimeout(timer);
+    }));
+  }
+}
+
+/** Limits running renders; beyond the queue bound a request gets 503 instead of memory. */
+export class RenderGate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly maxRunning: number, private readonly maxWaiting: number) {}
+
+  get runningCount(): number {
+    return this.running;
+  }
+
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.running >= this.maxRunning) {
+      if (this.waiting.length >= this.maxWaiting) throw new HttpError(503, `busy: ${this.running} renders running and ${this.waiting.length} waiting; retry later`);
+      // The finishing job hands its slot over: `running` stays counted across the handover.
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return await job();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}

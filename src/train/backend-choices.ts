@@ -1,0 +1,4 @@
+// The backend names, without importing TensorFlow.js (the CLI lists them in help text, and
+// loading tfjs costs about a second: only the commands that compute import it).
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
