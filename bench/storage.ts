@@ -3,7 +3,8 @@
 // reads (hot, and cold when /proc/sys/vm/drop_caches is writable), decode per core, the
 // stream per backend, live device models (HDD / SATA SSD / NVMe) and the table the seed argues
 // from, write throughput. Writes bench/results/storage.{md,svg,json}.
-// Run: npm run bench [-- storage] [--quick] [--json]
+// Run: npm run bench [-- storage] [--quick] [--json] [--no-cold] [--no-stream]
+// (--quick: 200 + 100 images, written to bench/results/storage-quick.*)
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -364,8 +365,10 @@ for (const set of config.sets) {
 const outDir = join(cacheDir, '..', 'results');
 await mkdir(outDir, { recursive: true });
 const { markdown, svg, summary } = writeReport(report);
-await writeFile(join(outDir, 'storage.json'), JSON.stringify(report, null, 2) + '\n');
-await writeFile(join(outDir, 'storage.md'), markdown);
-await writeFile(join(outDir, 'storage.svg'), svg);
+// A --quick run (smoke test, small sets) never overwrites the full report.
+const base = quick ? 'storage-quick' : 'storage';
+await writeFile(join(outDir, `${base}.json`), JSON.stringify(report, null, 2) + '\n');
+await writeFile(join(outDir, `${base}.md`), markdown.replace('(storage.svg)', `(${base}.svg)`));
+await writeFile(join(outDir, `${base}.svg`), svg);
 if (values.json) console.log(JSON.stringify(report, null, 2));
-else console.log(`\n${summary}\nwrote bench/results/storage.md, storage.svg, storage.json`);
+else console.log(`\n${summary}\nwrote bench/results/${base}.md, ${base}.svg, ${base}.json`);

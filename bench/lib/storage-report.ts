@@ -209,7 +209,7 @@ export function writeReport(report: StorageReport): { markdown: string; svg: str
     ), '');
   }
   md.push('## The seed\'s table: images/s each combination sustains', '');
-  md.push('sustained = min(disk-limited, CPU-limited) on ONE core. Disk-limited = device rate / bytes on disk per image (sequential), or 1 / (seek + bytes / rate) (random). CPU-limited = measured JPEG decode per core, or for raw pixels the measured hot LMDB raw scan (copying 192 KB+ per image). "live" = measured on the device model with decode on the calling thread.', '');
+  md.push('sustained = min(disk-limited, CPU-limited) on ONE core. Disk-limited = device rate / bytes on disk per image (sequential), or 1 / (seek + bytes / rate) (random). CPU-limited = measured JPEG decode per core, or for raw pixels the measured hot LMDB raw scan (copying 192 KB+ per image). "live" = measured on the device model: sequential read + decode on the calling thread; for the random rows, the measured random-get rate (no decode) capped by the decode rate.', '');
   md.push(table(['data', 'device', 'layout', 'disk-limited', 'CPU-limited', 'sustained', 'limited by', 'live'], seed.map((r) => [r.dataset, r.device, r.layout, int(r.diskLimited), int(r.cpuLimited), `**${int(r.sustained)}**`, r.limitedBy, int(r.live)])), '');
   md.push('## Speed goals', '');
   md.push(table(['goal', 'holds', 'numbers'], goals.map((g) => [g.goal, g.holds ? 'yes' : '**no**', g.detail])), '');

@@ -37,7 +37,7 @@ test('the library snippet runs', async () => {
   const match = /## Library API in brief\n\n```ts\n([\s\S]*?)```/.exec(readme);
   assert.ok(match, 'snippet found');
   const src = pathToFileURL(path.join(repoRoot, 'src')).href;
-  const code = match[1].replaceAll("'./src/", `'${src}/`).replace("from 'sharp'", `from '${import.meta.resolve('sharp')}'`);
+  const code = match[1].replaceAll("'./src/", `'${src}/`).replace("from 'picpac'", `from '${src}/node.ts'`).replace("from 'sharp'", `from '${import.meta.resolve('sharp')}'`);
   const tmp = await tempDir();
   const cwd = process.cwd();
   const log = console.log;

@@ -44,7 +44,7 @@ test('package.json maps the entries: types first, browser → index, default →
 
 test('the node entry exposes the main API', async () => {
   const api = await import('../../src/node.ts');
-  for (const name of ['openStore', 'PicpacWriter', 'PicpacReader', 'verifyStore', 'V1Reader', 'V1Writer', 'encodeFileImage', 'crc32c', 'FormatError', 'parseStreamConfig', 'Sampler']) {
+  for (const name of ['ImageStream', 'LmdbStore', 'LmdbWriter', 'ViewerServer', 'openStore', 'PicpacWriter', 'PicpacReader', 'verifyStore', 'V1Reader', 'V1Writer', 'encodeFileImage', 'crc32c', 'FormatError', 'parseStreamConfig', 'Sampler']) {
     assert.equal(typeof (api as Record<string, unknown>)[name], 'function', name);
   }
 });
