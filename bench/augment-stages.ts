@@ -18,6 +18,7 @@ import { augmentSample, prepareSample, samplePerturbation } from '../src/augment
 import type { PixelParams } from '../src/augment/sample-transform.ts';
 import { planGeometry, warpImage, warpLabel } from '../src/augment/warp.ts';
 import { warpBackend } from '../src/augment/warp-simd.ts';
+import { Rng } from '../src/engine/rng.ts';
 import { photoSet } from './lib/photo-set.ts';
 
 const arg = (name: string, fallback: string) => {
@@ -28,19 +29,6 @@ const [width, height] = arg('--size', '256x256').split('x').map(Number);
 const count = Number(arg('--count', '300'));
 const threads = Number(arg('--threads', '0'));
 
-/** Deterministic RNG (mulberry32) standing in for src/engine/rng.ts. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const nextU32 = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  return { nextU32, next: () => nextU32() / 4294967296 };
-}
-
 const FULL: PixelParams = {
   annotate: 'json', perturb: true, pert_angle: 20, pert_min_scale: 0.8, pert_max_scale: 1.2,
   pert_color1: 20, pert_color2: 20, pert_color3: 20, pert_hflip: true,
@@ -48,7 +36,7 @@ const FULL: PixelParams = {
 
 function annotationFor(i: number): string {
   // 1–3 "plates" per image, like the §4.1 dataset.
-  const r = rng(i);
+  const r = new Rng(i);
   const shapes = Array.from({ length: 1 + (i % 3) }, () => ({
     type: 'rect', label: 1, geometry: { x: 0.1 + 0.5 * r.next(), y: 0.1 + 0.5 * r.next(), width: 0.1 + 0.2 * r.next(), height: 0.05 + 0.1 * r.next() },
   }));
@@ -68,7 +56,7 @@ function measure(name: string, rounds: number, items: number, body: () => void):
 
 /** Worker body: one warm-up pass, then `repeat` timed passes of decode + full augmentation. */
 function fullChainWorker(files: Uint8Array[], annotations: string[], repeat: number, seed: number): { done: number; seconds: number } {
-  const random = rng(seed);
+  const random = new Rng(seed);
   const pass = () => {
     for (let i = 0; i < files.length; i++) {
       const image = decodeImageSync(files[i]);
@@ -108,7 +96,7 @@ async function main(): Promise<void> {
   const files = set.files.slice(0, count).map((f) => new Uint8Array(readFileSync(f)));
   const annotations = files.map((_, i) => annotationFor(i));
   const decoded: Image[] = files.map((b) => decodeImageSync(b));
-  const random = rng(2016);
+  const random = new Rng(2016);
   const perturbations = files.map(() => samplePerturbation(random, FULL));
   const plans = decoded.map((img, i) => planGeometry(img.width, img.height, { angle: perturbations[i].angle, scale: perturbations[i].scale, hflip: perturbations[i].hflip }));
   const warped = decoded.map((img, i) => warpImage(img, plans[i]));

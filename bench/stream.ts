@@ -21,7 +21,7 @@ import { planSample, prepareSample, samplePerturbation } from '../src/augment/sa
 import type { PixelParams } from '../src/augment/sample-transform.ts';
 import { ImageStream } from '../src/augment/stream.ts';
 import { warpImage, warpLabel } from '../src/augment/warp.ts';
-import { cacheDir, machineLine, photoSet, repoRoot } from './lib/photo-set.ts';
+import { cacheDir, cacheVersion, machineLine, photoSet, repoRoot } from './lib/photo-set.ts';
 import { median } from './lib/measure.ts';
 
 const quick = process.argv.includes('--quick');
@@ -62,18 +62,6 @@ const FULL = {
 } as const;
 const BASE = { cache: 0, stratify: 0, batch: 1, loop: 1 } as const;
 
-/** Deterministic PRNG (mulberry32) for plate placement. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A synthetic licence plate: light background, dark border and glyph-like bars. */
 function plate(width: number, height: number, rand: () => number): Buffer {
   const data = Buffer.alloc(width * height * 3);
@@ -91,11 +79,12 @@ function plate(width: number, height: number, rand: () => number): Buffer {
 
 /** The §4.1 dataset: photo crops with plates pasted, in an aligned .picpac (cached). */
 async function dataset(count: number, width: number, height: number): Promise<{ path: string; jpegBytes: number; origin: string }> {
-  const path = join(cacheDir, `stream-plates-${width}x${height}-${count}.picpac`);
+  const path = join(cacheDir, `stream-plates-${cacheVersion}-${width}x${height}-${count}.picpac`);
   const photos = await photoSet(count, width, height, 90);
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
-    const rand = mulberry32(4242);
+    const rng = new Rng(4242); // seeded plate placement
+    const rand = () => rng.next();
     const writer = await PicpacWriter.create(path + '.tmp', { alignment: 4096, overwrite: true, fsyncOnClose: false });
     for (const file of photos.files) {
       const plates = 1 + Math.floor(rand() * 3);

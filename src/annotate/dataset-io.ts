@@ -14,6 +14,7 @@ import { fromVoc, toVoc } from './formats/voc.ts';
 import { fromW3c, toW3c } from './formats/w3c.ts';
 import { fromClassesTxt, fromDataYaml, fromYolo, toClassesTxt, toDataYaml, toYolo } from './formats/yolo.ts';
 import { AnnotationInputError, resolveClasses, type AnnotatedSet, type ImageAnnotation } from './shapes.ts';
+import { walkFiles } from './walk-files.ts';
 
 export type ExchangeFormat = 'coco' | 'voc' | 'yolo' | 'w3c';
 export const EXCHANGE_FORMATS: readonly ExchangeFormat[] = ['coco', 'voc', 'yolo', 'w3c'];
@@ -95,17 +96,8 @@ export interface ReadSetResult {
   imagePath(fileName: string): string;
 }
 
-async function listImages(root: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  const entries = await readdir(path.join(root, prefix), { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) out.push(...(await listImages(root, rel)));
-    else if (IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(rel);
-  }
-  return out;
+async function listImages(root: string): Promise<string[]> {
+  return (await walkFiles(root)).filter((rel) => IMAGE_EXTENSIONS.has(path.extname(rel).toLowerCase()));
 }
 
 /** Pixel size from the file header (undefined when the file is missing or not an image). */

@@ -3,7 +3,7 @@
 // reported), write its annotations to a .picpac file (image field + annotation JSON with
 // normalised shapes, per-shape `label` from the class and `tag`) or to COCO/VOC/YOLO/W3C, and
 // load annotations made elsewhere into it (matched by file name).
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PicpacWriter } from '../engine/picpac-writer.ts';
 import { writeFileAtomically } from '../engine/rewrite.ts';
@@ -13,6 +13,7 @@ import { writeAnnotatedSet, type ExchangeFormat } from './dataset-io.ts';
 import { toPicpacAnnotation } from './formats/picpac-json.ts';
 import { AnnotationProject, type ImageEntry } from './project.ts';
 import { resolveClasses, type AnnotatedSet, type Shape } from './shapes.ts';
+import { walkFiles } from './walk-files.ts';
 
 export interface InitOptions {
   /** A folder searched recursively (hidden files skipped). */
@@ -31,21 +32,6 @@ export interface InitReport {
   skipped: Array<{ name: string; reason: string }>;
 }
 
-async function walk(root: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  const entries = await readdir(path.join(root, prefix), { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    let isDir = e.isDirectory();
-    if (e.isSymbolicLink()) isDir = (await stat(path.join(root, rel)).catch(() => undefined))?.isDirectory() ?? false;
-    if (isDir) out.push(...(await walk(root, rel)));
-    else out.push(rel);
-  }
-  return out;
-}
-
 /** Create PROJECT and add the images. The project is returned open. */
 export async function initProject(dir: string, options: InitOptions): Promise<InitReport> {
   if ((options.images === undefined) === (options.list === undefined)) throw new TypeError('give exactly one of images (a folder) or list (a file)');
@@ -53,7 +39,7 @@ export async function initProject(dir: string, options: InitOptions): Promise<In
   const skipped: InitReport['skipped'] = [];
   if (options.images !== undefined) {
     const root = path.resolve(options.images);
-    for (const rel of await walk(root)) inputs.push({ name: rel, file: path.join(root, rel) });
+    for (const rel of await walkFiles(root, { followLinks: true })) inputs.push({ name: rel, file: path.join(root, rel) });
   } else {
     const listFile = path.resolve(options.list!);
     const rows = (await readFile(listFile, 'utf8')).split(/\r?\n/);

@@ -22,7 +22,7 @@ import type { StreamPosition } from './sampler.ts';
 export interface Batch {
   /** Pixels: Float32 (mean subtracted) or Uint8 (dtype 'uint8'), in `imageShape`. */
   images: Float32Array | Uint8Array;
-  /** [B, H, W, C] (NHWC) or [B, C, H, W] (NCHW). */
+  /** [B, H, W, C] (NHWC) or [B, C, H, W] (NCHW); multi_images n > 1 (batch 1): [n, H, W, C] / [n, C, H, W]. */
   imageShape: number[];
   /** Labels: [B], [B, N] one-hot, or per-pixel maps [B, H, W, C] / [B, C, H, W]. */
   labels: Float32Array;

@@ -38,6 +38,8 @@ export interface SampleShape {
   channels: number;
   /** Channels of the per-pixel label tensor (label channels, or N for one-hot); 0 for per-image labels. */
   labelChannels: number;
+  /** Images per sample (multi_images n; absent = 1): they are stacked along the batch axis. */
+  imageCount?: number;
 }
 
 export function batchLayout(config: StreamConfig): BatchLayout {
@@ -55,20 +57,23 @@ export function batchLayout(config: StreamConfig): BatchLayout {
 }
 
 /** Shape of a transformed sample in this layout. */
-export function sampleShapeOf(image: Image, label: Image | undefined, layout: BatchLayout): SampleShape {
+export function sampleShapeOf(image: Image, label: Image | undefined, layout: BatchLayout, imageCount = 1): SampleShape {
   let labelChannels = 0;
   if (layout.labelKind === 'pixel-onehot') labelChannels = layout.onehot;
   else if (layout.labelKind === 'map') labelChannels = layout.autoLabel ? image.channels : (label?.channels ?? 1);
-  return { height: image.height, width: image.width, channels: image.channels, labelChannels };
+  const shape: SampleShape = { height: image.height, width: image.width, channels: image.channels, labelChannels };
+  if (imageCount !== 1) shape.imageCount = imageCount;
+  return shape;
 }
 
 export function sameShape(a: SampleShape, b: SampleShape): boolean {
-  return a.height === b.height && a.width === b.width && a.channels === b.channels && a.labelChannels === b.labelChannels;
+  return a.height === b.height && a.width === b.width && a.channels === b.channels && a.labelChannels === b.labelChannels &&
+    (a.imageCount ?? 1) === (b.imageCount ?? 1);
 }
 
-/** Elements of one sample's image. */
+/** Elements of one sample's image(s). */
 export function imageElementCount(shape: SampleShape): number {
-  return shape.height * shape.width * shape.channels;
+  return shape.height * shape.width * shape.channels * (shape.imageCount ?? 1);
 }
 
 /** Elements of one sample's label (per-pixel map, one-hot row, or 1). */
@@ -78,8 +83,10 @@ export function labelElementCount(shape: SampleShape, layout: BatchLayout): numb
   return shape.height * shape.width * shape.labelChannels;
 }
 
+/** [count·n, H, W, C] or [count·n, C, H, W]: a multi_images sample's n images are n rows of the batch. */
 export function imageBatchShape(count: number, shape: SampleShape, layout: BatchLayout): number[] {
-  return layout.order === 'NHWC' ? [count, shape.height, shape.width, shape.channels] : [count, shape.channels, shape.height, shape.width];
+  const rows = count * (shape.imageCount ?? 1);
+  return layout.order === 'NHWC' ? [rows, shape.height, shape.width, shape.channels] : [rows, shape.channels, shape.height, shape.width];
 }
 
 export function labelBatchShape(count: number, shape: SampleShape, layout: BatchLayout): number[] {
@@ -228,6 +235,26 @@ export function writeLabelMap(label: Image, layout: BatchLayout, target: Float32
 }
 
 /** Error for a per-image label that one-hot cannot encode (v1 required integral labels). */
+/**
+ * The label of each pixel of sample `index` in a batch of per-pixel labels (for display): channel 0
+ * of a label map, or the class (argmax) of a per-pixel one-hot.
+ */
+export function readLabelMap(batch: { labels: Float32Array; labelShape: readonly number[] }, layout: BatchLayout, index: number, pixelCount: number): Float32Array {
+  const nchw = layout.order === 'NCHW';
+  const channels = nchw ? batch.labelShape[1] : batch.labelShape[3];
+  const at = (p: number, k: number) => batch.labels[nchw ? index * pixelCount * channels + k * pixelCount + p : (index * pixelCount + p) * channels + k];
+  const values = new Float32Array(pixelCount);
+  for (let p = 0; p < pixelCount; p++) {
+    let v = at(p, 0);
+    if (layout.labelKind === 'pixel-onehot') {
+      v = 0;
+      for (let k = 1; k < channels; k++) if (at(p, k) > at(p, v)) v = k;
+    }
+    values[p] = v;
+  }
+  return values;
+}
+
 export class LabelError extends PicpacError {
   readonly recordIndex: number;
   constructor(message: string, recordIndex: number) {

@@ -156,90 +156,87 @@ function clamp8(v: number): number {
 
 /** RGB → HSV. 8-bit: OpenCV's H/2 encoding; float: H in degrees, S in [0, 1], V unchanged. */
 export function rgbToHsv(image: Image): Image {
-  requireColour(image);
-  const { data: src, channels: ch } = image;
-  const pixelCount = image.width * image.height;
-  if (src instanceof Uint8Array) {
-    const out = new Uint8Array(pixelCount * 3);
-    for (let p = 0, i = 0; p < pixelCount; p++, i += ch) rgbToHsv8(src[i], src[i + 1], src[i + 2], out, p * 3);
-    return { width: image.width, height: image.height, channels: 3, data: out };
-  }
-  const out = new Float32Array(pixelCount * 3);
-  for (let p = 0, i = 0; p < pixelCount; p++, i += ch) {
-    const r = src[i], g = src[i + 1], b = src[i + 2];
-    const v = Math.max(r, g, b);
-    const diff = v - Math.min(r, g, b);
-    const s = v === 0 ? 0 : diff / v;
-    let h = 0;
-    if (diff > 0) {
-      if (v === r) h = (60 * (g - b)) / diff;
-      else if (v === g) h = 120 + (60 * (b - r)) / diff;
-      else h = 240 + (60 * (r - g)) / diff;
-      if (h < 0) h += 360;
-    }
-    out[p * 3] = h;
-    out[p * 3 + 1] = s;
-    out[p * 3 + 2] = v;
-  }
-  return { width: image.width, height: image.height, channels: 3, data: out };
+  return convertPixels(
+    image,
+    (src, i, out, o) => rgbToHsv8(src[i], src[i + 1], src[i + 2], out as Uint8Array, o),
+    (src, i, out, o) => {
+      const r = src[i], g = src[i + 1], b = src[i + 2];
+      const v = Math.max(r, g, b);
+      const diff = v - Math.min(r, g, b);
+      const s = v === 0 ? 0 : diff / v;
+      let h = 0;
+      if (diff > 0) {
+        if (v === r) h = (60 * (g - b)) / diff;
+        else if (v === g) h = 120 + (60 * (b - r)) / diff;
+        else h = 240 + (60 * (r - g)) / diff;
+        if (h < 0) h += 360;
+      }
+      out[o] = h;
+      out[o + 1] = s;
+      out[o + 2] = v;
+    },
+  );
 }
 
 /** HSV → RGB, the inverse of rgbToHsv for the same sample type. */
 export function hsvToRgb(image: Image): Image {
-  requireColour(image);
-  const src = image.data;
-  const pixelCount = image.width * image.height;
-  const is8 = src instanceof Uint8Array;
-  const out = is8 ? new Uint8Array(pixelCount * 3) : new Float32Array(pixelCount * 3);
-  for (let p = 0, i = 0; p < pixelCount; p++, i += image.channels) {
-    if (is8) {
+  return convertPixels(
+    image,
+    (src, i, out, o) => {
       hsvToRgbUnit(src[i], src[i + 1] / 255, src[i + 2] / 255, 180, SCRATCH, 0);
-      for (let k = 0; k < 3; k++) out[p * 3 + k] = Math.round(SCRATCH[k] * 255);
-    } else {
+      for (let k = 0; k < 3; k++) out[o + k] = Math.round(SCRATCH[k] * 255);
+    },
+    (src, i, out, o) => {
       hsvToRgbUnit(src[i], src[i + 1], 1, 360, SCRATCH, 0);
-      for (let k = 0; k < 3; k++) out[p * 3 + k] = SCRATCH[k] * src[i + 2];
-    }
-  }
-  return { width: image.width, height: image.height, channels: 3, data: out };
+      for (let k = 0; k < 3; k++) out[o + k] = SCRATCH[k] * src[i + 2];
+    },
+  );
 }
 
 /** RGB → Lab. 8-bit: L·255/100, a + 128, b + 128 (rounded, saturated); float: input in [0, 1]. */
 export function rgbToLab(image: Image): Image {
-  requireColour(image);
-  const src = image.data;
-  const pixelCount = image.width * image.height;
-  const is8 = src instanceof Uint8Array;
-  const out = is8 ? new Uint8Array(pixelCount * 3) : new Float32Array(pixelCount * 3);
-  for (let p = 0, i = 0; p < pixelCount; p++, i += image.channels) {
-    if (is8) {
+  return convertPixels(
+    image,
+    (src, i, out, o) => {
       linearRgbToLab(GAMMA_DECODE_8[src[i]], GAMMA_DECODE_8[src[i + 1]], GAMMA_DECODE_8[src[i + 2]], SCRATCH, 0);
-      out[p * 3] = clamp8(Math.round((SCRATCH[0] * 255) / 100));
-      out[p * 3 + 1] = clamp8(Math.round(SCRATCH[1] + 128));
-      out[p * 3 + 2] = clamp8(Math.round(SCRATCH[2] + 128));
-    } else {
+      out[o] = clamp8(Math.round((SCRATCH[0] * 255) / 100));
+      out[o + 1] = clamp8(Math.round(SCRATCH[1] + 128));
+      out[o + 2] = clamp8(Math.round(SCRATCH[2] + 128));
+    },
+    (src, i, out, o) => {
       linearRgbToLab(srgbToLinear(src[i]), srgbToLinear(src[i + 1]), srgbToLinear(src[i + 2]), SCRATCH, 0);
-      out.set(SCRATCH, p * 3);
-    }
-  }
-  return { width: image.width, height: image.height, channels: 3, data: out };
+      out.set(SCRATCH, o);
+    },
+  );
 }
 
 /** Lab → RGB, the inverse of rgbToLab for the same sample type. */
 export function labToRgb(image: Image): Image {
+  return convertPixels(
+    image,
+    (src, i, out, o) => {
+      labToLinearRgb((src[i] * 100) / 255, src[i + 1] - 128, src[i + 2] - 128, SCRATCH, 0);
+      for (let k = 0; k < 3; k++) out[o + k] = Math.round(GAMMA_ENCODE[Math.round(SCRATCH[k] * GAMMA_ENCODE_STEPS)] * 255);
+    },
+    (src, i, out, o) => {
+      labToLinearRgb(src[i], src[i + 1], src[i + 2], SCRATCH, 0);
+      for (let k = 0; k < 3; k++) out[o + k] = linearToSrgb(SCRATCH[k]);
+    },
+  );
+}
+
+/** Reads the pixel at `src[i..]`, writes 3 samples at `out[o..]`. */
+type PixelConversion = (src: Image['data'], i: number, out: Uint8Array | Float32Array, o: number) => void;
+
+/** A 3-channel image of the same sample type (8-bit or float; alpha dropped), converted pixel by pixel. */
+function convertPixels(image: Image, convert8: PixelConversion, convertFloat: PixelConversion): Image {
   requireColour(image);
   const src = image.data;
   const pixelCount = image.width * image.height;
   const is8 = src instanceof Uint8Array;
   const out = is8 ? new Uint8Array(pixelCount * 3) : new Float32Array(pixelCount * 3);
-  for (let p = 0, i = 0; p < pixelCount; p++, i += image.channels) {
-    if (is8) {
-      labToLinearRgb((src[i] * 100) / 255, src[i + 1] - 128, src[i + 2] - 128, SCRATCH, 0);
-      for (let k = 0; k < 3; k++) out[p * 3 + k] = Math.round(GAMMA_ENCODE[Math.round(SCRATCH[k] * GAMMA_ENCODE_STEPS)] * 255);
-    } else {
-      labToLinearRgb(src[i], src[i + 1], src[i + 2], SCRATCH, 0);
-      for (let k = 0; k < 3; k++) out[p * 3 + k] = linearToSrgb(SCRATCH[k]);
-    }
-  }
+  const convert = is8 ? convert8 : convertFloat;
+  for (let p = 0, i = 0; p < pixelCount; p++, i += image.channels) convert(src, i, out, p * 3);
   return { width: image.width, height: image.height, channels: 3, data: out };
 }
 

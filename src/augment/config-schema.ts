@@ -148,7 +148,7 @@ export const STREAM_PARAMS = {
   annotate: { type: 'enum', default: '', values: ['', 'json', 'image', 'auto'], origin: 'loader', doc: 'label image: "" none, "json" render the annotation, "image" decode the label field, "auto" the augmented image itself' },
   anno_type: { type: 'int', default: 0, values: [0, 5, 16, 21], origin: 'loader', doc: 'OpenCV type code of the rendered label: 0 CV_8UC1, 16 CV_8UC3, 5 CV_32FC1, 21 CV_32FC3' },
   anno_copy: { type: 'bool', default: false, origin: 'loader', doc: 'render annotations onto a copy of the image (visualisation)' },
-  anno_number: { type: 'bool', default: false, origin: 'loader', doc: 'draw each shape\'s index next to it (visualisation)' },
+  anno_number: { type: 'bool', default: false, origin: 'loader', doc: 'draw each shape\'s 1-based index next to it, in its colour (3×5 digit font; visualisation)' },
   anno_palette: { type: 'enum', default: '', values: ['', 'default', 'tableau20', 'tableau20a'], origin: 'loader', doc: 'colour label ids with a 21-entry palette' },
   anno_color1: { type: 'float', default: 1, min: -1e9, max: 1e9, origin: 'loader', doc: 'fill value, channel 1, for shapes without their own label' },
   anno_color2: { type: 'float', default: 0, min: -1e9, max: 1e9, origin: 'loader', doc: 'fill value, channel 2' },
@@ -184,7 +184,7 @@ export const STREAM_PARAMS = {
     differs: 'v1 default "" = NCHW (Caffe); NHWC here because the consumer is TensorFlow.js, as in HEAD',
   },
   point_radius: { type: 'float', default: 3, min: 0, max: 1000, origin: 'loader', doc: 'radius in pixels of the ellipses drawn for point shapes' },
-  multi_images: { type: 'int', default: 1, min: 1, max: 16, origin: 'loader', doc: 'fields 0…n-1 are images, field n the annotation' },
+  multi_images: { type: 'int', default: 1, min: 1, max: 16, origin: 'loader', doc: 'fields 0…n-1 are images (one geometry and perturbation for all), field n the annotation; needs batch 1; images [n, H, W, C] (NCHW: [n, C, H, W]), labels [1, …]' },
 
   group_by: { type: 'enum', default: 'label', values: ['label', 'label2'], origin: 'picpac', doc: 'record value used as the group for stratify and the split (the original chose at write time, INDEX_LABEL2)' },
   rank: { type: 'int', default: 0, min: 0, max: U16, origin: 'picpac', doc: 'this worker\'s rank: it takes epoch offsets ≡ rank (mod world_size)' },

@@ -8,6 +8,7 @@ import { invalidParameterError } from '../errors.ts';
 import { cloneImage, createImage } from './image.ts';
 import type { ChannelCount, Image, SampleType } from './image.ts';
 import type { Annotation, NormalizedPoint, Shape } from './annotation.ts';
+import { DIGIT_HEIGHT, digitsWidth, drawDigits } from './digits.ts';
 
 type Rgb = readonly [number, number, number];
 
@@ -50,6 +51,8 @@ export interface RasterizeOptions {
   pointRadius?: number;
   /** v1 `anno_copy`: draw on a copy of this image instead of a zero canvas. */
   copyOf?: Image;
+  /** v1 `anno_number`: draw each shape's 1-based index next to it, in its colour (digits.ts font). */
+  numbers?: boolean;
 }
 
 /** A zero canvas of OpenCV type `annoType` (e.g. 0 = CV_8UC1, 16 = CV_8UC3, 5 = CV_32FC1). */
@@ -81,7 +84,7 @@ export function rasterizeAnnotation(annotation: Annotation, width: number, heigh
  * later label warp can skip the all-zero rest (warpLabel `sourceBounds`).
  */
 export function rasterizeAnnotationTracked(annotation: Annotation, width: number, height: number, options: RasterizeOptions = {}): { label: Image; drawn: PixelBounds | null } {
-  const { annoType = 0, color = [1, 0, 0], thickness = -1, palette = '', pointRadius = 3, copyOf } = options;
+  const { annoType = 0, color = [1, 0, 0], thickness = -1, palette = '', pointRadius = 3, copyOf, numbers = false } = options;
   if (!(thickness === -1 || (Number.isInteger(thickness) && thickness > 0))) {
     throw invalidParameterError('anno_thickness', '-1 (filled) or a positive integer', thickness);
   }
@@ -98,7 +101,8 @@ export function rasterizeAnnotationTracked(annotation: Annotation, width: number
   }
   const table = palette === '' ? null : PALETTES[palette];
   const drawn: PixelBounds = { left: width, top: height, right: 0, bottom: 0 };
-  for (const shape of annotation.shapes) {
+  const digitScale = numbers ? digitScaleFor(width, height) : 1;
+  for (const [shapeIndex, shape] of annotation.shapes.entries()) {
     let value: readonly number[] = shape.label === undefined ? color : typeof shape.label === 'number' ? [shape.label, 0, 0] : shape.label;
     if (table) {
       const id = Math.trunc(value[0] ?? 0);
@@ -106,6 +110,7 @@ export function rasterizeAnnotationTracked(annotation: Annotation, width: number
       value = table[index];
     }
     drawShape(canvas, shape, value, { thickness, pointRadius }, drawn);
+    if (numbers) drawShapeNumber(canvas, shape, shapeIndex + 1, value, { pointRadius, scale: digitScale }, drawn);
   }
   return { label: canvas, drawn: drawn.right > drawn.left ? drawn : null };
 }
@@ -145,6 +150,63 @@ export function drawShape(canvas: Image, shape: Shape, value: readonly number[],
     case 'polygons':
       for (const ring of shape.rings) pen.polygon(toPixels(ring, cols, rows), thickness);
       return;
+  }
+}
+
+/**
+ * v1 `anno_number`: write `number` with the built-in digit font (digits.ts) just above the
+ * shape's pixel bounding box, left-aligned with it — below the box when there is no room above,
+ * inside it at the top-left when there is room for neither — clamped into the canvas. Filled
+ * shapes would hide a number drawn over them in their own colour, hence outside first.
+ */
+export function drawShapeNumber(canvas: Image, shape: Shape, number: number, value: readonly number[], options: { pointRadius?: number; scale?: number } = {}, drawn?: PixelBounds): void {
+  const { pointRadius = 3, scale = 1 } = options;
+  const box = shapePixelBox(shape, canvas.width, canvas.height, pointRadius);
+  const text = String(number);
+  const textWidth = digitsWidth(text, scale);
+  const textHeight = DIGIT_HEIGHT * scale;
+  const gap = scale;
+  let top: number;
+  if (box.top - gap - textHeight >= 0) top = box.top - gap - textHeight;
+  else if (box.bottom + 1 + gap + textHeight <= canvas.height) top = box.bottom + 1 + gap;
+  else top = Math.max(0, box.top);
+  const left = Math.max(0, Math.min(box.left, canvas.width - textWidth));
+  const pen = new Pen(canvas, value, drawn);
+  drawDigits(text, left, top, scale, (x, y, w, h) => pen.fillRect(x, y, x + w - 1, y + h - 1));
+}
+
+/** Integer glyph scale: 1 up to 199 px on the short side, then one more per 200 px. */
+export function digitScaleFor(width: number, height: number): number {
+  return Math.max(1, Math.floor(Math.min(width, height) / 200) + 1);
+}
+
+/** Inclusive pixel box [left, right] × [top, bottom] of a shape (unclipped; may be empty for degenerate shapes). */
+function shapePixelBox(shape: Shape, cols: number, rows: number, pointRadius: number): PixelBounds {
+  switch (shape.type) {
+    case 'rect':
+    case 'ellipse':
+      return {
+        left: roundHalfAway(cols * shape.x), top: roundHalfAway(rows * shape.y),
+        right: roundHalfAway(cols * (shape.x + shape.width)) - 1, bottom: roundHalfAway(rows * (shape.y + shape.height)) - 1,
+      };
+    case 'point': {
+      const x = roundHalfAway(cols * shape.x);
+      const y = roundHalfAway(rows * shape.y);
+      const r = Math.floor(pointRadius);
+      return { left: x - r, top: y - r, right: x + r, bottom: y + r };
+    }
+    case 'polygon':
+    case 'polygons': {
+      const xy = shape.type === 'polygon' ? toPixels(shape.points, cols, rows) : shape.rings.flatMap((ring) => toPixels(ring, cols, rows));
+      const box = { left: Infinity, top: Infinity, right: -Infinity, bottom: -Infinity };
+      for (let i = 0; i + 1 < xy.length; i += 2) {
+        box.left = Math.min(box.left, xy[i]);
+        box.right = Math.max(box.right, xy[i]);
+        box.top = Math.min(box.top, xy[i + 1]);
+        box.bottom = Math.max(box.bottom, xy[i + 1]);
+      }
+      return Number.isFinite(box.left) ? box : { left: 0, top: 0, right: 0, bottom: 0 };
+    }
   }
 }
 

@@ -25,7 +25,9 @@ export function sampleKey(sourceIndex: number, recordIndex: number): number {
 }
 
 export function preparedByteLength(sample: PreparedSample): number {
-  return sample.image.data.byteLength + (sample.label?.data.byteLength ?? 0);
+  let bytes = sample.image.data.byteLength + (sample.label?.data.byteLength ?? 0);
+  for (const extra of sample.extraImages ?? []) bytes += extra.data.byteLength;
+  return bytes;
 }
 
 export class SampleCache {

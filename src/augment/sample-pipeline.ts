@@ -153,7 +153,7 @@ export class SamplePipeline {
       const out = augmentSample(prepared, this.params, perturbation);
       const t4 = now();
       this.times.augment += t4 - t3;
-      const outcome = this.write(task, out.image, out.label);
+      const outcome = this.write(task, out.image, out.label, out.extraImages);
       this.times.batch += now() - t4;
       this.times.samples++;
       return outcome;
@@ -164,6 +164,7 @@ export class SamplePipeline {
 
   /** Field 0 (first image or tensor field) and, per `annotate`, the label field or the annotation text. */
   async decode(record: StoredRecord): Promise<DecodedSample> {
+    if (this.config.multi_images > 1) return this.decodeMulti(record);
     const recordIndex = record.recordIndex;
     const imageField = record.fields.find((f) => f.kind === 'image' || f.kind === 'tensor');
     if (imageField === undefined) {
@@ -181,9 +182,43 @@ export class SamplePipeline {
     return decoded;
   }
 
-  private write(task: SampleTask, image: Image, label: Image | undefined): SampleOutcome {
+  /**
+   * multi_images n > 1 (v1 MultiImageStream), by position: fields 0…n-1 are the images (image,
+   * label-image or tensor fields), field n the annotation — for annotate=json the record's
+   * annotation (or, from a 1.0 file, field n's JSON bytes), for annotate=image field n decoded.
+   */
+  private async decodeMulti(record: StoredRecord): Promise<DecodedSample> {
+    const recordIndex = record.recordIndex;
+    const c = this.config;
+    const n = c.multi_images;
+    const images: Image[] = [];
+    for (let k = 0; k < n; k++) {
+      const field = record.fields[k];
+      if (field === undefined || field.kind === 'bytes' || field.bytes.length === 0) {
+        throw new PicpacError('FORMAT', `record ${recordIndex}: multi_images ${n} needs image fields 0…${n - 1}, field ${k} is ${field === undefined ? 'missing' : field.bytes.length === 0 ? 'empty' : field.type}`);
+      }
+      images.push(await decodeField(field, recordIndex, c.decode_mode as -1 | 0 | 1, c.channels));
+    }
+    const decoded: DecodedSample = { image: images[0], extraImages: images.slice(1), recordIndex };
+    const last = record.fields[n];
+    if (c.annotate === 'image') {
+      if (last !== undefined && last.kind !== 'bytes' && last.bytes.length > 0) decoded.labelImage = await decodeField(last, recordIndex, -1, 0);
+    } else if (c.annotate === 'json') {
+      if (record.annotation !== undefined) decoded.annotation = record.annotation;
+      else if (last?.kind === 'bytes' && last.bytes.length > 0) decoded.annotation = last.bytes;
+    }
+    return decoded;
+  }
+
+  private write(task: SampleTask, image: Image, label: Image | undefined, extraImages: Image[] = []): SampleOutcome {
     const layout = this.layout;
-    const shape = sampleShapeOf(image, label, layout);
+    const imageCount = 1 + extraImages.length;
+    const shape = sampleShapeOf(image, label, layout, imageCount);
+    // The n images of a multi_images sample are n consecutive rows of the image tensor.
+    const writeImages = (target: Float32Array | Uint8Array, index: number) => {
+      writeImage(image, layout, target, index * imageCount);
+      extraImages.forEach((extra, k) => writeImage(extra, layout, target, index * imageCount + k + 1));
+    };
     const perPixel = layout.labelKind === 'map' || layout.labelKind === 'pixel-onehot';
     if (perPixel && label === undefined) throw new PicpacError('FORMAT', `record ${task.recordIndex}: no label raster produced`);
     const dest = task.dest;
@@ -191,13 +226,13 @@ export class SamplePipeline {
       ? sameShape(dest.shape, shape)
       : imageElementCount(shape) <= dest.images.length && (!perPixel || labelElementCount(shape, layout) <= dest.labels!.length));
     if (fits) {
-      writeImage(image, layout, dest!.images, dest!.index);
+      writeImages(dest!.images, dest!.index);
       if (perPixel) writeLabelMap(label!, layout, dest!.labels!, dest!.index);
       return { seq: task.seq, ok: true, inPlace: true, shape };
     }
     // Shape not known in advance (first samples, variable sizes): detached arrays, transferred.
     const images = allocImages(imageElementCount(shape), layout, false);
-    writeImage(image, layout, images, 0);
+    writeImages(images, 0);
     let labels: Float32Array | undefined;
     if (perPixel) {
       labels = allocLabels(labelElementCount(shape, layout), false);

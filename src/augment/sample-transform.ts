@@ -32,6 +32,7 @@ export interface PixelParams {
   annotate?: '' | 'json' | 'image' | 'auto';
   anno_type?: number;
   anno_copy?: boolean;
+  anno_number?: boolean;
   anno_palette?: PaletteName;
   anno_color1?: number;
   anno_color2?: number;
@@ -107,6 +108,8 @@ export function samplePerturbation(rng: RandomSource, params: PixelParams): Pert
 export interface DecodedSample {
   /** Field 0, decoded (decode.ts), any channel count. */
   image: Image;
+  /** multi_images n > 1: fields 1…n-1, decoded; they follow image 0 through every step. */
+  extraImages?: Image[];
   /** annotate='image': field 1 decoded. Absent → a zero label. */
   labelImage?: Image;
   /** annotate='json': parsed shapes, or the JSON text/bytes. Absent → an empty annotation. */
@@ -118,6 +121,8 @@ export interface DecodedSample {
 /** The cacheable pre-augmentation pair (v1 cache value). */
 export interface PreparedSample {
   image: Image;
+  /** multi_images: images 1…n-1, the same size as `image`. */
+  extraImages?: Image[];
   label?: Image;
   /** Where `label` can be non-zero (a rasterised JSON annotation drawn on zeros); absent = anywhere. */
   labelBounds?: PixelBounds;
@@ -125,12 +130,33 @@ export interface PreparedSample {
 
 export interface TransformedSample {
   image: Image;
+  /** multi_images: images 1…n-1 with exactly the geometry and colour jitter of `image`. */
+  extraImages?: Image[];
   /** Label raster (json/image), or the image itself for annotate='auto'. */
   label?: Image;
 }
 
-/** Steps 1–2: channels, load-time resize, annotation raster, anno_min_ratio zoom. */
+/**
+ * Steps 1–2: channels, load-time resize, annotation raster, anno_min_ratio zoom. Extra images
+ * (multi_images) get the same channel conversion and are resized to image 0's loaded size.
+ */
 export function prepareSample(decoded: DecodedSample, params: PixelParams): PreparedSample {
+  const prepared = prepareFirst(decoded, params);
+  if (decoded.extraImages === undefined || decoded.extraImages.length === 0) return prepared;
+  if ((params.anno_min_ratio ?? 0) !== 0) throw invalidParameterError('anno_min_ratio', '0 with multi_images > 1', params.anno_min_ratio);
+  const { width, height, channels } = prepared.image;
+  const extraImages = decoded.extraImages.map((extra, k) => {
+    let image = convertChannels(extra, params.channels ?? 0);
+    if (image.channels !== channels) {
+      throw invalidParameterError(`image field ${k + 1}`, `${channels} channels like field 0 (set channels to convert)`, `${image.channels} channels`);
+    }
+    if (image.width !== width || image.height !== height) image = resizeBilinear(image, width, height);
+    return image;
+  });
+  return { ...prepared, extraImages };
+}
+
+function prepareFirst(decoded: DecodedSample, params: PixelParams): PreparedSample {
   let image = convertChannels(decoded.image, params.channels ?? 0);
   const target = resizeTarget(image.width, image.height, {
     resizeWidth: params.resize_width, resizeHeight: params.resize_height, minSize: params.min_size, maxSize: params.max_size,
@@ -159,6 +185,7 @@ export function prepareSample(decoded: DecodedSample, params: PixelParams): Prep
     palette: params.anno_palette ?? '',
     pointRadius,
     copyOf: params.anno_copy ? image : undefined,
+    numbers: params.anno_number === true,
   });
   const zoomed = zoomToMinRatio({ image, label }, annotation, params.anno_min_ratio ?? 0, pointRadius);
   if (zoomed.label !== label || params.anno_copy) return zoomed;
@@ -246,7 +273,10 @@ export function augmentSample(prepared: PreparedSample, params: PixelParams, per
   if (params.perturb === true && image.channels === 3 && image.data instanceof Uint16Array) image = toFloat32(image); // v1: 16UC3 → 32FC3
   if (jitter && lut === null) jitterColorInPlace(image, perturbation.color, colorSpace, plan.frame);
   if ((params.annotate ?? '') === 'auto') label = image;
-  return label === undefined ? { image } : { image, label };
+  const out: TransformedSample = label === undefined ? { image } : { image, label };
+  // One plan and one perturbation for all: each extra image takes the path image 0 took.
+  if (prepared.extraImages !== undefined) out.extraImages = prepared.extraImages.map((extra) => augmentSample({ image: extra }, params, perturbation).image);
+  return out;
 }
 
 /** The whole v1 per-sample pipeline (prepareSample then augmentSample). */

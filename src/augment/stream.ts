@@ -16,6 +16,12 @@
 // is returned without a copy; the first batch, varying shapes and the batches around a skipped
 // record are gathered by copying (correct either way, only slower).
 //
+// multi_images n > 1 (v1 MultiImageStream, REFERENCE §1.6.1): fields 0…n-1 of a record are images
+// that share ONE geometry plan and perturbation (like image and label); field n is the
+// annotation (the record's annotation JSON, or a label image). Batch must be 1; a batch then
+// holds one record: images [n, H, W, C] (NHWC) or [n, C, H, W] (NCHW), labels as for batch 1 —
+// [1, H, W, C] / [1, C, H, W] per-pixel, [1] or [1, N] per image — and count = 1.
+//
 // Errors (STYLE §20): onError 'throw' (default) rejects next() with a SampleError naming the
 // record and the file; 'skip' counts the record in `skipped` and takes the next sample in
 // stream order instead — the same samples whatever the timing.
@@ -124,7 +130,7 @@ export class ImageStream implements AsyncIterable<Batch> {
     if (onError !== 'throw' && onError !== 'skip') throw invalidParameterError('onError', 'one of "throw", "skip"', onError);
     const reuseBuffers = options.reuseBuffers ?? false;
     if (typeof reuseBuffers !== 'boolean') throw invalidParameterError('reuseBuffers', 'a boolean', reuseBuffers);
-    if (c.multi_images !== 1) throw outOfRangeError('multi_images', '1 (multi-image samples are not supported by ImageStream)', c.multi_images);
+    if (c.multi_images > 1 && c.batch !== 1) throw outOfRangeError('batch', `1 when multi_images is ${c.multi_images} (v1 MultiImageStream: one record per batch)`, c.batch);
     if (typeof source !== 'string' && !isStore(source)) throw invalidParameterError('source', 'a path, URL or Store', source);
     if (options.mixin !== undefined && !isStore(options.mixin)) throw invalidParameterError('mixin', 'a Store', options.mixin);
     if (options.mixin !== undefined && c.mixin !== '') throw invalidParameterError('mixin', 'either options.mixin or the mixin path, not both', c.mixin);

@@ -80,13 +80,18 @@ function bilinear8c3(src: Uint8Array, sw: number, sh: number, plan: SamplingPlan
   }
 }
 
+/** A coordinate within half a pixel outside [0, max] samples the edge pixel itself. */
+function snapToEdge(p: number, max: number): number {
+  if (p < 0 && p >= -0.5) return 0;
+  if (p > max && p <= max + 0.5) return max;
+  return p;
+}
+
 function edgeSample8(src: Uint8Array, sw: number, sh: number, ch: number, px: number, py: number, dst: Uint8Array, o: number, lut: Uint8Array | undefined): void {
   const maxX = sw - 1;
   const maxY = sh - 1;
-  if (px < 0 && px >= -0.5) px = 0;
-  else if (px > maxX && px <= maxX + 0.5) px = maxX;
-  if (py < 0 && py >= -0.5) py = 0;
-  else if (py > maxY && py <= maxY + 0.5) py = maxY;
+  px = snapToEdge(px, maxX);
+  py = snapToEdge(py, maxY);
   const x0 = Math.floor(px);
   const y0 = Math.floor(py);
   const wx = Math.round((px - x0) * 256);
@@ -115,12 +120,8 @@ export function bilinearFloat(src: Uint16Array | Float32Array, sw: number, sh: n
     let sy = d * left + e * y + f;
     let o = (y * plan.width + left) * ch;
     for (let x = left; x < right; x++, sx += a, sy += d, o += ch) {
-      let px = sx;
-      let py = sy;
-      if (px < 0 && px >= -0.5) px = 0;
-      else if (px > maxX && px <= maxX + 0.5) px = maxX;
-      if (py < 0 && py >= -0.5) py = 0;
-      else if (py > maxY && py <= maxY + 0.5) py = maxY;
+      const px = snapToEdge(sx, maxX);
+      const py = snapToEdge(sy, maxY);
       const x0 = Math.floor(px);
       const y0 = Math.floor(py);
       if (x0 < -1 || y0 < -1 || x0 > maxX || y0 > maxY) continue;

@@ -7,7 +7,7 @@ import { V1Writer } from '../engine/v1/v1-writer.ts';
 import { openStore } from '../engine/open-store.ts';
 import { PicpacError } from '../errors.ts';
 import type { NewRecord, Store, StoredRecord, StoreWriter } from '../engine/store.ts';
-import { UsageError } from './args.ts';
+import { UsageError, intOption, type ParsedCommand } from './args.ts';
 
 export type OutputFormat = 'v2' | 'v1';
 export const OUTPUT_FORMATS = ['v2', 'v1'] as const;
@@ -78,8 +78,14 @@ export function checkNotSameFile(out: string, inputs: string[], command: string,
   }
 }
 
-/** Validate --align: 1 or a power of two. */
-export function checkAlignment(alignment: number | undefined, command: string): number | undefined {
+/** Refuse an existing output before any work, unless --overwrite (openOutput checks again when it opens). */
+export async function refuseExisting(path: string, overwrite: boolean): Promise<void> {
+  if (!overwrite && (await fileExists(path))) throw new OutputExistsError(path);
+}
+
+/** --align: 1 or a power of two (undefined when not given). */
+export function alignOption(args: ParsedCommand, command: string): number | undefined {
+  const alignment = intOption(args, 'align', { min: 1 }, command);
   if (alignment === undefined) return undefined;
   if (alignment < 1 || (alignment & (alignment - 1)) !== 0 || alignment > 1 << 20) {
     throw new UsageError(`invalid value for --align: expected 1 or a power of two up to 1048576, got '${alignment}'`, command);

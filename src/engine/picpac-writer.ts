@@ -480,22 +480,30 @@ async function unfinishedAppendError(path: string, strictError: UnfinishedFileEr
   );
 }
 
+/** What a short write of `bytesWritten` bytes left of `group`: the unwritten end of each buffer. */
+function unwrittenParts(group: Uint8Array[], bytesWritten: number): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  for (const b of group) {
+    if (bytesWritten >= b.length) {
+      bytesWritten -= b.length;
+      continue;
+    }
+    parts.push(b.subarray(bytesWritten));
+    bytesWritten = 0;
+  }
+  return parts;
+}
+
 /** writevSync the buffers at `position`, coping with short writes and the iovec limit. */
 function writeAllSync(fd: number, buffers: Uint8Array[], position: number): void {
   for (let i = 0; i < buffers.length; i += MAX_IOVECS) {
     const group = buffers.slice(i, i + MAX_IOVECS);
     let total = 0;
     for (const b of group) total += b.length;
-    let bytesWritten = writevSync(fd, group, position);
+    const bytesWritten = writevSync(fd, group, position);
     position += bytesWritten;
     if (bytesWritten < total) {
-      for (const b of group) {
-        if (bytesWritten >= b.length) {
-          bytesWritten -= b.length;
-          continue;
-        }
-        let rest = b.subarray(bytesWritten);
-        bytesWritten = 0;
+      for (let rest of unwrittenParts(group, bytesWritten)) {
         while (rest.length > 0) {
           const n = writeSync(fd, rest, 0, rest.length, position);
           position += n;
@@ -513,17 +521,11 @@ async function writeAll(handle: FileHandle, buffers: Uint8Array[], position: num
     const group = buffers.slice(i, i + MAX_IOVECS);
     let total = 0;
     for (const b of group) total += b.length;
-    let { bytesWritten } = await handle.writev(group, position);
+    const { bytesWritten } = await handle.writev(group, position);
     position += bytesWritten;
     if (bytesWritten < total) {
       // Short write: finish the group buffer by buffer.
-      for (const b of group) {
-        if (bytesWritten >= b.length) {
-          bytesWritten -= b.length;
-          continue;
-        }
-        let rest = b.subarray(bytesWritten);
-        bytesWritten = 0;
+      for (let rest of unwrittenParts(group, bytesWritten)) {
         while (rest.length > 0) {
           const r = await handle.write(rest, 0, rest.length, position);
           position += r.bytesWritten;

@@ -47,6 +47,14 @@ function checkFrameAgainstEntry(
   return header;
 }
 
+/** The index's metadata for a record plus its decoded fields (the annotation is read separately). */
+function storedRecord(ix: RecordIndex, recordIndex: number, fields: StoredField[]): StoredRecord {
+  const record = ix.meta(recordIndex) as StoredRecord;
+  record.fields = fields;
+  record.annotation = undefined;
+  return record;
+}
+
 /** Decode the record frame at the start of `bytes` for index entry `recordIndex`. Field bytes are views. */
 export function decodeStoredRecord(bytes: Uint8Array, ix: RecordIndex, recordIndex: number, verifyChecksums: boolean, maxRecordBytes: number): StoredRecord {
   const frameOffset = ix.frameOffset[recordIndex];
@@ -63,22 +71,7 @@ export function decodeStoredRecord(bytes: Uint8Array, ix: RecordIndex, recordInd
     width: f.width,
     height: f.height,
   }));
-  const i = recordIndex;
-  return {
-    recordIndex: i,
-    id: ix.id[i],
-    label: ix.label[i],
-    label2: ix.label2[i],
-    fieldCount: ix.fieldCount[i],
-    width: ix.width[i],
-    height: ix.height[i],
-    imageCodec: ix.imageCodec[i],
-    hasAnnotation: ix.annotationOffset[i] !== 0,
-    byteOffset: ix.frameOffset[i],
-    byteLength: FRAME_HEADER_BYTES + ix.payloadByteLength[i],
-    fields,
-    annotation: undefined,
-  };
+  return storedRecord(ix, recordIndex, fields);
 }
 
 /** Decode the annotation frame at the start of `bytes` for record `recordIndex` (undefined = removed). */
@@ -161,19 +154,5 @@ export function decodeScannedRecord(bytes: Uint8Array, view: DataView, at: numbe
     };
     data += byteLength;
   }
-  return {
-    recordIndex: i,
-    id: ix.id[i],
-    label: ix.label[i],
-    label2: ix.label2[i],
-    fieldCount: ix.fieldCount[i],
-    width: ix.width[i],
-    height: ix.height[i],
-    imageCodec: ix.imageCodec[i],
-    hasAnnotation: ix.annotationOffset[i] !== 0,
-    byteOffset: ix.frameOffset[i],
-    byteLength: FRAME_HEADER_BYTES + payloadByteLength,
-    fields,
-    annotation: undefined,
-  };
+  return storedRecord(ix, i, fields);
 }

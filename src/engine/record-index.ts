@@ -2,6 +2,7 @@
 // never one JS object per record, so a million-record file opens in milliseconds and costs
 // ~80 bytes per record. Shared by the reader (strict open, recovery, refresh) and the writer
 // (append mode starts from the reader's index).
+import { FRAME } from '../format/layout.ts';
 import type { IndexAnnotationEntry, IndexRecordEntry } from '../format/types.ts';
 import type { RecordMeta } from './store.ts';
 
@@ -139,7 +140,7 @@ export class RecordIndex {
       imageCodec: this.imageCodec[i],
       hasAnnotation: this.annotationOffset[i] !== 0,
       byteOffset: this.frameOffset[i],
-      byteLength: 16 + this.payloadByteLength[i],
+      byteLength: FRAME.headerByteLength + this.payloadByteLength[i],
     };
   }
 

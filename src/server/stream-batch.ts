@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 import { HttpError } from '../engine/http-kit.ts';
 import type { Store } from '../engine/store.ts';
+import { readLabelMap } from '../augment/batch.ts';
 import type { BatchLayout } from '../augment/batch.ts';
 import { configToQuery } from '../augment/config.ts';
 import type { StreamConfig } from '../augment/config-schema.ts';
@@ -156,22 +157,13 @@ function samplePixels(batch: Batch, layout: BatchLayout, i: number, width: numbe
 
 /** Channel 0 of a label map (or the argmax of a per-pixel one-hot), stretched so label ids are visible. */
 function labelPixels(batch: Batch, layout: BatchLayout, i: number, width: number, height: number): Uint8Array {
-  const nchw = layout.order === 'NCHW';
-  const channels = nchw ? batch.labelShape[1] : batch.labelShape[3];
   const pixels = width * height;
-  const at = (p: number, k: number) => batch.labels[nchw ? i * pixels * channels + k * pixels + p : (i * pixels + p) * channels + k];
-  const values = new Float32Array(pixels);
+  const values = readLabelMap(batch, layout, i, pixels);
   let min = Infinity;
   let max = -Infinity;
   for (let p = 0; p < pixels; p++) {
-    let v = at(p, 0);
-    if (layout.labelKind === 'pixel-onehot') {
-      v = 0;
-      for (let k = 1; k < channels; k++) if (at(p, k) > at(p, v)) v = k;
-    }
-    values[p] = v;
-    if (v < min) min = v;
-    if (v > max) max = v;
+    if (values[p] < min) min = values[p];
+    if (values[p] > max) max = values[p];
   }
   const grey = new Uint8Array(pixels);
   // Small label ids (0, 1, 2 …) are stretched by an integer factor; anything else min-max.

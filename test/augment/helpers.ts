@@ -1,18 +1,11 @@
 // Shared test helpers for the pixel kernels (not a test file itself).
 import type { Image } from '../../src/augment/image.ts';
 import type { RandomSource } from '../../src/augment/sample-transform.ts';
+import { Rng } from '../../src/engine/rng.ts';
 
-/** Deterministic RandomSource (mulberry32) standing in for src/engine/rng.ts. */
+/** Deterministic RandomSource: the engine's seeded generator. */
 export function seededRandom(seed: number): RandomSource {
-  let a = seed >>> 0;
-  const nextU32 = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  return { nextU32, next: () => nextU32() / 4294967296 };
+  return new Rng(seed);
 }
 
 /** A w×h image filled by f(x, y, c). */

@@ -6,6 +6,8 @@ import type { Annotation, Shape } from '../../src/augment/annotation.ts';
 import { FormatError } from '../../src/errors.ts';
 import { PALETTES, createLabelCanvas, rasterizeAnnotation } from '../../src/augment/rasterize.ts';
 import { countPixels, makeImage, pixel } from './helpers.ts';
+import { digitGlyph } from '../../src/augment/digits.ts';
+import { prepareSample } from '../../src/augment/sample-transform.ts';
 
 const one = (shape: Shape): Annotation => ({ shapes: [shape] });
 
@@ -191,5 +193,63 @@ describe('parseAnnotation', () => {
     const b = annotationBounds(a)!;
     assert.ok(Math.abs(b.x - 0.1) < 1e-9 && Math.abs(b.y - 0.2) < 1e-9 && Math.abs(b.width - 0.5) < 1e-9 && Math.abs(b.height - 0.5) < 1e-9);
     assert.equal(annotationBounds({ shapes: [] }), null);
+  });
+});
+
+/** Pixels (x, y) where two canvases differ, sorted. */
+function diffPixels(a: { width: number; height: number; channels: number; data: ArrayLike<number> }, b: typeof a): string[] {
+  const out: string[] = [];
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      for (let k = 0; k < a.channels; k++) {
+        if (a.data[(y * a.width + x) * a.channels + k] !== b.data[(y * a.width + x) * a.channels + k]) {
+          out.push(`${x},${y}`);
+          break;
+        }
+      }
+    }
+  }
+  return out.sort();
+}
+
+/** The pixels text would set with the 3×5 font at (left, top), scale 1. */
+function glyphPixels(text: string, left: number, top: number): string[] {
+  const out: string[] = [];
+  [...text].forEach((char, i) => digitGlyph(char)!.forEach((row, y) => row.forEach((set, x) => {
+    if (set) out.push(`${left + i * 4 + x},${top + y}`);
+  })));
+  return out.sort();
+}
+
+describe('anno_number (v1: each shape\'s index drawn next to it)', () => {
+  const shapes: Annotation = { shapes: [
+    { type: 'rect', x: 0.25, y: 0.5, width: 0.25, height: 0.25 }, // box (16, 24)-(31, 35): "1" above it at (16, 18)
+    { type: 'rect', x: 0.5, y: 0, width: 0.25, height: 0.25, label: 7 }, // at the top edge: "2" below it at (32, 13)
+  ] };
+
+  test('digits appear above (or below) the shape\'s top-left corner, in its colour; nothing else changes', () => {
+    const plain = rasterizeAnnotation(shapes, 64, 48);
+    assert.deepEqual(rasterizeAnnotation(shapes, 64, 48, { numbers: false }), plain);
+    const numbered = rasterizeAnnotation(shapes, 64, 48, { numbers: true });
+    assert.deepEqual(diffPixels(plain, numbered), [...glyphPixels('1', 16, 18), ...glyphPixels('2', 32, 13)].sort());
+    assert.deepEqual(pixel(numbered, 17, 18), [1]); // top of "1", default colour
+    assert.deepEqual(pixel(numbered, 16, 18), [0]);
+    assert.deepEqual(pixel(numbered, 32, 13), [7]); // top-left of "2", the shape's own label
+    // Multi-digit indices, a 3-channel canvas with a palette: the glyphs take the palette colour.
+    const many: Annotation = { shapes: Array.from({ length: 12 }, (_, i) => ({ type: 'point' as const, x: 0.9, y: 0.9, label: i === 11 ? 3 : 0 })) };
+    const colour = rasterizeAnnotation(many, 64, 64, { numbers: true, annoType: 16, palette: 'tableau20', pointRadius: 0 });
+    const base = rasterizeAnnotation(many, 64, 64, { annoType: 16, palette: 'tableau20', pointRadius: 0 });
+    // Point at (58, 58): "12" is 7 px wide, clamped to x ≤ 57, above the point (top 52).
+    assert.ok(glyphPixels('12', 57, 52).every((p) => diffPixels(base, colour).includes(p)));
+    assert.deepEqual(pixel(colour, 58, 52), [...PALETTES.tableau20[3]]); // top of the "1" of "12"
+  });
+
+  test('prepareSample passes anno_number to the label raster (the digits reach the stream)', () => {
+    const image = makeImage(64, 48, 3, () => 0);
+    const annotation = JSON.stringify({ shapes: [{ type: 'rect', geometry: { x: 0.25, y: 0.5, width: 0.25, height: 0.25 } }] });
+    const off = prepareSample({ image, annotation }, { annotate: 'json' });
+    const on = prepareSample({ image, annotation }, { annotate: 'json', anno_number: true });
+    assert.deepEqual(diffPixels(off.label!, on.label!), glyphPixels('1', 16, 18));
+    assert.ok(on.labelBounds!.top <= 18, 'the warp bounds include the digits');
   });
 });

@@ -21,6 +21,9 @@ export interface FixtureOptions {
   annotate?: boolean;
   /** Add a label-image field (PNG mask) to each record. */
   labelImage?: boolean;
+  /** Image fields per record (multi_images; default 1): field k holds pixels(…, i + k), or pixels(…, i) with sameImages. */
+  imageFields?: number;
+  sameImages?: boolean;
 }
 
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -54,7 +57,7 @@ export function rectAnnotation(i: number): string {
 
 /** Write a store and return its path. */
 export async function writeFixture(file: string, options: FixtureOptions = {}): Promise<string> {
-  const { count = 24, width = 32, height = 24, varySize = false, format = 'jpeg', corrupt = [], annotate = false, labelImage = false } = options;
+  const { count = 24, width = 32, height = 24, varySize = false, format = 'jpeg', corrupt = [], annotate = false, labelImage = false, imageFields = 1, sameImages = false } = options;
   const labelOf = options.label ?? ((i: number) => i % 3);
   const writer = await PicpacWriter.create(file, { overwrite: true, fsyncOnClose: false });
   for (let i = 0; i < count; i++) {
@@ -65,6 +68,7 @@ export async function writeFixture(file: string, options: FixtureOptions = {}): 
       bytes.fill(0x5a, 20);
     }
     const record: NewRecord = { id: 1000 + i, label: labelOf(i), label2: i, fields: [{ kind: 'image', bytes }] };
+    for (let k = 1; k < imageFields; k++) record.fields.push({ kind: 'image', bytes: sameImages ? bytes : await encode(pixels(w, height, i + k), w, height, 3, format) });
     if (labelImage) {
       const mask = new Uint8Array(w * height);
       for (let p = 0; p < mask.length; p++) mask[p] = (p % w) < w / 2 ? 1 : 2;

@@ -170,7 +170,7 @@ describe('errors', () => {
 
   test('bad arguments are TypeError/RangeError at open', async () => {
     await assert.rejects(ImageStream.open(plain, {}, { onError: 'stop' as never }), TypeError);
-    await assert.rejects(ImageStream.open(plain, { multi_images: 2 }), RangeError);
+    await assert.rejects(ImageStream.open(plain, { multi_images: 2, batch: 2 }), RangeError);
     await assert.rejects(ImageStream.open(plain, { batch: 0 }), RangeError);
     await assert.rejects(ImageStream.open(42 as never), TypeError);
   });
@@ -346,5 +346,97 @@ describe('16-bit PNG', () => {
     const { batches } = await digestOf(file, { loop: false });
     assert.deepEqual(batches[0].imageShape, [1, 4, 8, 1]);
     assert.deepEqual([...batches[0].images], [...values]);
+  });
+});
+
+describe('multi_images (v1 MultiImageStream, REFERENCE §1.6.1)', () => {
+  const H = 24, W = 32;
+  let three: string;
+  let same: string;
+  before(async () => {
+    three = await writeFixture(`${dir}/multi3.picpac`, { count: 6, imageFields: 3, annotate: true, format: 'png' });
+    same = await writeFixture(`${dir}/multi-same.picpac`, { count: 6, imageFields: 3, sameImages: true, annotate: true });
+  });
+
+  test('fields 0…2 are the images, the annotation the label: images [3, H, W, C], labels [1, H, W, 1]', async () => {
+    const { batches } = await digestOf(three, { multi_images: 3, annotate: 'json', loop: false, shuffle: false });
+    assert.equal(batches.length, 6);
+    const first = batches[0];
+    assert.deepEqual(first.imageShape, [3, H, W, 3]);
+    assert.deepEqual(first.labelShape, [1, H, W, 1]);
+    assert.equal(first.count, 1);
+    assert.equal(first.images.length, 3 * H * W * 3);
+    // PNG is lossless and nothing is perturbed: row k is field k = pixels(…, 0 + k), batched as BGR.
+    const per = H * W * 3;
+    for (let k = 0; k < 3; k++) {
+      const rgb = pixels(W, H, k);
+      const row = first.images.subarray(k * per, (k + 1) * per);
+      assert.deepEqual([row[0], row[1], row[2]], [rgb[2], rgb[1], rgb[0]], `image ${k}`);
+      assert.deepEqual([row[per - 3], row[per - 2], row[per - 1]], [rgb[per - 1], rgb[per - 2], rgb[per - 3]], `image ${k}`);
+    }
+    const ones = first.labels.reduce((n, v) => n + v, 0);
+    assert.equal(ones, Math.round(0.3 * W) * Math.round(0.4 * H)); // the fixture's rect of record 0
+
+    const nchw = (await digestOf(three, { multi_images: 3, annotate: 'json', order: 'NCHW', loop: false }, {}, 1)).batches[0];
+    assert.deepEqual(nchw.imageShape, [3, 3, H, W]);
+    assert.deepEqual(nchw.labelShape, [1, 1, H, W]);
+    const perImage = (await digestOf(three, { multi_images: 3, onehot: 3, loop: false }, {}, 1)).batches[0];
+    assert.deepEqual(perImage.imageShape, [3, H, W, 3]);
+    assert.deepEqual(perImage.labelShape, [1, 3]);
+  });
+
+  test('one geometry and perturbation for all images: the same picture in each field gives identical rows', async () => {
+    const config = { ...AUGMENT, multi_images: 3, crop_width: 24, crop_height: 20, loop: false };
+    const { batches } = await digestOf(same, config);
+    const per = 20 * 24 * 3;
+    for (const b of batches) {
+      assert.deepEqual(b.imageShape, [3, 20, 24, 3]);
+      assert.deepEqual(b.images.subarray(per, 2 * per), b.images.subarray(0, per));
+      assert.deepEqual(b.images.subarray(2 * per, 3 * per), b.images.subarray(0, per));
+    }
+    // Image 0 and the label are exactly what the single-image stream makes of field 0.
+    const single = await digestOf(same, { ...config, multi_images: 1 });
+    batches.forEach((b, i) => {
+      assert.deepEqual(b.images.subarray(0, per), single.batches[i].images);
+      assert.deepEqual(b.labels, single.batches[i].labels);
+    });
+    // Different pictures still get the same geometry: rows differ, but not in where the crop/rotation left zeros.
+    const mixed = (await digestOf(three, config, {}, 1)).batches[0];
+    assert.notDeepEqual(mixed.images.subarray(per, 2 * per), mixed.images.subarray(0, per));
+  });
+
+  test('batch > 1 is rejected at open with a message naming batch and multi_images', async () => {
+    await assert.rejects(ImageStream.open(three, { multi_images: 3, batch: 4 }), (e: unknown) =>
+      e instanceof RangeError && /batch/.test(e.message) && /multi_images is 3/.test(e.message) && /\b1\b/.test(e.message));
+  });
+
+  test('threads 0 and 2 give the same bytes (with and without cache)', async () => {
+    const config = { ...AUGMENT, multi_images: 3, crop_width: 24, crop_height: 20, loop: false };
+    const inline = await digestOf(three, { ...config, threads: 0 });
+    for (const cache of [true, false]) {
+      const pooled = await digestOf(three, { ...config, threads: 2, preload: 3, cache });
+      assert.equal(pooled.digest, inline.digest, `cache ${cache}`);
+    }
+    const looping = await digestOf(three, { ...config, loop: true, threads: 0 }, {}, 9);
+    const loopingPooled = await digestOf(three, { ...config, loop: true, threads: 2 }, {}, 9);
+    assert.equal(loopingPooled.digest, looping.digest);
+  });
+
+  test('field n as a label image (annotate=image); too few image fields name the record and field', async () => {
+    const file = `${dir}/multi-mask.picpac`;
+    const writer = await PicpacWriter.create(file, { overwrite: true, fsyncOnClose: false });
+    const mask = new Uint8Array(W * H).map((_, p) => ((p % W) < W / 2 ? 1 : 2));
+    const image = await encode(pixels(W, H, 0), W, H, 3, 'png');
+    await writer.append({ fields: [{ kind: 'image', bytes: image }, { kind: 'image', bytes: image }, { kind: 'label', bytes: await encode(mask, W, H, 1, 'png') }] });
+    await writer.append({ fields: [{ kind: 'image', bytes: image }] });
+    await writer.close();
+    const stream = await ImageStream.open(file, { multi_images: 2, annotate: 'image', loop: false, shuffle: false });
+    const b = (await stream.next())!;
+    assert.deepEqual(b.imageShape, [2, H, W, 3]);
+    assert.deepEqual(b.labelShape, [1, H, W, 1]);
+    assert.equal(b.labels[0], 1);
+    assert.equal(b.labels[W - 1], 2);
+    await assert.rejects(stream.next(), (e: unknown) => e instanceof SampleError && e.recordIndex === 1 && /field 1 is missing/.test(e.message));
+    await stream.close();
   });
 });

@@ -9,7 +9,7 @@ import { transcodeStore } from '../../augment/transcode.ts';
 import type { TranscodeTarget } from '../../augment/transcode.ts';
 import { choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 import { Progress } from '../progress.ts';
-import { OUTPUT_FORMATS, OutputExistsError, alignmentOf, checkAlignment, checkNotSameFile, fileExists, formatOfStore, openOutput, toNewRecord, AppendQueue } from '../store-output.ts';
+import { OUTPUT_FORMATS, alignmentOf, checkNotSameFile, formatOfStore, openOutput, toNewRecord, AppendQueue, alignOption, refuseExisting } from '../store-output.ts';
 
 /** v2 / v1 plus the LMDB backends: lmdb-encoded (image bytes as they are), lmdb-raw (decoded pixels). */
 const CONVERT_FORMATS = [...OUTPUT_FORMATS, 'lmdb-raw', 'lmdb-encoded'] as const;
@@ -49,7 +49,7 @@ async function runConvert(args: ParsedCommand, io: CliIo): Promise<number> {
   const [input, out] = args.positionals;
   const cmd = 'convert';
   const toOption = choiceOption(args, 'to', CONVERT_FORMATS, cmd);
-  const align = checkAlignment(intOption(args, 'align', { min: 1 }, cmd), cmd);
+  const align = alignOption(args, cmd);
   const quality = intOption(args, 'quality', { min: 1, max: 100 }, cmd);
   checkNotSameFile(out, [input], cmd);
   const store = await openStore(input);
@@ -97,7 +97,7 @@ async function convertWithTranscode(
   const overwrite = flagOption(o.args, 'overwrite');
   let writer: StoreWriter;
   if (to === 'lmdb-raw' || to === 'lmdb-encoded') {
-    if (!overwrite && (await fileExists(out))) throw new OutputExistsError(out);
+    await refuseExisting(out, overwrite);
     writer = await LmdbWriter.create(out, { mode: to === 'lmdb-raw' ? 'raw' : 'encoded', overwrite });
   } else {
     writer = await openOutput(out, { format: to, alignment: o.align ?? alignmentOf(store), overwrite });

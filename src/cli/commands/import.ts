@@ -9,7 +9,7 @@ import { EXCHANGE_FORMATS, type ExchangeFormat } from '../../annotate/dataset-io
 import { orderedMap } from '../ordered-pool.ts';
 import { Progress } from '../progress.ts';
 import { shrinkImage } from '../reencode.ts';
-import { AppendQueue, checkAlignment, checkNotSameFile, OUTPUT_FORMATS, openOutput } from '../store-output.ts';
+import { AppendQueue, checkNotSameFile, OUTPUT_FORMATS, openOutput, alignOption } from '../store-output.ts';
 
 /** --strict: the first bad input stops the import (exit 1). */
 export class StrictInputError extends PicpacError {
@@ -76,7 +76,7 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
     throw new UsageError('--to and --images go with --format coco|voc|yolo|w3c|list', cmd);
   }
   const format = inputFormat === undefined ? (formatChoice as 'v2' | 'v1' | undefined) ?? 'v2' : choiceOption(args, 'to', OUTPUT_FORMATS, cmd) ?? 'v2';
-  const alignment = checkAlignment(intOption(args, 'align', { min: 1 }, cmd), cmd);
+  const alignment = alignOption(args, cmd);
   const jobs = intOption(args, 'jobs', { min: 1, max: 1024 }, cmd) ?? 16;
   const strict = flagOption(args, 'strict');
   const append = flagOption(args, 'append');

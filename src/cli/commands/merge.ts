@@ -1,9 +1,9 @@
 // picpac merge OUT IN...: concatenate stores (records, labels, annotations), in argument order.
 import { openStore } from '../../engine/open-store.ts';
 import type { StoreWriter } from '../../engine/store.ts';
-import { choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
+import { choiceOption, flagOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 import { Progress } from '../progress.ts';
-import { OUTPUT_FORMATS, checkAlignment, checkNotSameFile, openOutput, toNewRecord, AppendQueue } from '../store-output.ts';
+import { OUTPUT_FORMATS, checkNotSameFile, openOutput, toNewRecord, AppendQueue, alignOption } from '../store-output.ts';
 
 export const mergeCommand: CommandSpec = {
   name: 'merge',
@@ -31,7 +31,7 @@ async function runMerge(args: ParsedCommand, io: CliIo): Promise<number> {
   const [out, ...inputs] = args.positionals;
   const cmd = 'merge';
   const format = choiceOption(args, 'format', OUTPUT_FORMATS, cmd) ?? 'v2';
-  const alignment = checkAlignment(intOption(args, 'align', { min: 1 }, cmd), cmd);
+  const alignment = alignOption(args, cmd);
   const relabel = flagOption(args, 'relabel');
   checkNotSameFile(out, inputs, cmd, { allowAppend: flagOption(args, 'append') });
   // Open every input first: a missing or damaged input fails before OUT is touched.

@@ -3,18 +3,18 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { openStore } from '../../engine/open-store.ts';
 import { writeFileAtomically } from '../../engine/rewrite.ts';
-import { UsageError, choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
+import { UsageError, choiceOption, flagOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 import {
   OUTPUT_FORMATS,
   OutputExistsError,
   alignmentOf,
-  checkAlignment,
   fileExists,
   formatOfStore,
   openOutput,
   recoveryInfo,
   toNewRecord,
   AppendQueue,
+  alignOption,
 } from '../store-output.ts';
 
 export const repairCommand: CommandSpec = {
@@ -40,7 +40,7 @@ async function runRepair(args: ParsedCommand, io: CliIo): Promise<number> {
   const [input, out] = args.positionals;
   const cmd = 'repair';
   const to = choiceOption(args, 'to', OUTPUT_FORMATS, cmd);
-  const align = checkAlignment(intOption(args, 'align', { min: 1 }, cmd), cmd);
+  const align = alignOption(args, cmd);
   const overwrite = flagOption(args, 'overwrite');
   if ((await fileExists(out)) && !overwrite) {
     if (resolve(out) === resolve(input)) throw new UsageError('OUT is the input file: pass --overwrite to repair in place', cmd);

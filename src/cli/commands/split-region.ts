@@ -11,7 +11,7 @@ import { annotationToJson, scaleStatistics, splitRegions } from '../../augment/s
 import { openStore } from '../../engine/open-store.ts';
 import type { NewField } from '../../engine/store.ts';
 import { UsageError, choiceOption, flagOption, intOption, stringOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
-import { AppendQueue, OUTPUT_FORMATS, OutputExistsError, checkAlignment, checkNotSameFile, fileExists, openOutput } from '../store-output.ts';
+import { AppendQueue, OUTPUT_FORMATS, checkNotSameFile, openOutput, alignOption, refuseExisting } from '../store-output.ts';
 
 export const splitRegionCommand: CommandSpec = {
   name: 'split-region',
@@ -53,10 +53,10 @@ async function runSplitRegion(args: ParsedCommand, io: CliIo): Promise<number> {
   const noScale = (choiceOption(args, 'no-scale', ['0', '1'] as const, cmd) ?? '0') === '1';
   const quality = intOption(args, 'quality', { min: 1, max: 100 }, cmd) ?? 90;
   const format = choiceOption(args, 'format', OUTPUT_FORMATS, cmd) ?? 'v2';
-  const alignment = checkAlignment(intOption(args, 'align', { min: 1 }, cmd), cmd);
+  const alignment = alignOption(args, cmd);
   const overwrite = flagOption(args, 'overwrite');
   checkNotSameFile(output, [input], cmd);
-  if (!overwrite && (await fileExists(output))) throw new OutputExistsError(output);
+  await refuseExisting(output, overwrite);
   const store = await openStore(input);
   const scales: number[] = [];
   let skipped = 0;

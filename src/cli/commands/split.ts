@@ -5,7 +5,7 @@ import { DEFAULT_SEED, kfoldPlan, kfoldSelect } from '../../engine/kfold.ts';
 import { openStore } from '../../engine/open-store.ts';
 import type { Store } from '../../engine/store.ts';
 import { UsageError, choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
-import { OUTPUT_FORMATS, OutputExistsError, checkAlignment, fileExists, openOutput, toNewRecord, AppendQueue } from '../store-output.ts';
+import { OUTPUT_FORMATS, openOutput, toNewRecord, AppendQueue, alignOption, refuseExisting } from '../store-output.ts';
 
 export const splitCommand: CommandSpec = {
   name: 'split',
@@ -49,12 +49,12 @@ async function runSplit(args: ParsedCommand, io: CliIo): Promise<number> {
   if (fold >= split) throw new UsageError(`invalid value for --fold: expected an integer in 0..${split - 1}, got '${fold}'`, cmd);
   const seed = intOption(args, 'seed', { min: 0, max: 0xffffffff }, cmd) ?? DEFAULT_SEED;
   const format = choiceOption(args, 'format', OUTPUT_FORMATS, cmd) ?? 'v2';
-  const alignment = checkAlignment(intOption(args, 'align', { min: 1 }, cmd), cmd);
+  const alignment = alignOption(args, cmd);
   const base = outArg.replace(/\.picpac$/, '');
   const overwrite = flagOption(args, 'overwrite');
   // Check both outputs before writing either, so a refusal leaves nothing half done.
   for (const path of [`${base}.train.picpac`, `${base}.test.picpac`]) {
-    if (!overwrite && (await fileExists(path))) throw new OutputExistsError(path);
+    await refuseExisting(path, overwrite);
   }
   const store = await openStore(input);
   try {

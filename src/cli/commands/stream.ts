@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { STREAM_PARAMS, STREAM_PARAM_NAMES } from '../../augment/config-schema.ts';
 import { ImageStream } from '../../augment/stream.ts';
 import type { Batch } from '../../augment/stream.ts';
+import { readLabelMap } from '../../augment/batch.ts';
 import type { BatchLayout } from '../../augment/batch.ts';
 import { UsageError, choiceOption, flagOption, intOption, stringOption, type CliIo, type CommandSpec, type OptionSpec, type ParsedCommand } from '../args.ts';
 
@@ -137,21 +138,10 @@ async function dumpBatch(batch: Batch, layout: BatchLayout, dir: string, first: 
 }
 
 async function labelPng(batch: Batch, layout: BatchLayout, i: number, width: number, height: number): Promise<Buffer> {
-  const nchw = layout.order === 'NCHW';
-  const channels = nchw ? batch.labelShape[1] : batch.labelShape[3];
   const pixels = width * height;
-  const values = new Float32Array(pixels);
-  const at = (p: number, k: number) => batch.labels[nchw ? i * pixels * channels + k * pixels + p : (i * pixels + p) * channels + k];
+  const values = readLabelMap(batch, layout, i, pixels);
   let max = 0;
-  for (let p = 0; p < pixels; p++) {
-    let v = at(p, 0);
-    if (layout.labelKind === 'pixel-onehot') {
-      v = 0;
-      for (let k = 1; k < channels; k++) if (at(p, k) > at(p, v)) v = k;
-    }
-    values[p] = v;
-    if (v > max) max = v;
-  }
+  for (let p = 0; p < pixels; p++) if (values[p] > max) max = values[p];
   const stretch = max > 0 && max < 255 ? Math.floor(255 / max) : 1;
   const grey = new Uint8Array(pixels);
   for (let p = 0; p < pixels; p++) grey[p] = Math.max(0, Math.min(255, Math.round(values[p] * stretch)));
