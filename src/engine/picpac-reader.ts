@@ -289,30 +289,53 @@ export class PicpacReader implements Store {
   private async *scanChunks(start: number, end: number, chunkBytes: number, verifyChecksums: boolean, copy: boolean): AsyncGenerator<StoredRecord[]> {
     if (start >= end) return;
     const fileSource = this.source instanceof FileSource ? this.source : undefined;
-    // Two buffers: the next chunk is read (in the thread pool) while the current one is decoded.
-    // Pooled: fresh multi-MiB buffers cost a page fault per 4 KiB on every scan.
-    const buffers: Uint8Array[] = fileSource ? [takeScanBuffer(chunkBytes), takeScanBuffer(chunkBytes)] : [];
+    // Local files: two reads in flight (thread pool) while a third buffer is decoded and held
+    // by the consumer; one read in flight alone leaves the disk/page-cache copy idle between
+    // completions. Pooled: fresh multi-MiB buffers cost a page fault per 4 KiB on every scan.
+    const depth = fileSource ? 2 : 1;
+    const buffers: Uint8Array[] = fileSource ? [takeScanBuffer(chunkBytes), takeScanBuffer(chunkBytes), takeScanBuffer(chunkBytes)] : [];
     let turn = 0;
-    let pending: Promise<Uint8Array> | undefined;
     const fetch = (chunk: ScanChunk): Promise<Uint8Array> => {
       if (!fileSource) return this.source.read(chunk.byteOffset, chunk.byteLength);
       const k = turn;
-      turn ^= 1;
+      turn = (turn + 1) % buffers.length;
       if (buffers[k].length < chunk.byteLength) buffers[k] = new Uint8Array(chunk.byteLength);
       const target = buffers[k].subarray(0, chunk.byteLength);
       return fileSource.readInto(target, chunk.byteOffset).then((n) => target.subarray(0, n));
     };
-    try {
-      let chunk = this.planScanChunk(start, end, chunkBytes);
-      pending = fetch(chunk);
-      for (;;) {
-        const bytes = await pending;
-        this.checkOpen();
-        const nextChunk = chunk.next < end ? this.planScanChunk(chunk.next, end, chunkBytes) : undefined;
-        if (nextChunk) {
-          pending = fetch(nextChunk);
-          pending.catch(() => {}); // observed when awaited; a consumer may stop before that
+    const queue: Array<{ chunk: ScanChunk; bytes: Promise<Uint8Array> }> = [];
+    let planned = start;
+    // A chunk that cannot be planned (record over the limit) fails where it would be read next:
+    // the chunks before it are still delivered.
+    let planFailure: { error: unknown } | undefined;
+    const refill = (): void => {
+      while (planFailure === undefined && queue.length < depth && planned < end) {
+        let chunk: ScanChunk;
+        try {
+          chunk = this.planScanChunk(planned, end, chunkBytes);
+        } catch (err) {
+          planFailure = { error: err };
+          return;
         }
+        planned = chunk.next;
+        const bytes = fetch(chunk);
+        bytes.catch(() => {}); // observed when awaited; a consumer may stop before that
+        queue.push({ chunk, bytes });
+      }
+    };
+    try {
+      refill();
+      for (;;) {
+        const head = queue.shift();
+        if (head === undefined) {
+          if (planFailure !== undefined) throw planFailure.error;
+          return;
+        }
+        const { chunk } = head;
+        const bytes = await head.bytes;
+        this.checkOpen();
+        refill();
+        if (queue.length === 0 && planFailure !== undefined) throw planFailure.error;
         const detachedRead = this.readDetachedAnnotations(chunk.first, chunk.next);
         const detached = detachedRead === undefined ? undefined : await detachedRead;
         // Records before a bad one are still delivered, then the error. [FRM-6]
@@ -320,16 +343,14 @@ export class PicpacReader implements Store {
         const batch = this.decodeChunk(bytes, chunk, verifyChecksums, copy, detached, failure);
         if (batch.length > 0) yield batch;
         if ('error' in failure) throw failure.error;
-        if (!nextChunk) return;
-        chunk = nextChunk;
       }
     } catch (err) {
       throw tagError(err, this.name);
     } finally {
-      // A read may still be filling a buffer (consumer stopped early): release after it settles.
+      // Reads may still be filling buffers (consumer stopped early): release after they settle.
       if (buffers.length > 0) {
         const release = (): void => buffers.forEach(releaseScanBuffer);
-        if (pending) pending.then(release, release);
+        if (queue.length > 0) void Promise.allSettled(queue.map((q) => q.bytes)).then(release);
         else release();
       }
     }
@@ -459,7 +480,7 @@ export class PicpacReader implements Store {
   }
 }
 
-/** Free scan buffers (at most 4): reused so a scan does not page-fault fresh memory. */
+/** Free scan buffers (at most 6: two scans' worth): reused so a scan does not page-fault fresh memory. */
 const scanBufferPool: Uint8Array[] = [];
 
 function takeScanBuffer(byteLength: number): Uint8Array {
@@ -470,7 +491,7 @@ function takeScanBuffer(byteLength: number): Uint8Array {
 }
 
 function releaseScanBuffer(buffer: Uint8Array): void {
-  if (scanBufferPool.length < 4 && !scanBufferPool.includes(buffer)) scanBufferPool.push(buffer);
+  if (scanBufferPool.length < 6 && !scanBufferPool.includes(buffer)) scanBufferPool.push(buffer);
 }
 
 interface ScanChunk {
