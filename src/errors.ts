@@ -2,15 +2,17 @@
 // PicpacError subclass with a stable `code`; caller mistakes are TypeError/RangeError built by
 // `invalidParameterError`. Messages are built by the helpers here, never inline.
 
-export type ErrorCode =
-  | 'FORMAT' // corrupt or malformed bytes
-  | 'UNSUPPORTED_VERSION' // unknown major version, or an unknown critical section
-  | 'LIMIT' // a size or count beyond a configured limit
-  | 'CLOSED' // use after close
-  | 'UNFINISHED' // footer missing: writer died or file is still being written
-  | 'EXISTS' // refusing to overwrite a user's file
-  | 'LOCKED' // another live writer holds the file's lock ([CON-1])
-  | 'IO'; // the byte source failed (short read, HTTP status, ...)
+export const ERROR_CODES = [
+  'FORMAT', // corrupt or malformed bytes
+  'UNSUPPORTED_VERSION', // unknown major version, or an unknown critical section
+  'LIMIT', // a size or count beyond a configured limit
+  'CLOSED', // use after close
+  'UNFINISHED', // footer missing: writer died or file is still being written
+  'EXISTS', // refusing to overwrite a user's file
+  'LOCKED', // another live writer holds the file's lock ([CON-1])
+  'IO', // the byte source failed (short read, HTTP status, ...)
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class PicpacError extends Error {
   readonly code: ErrorCode;

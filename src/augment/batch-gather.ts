@@ -19,6 +19,13 @@ import { PicpacError } from '../errors.ts';
 import type { SampleOutcome, SampleTask } from './sample-pipeline.ts';
 import type { StreamPosition } from './sampler.ts';
 
+/** Samples of one batch came out in different shapes: the parameters, not the data, are at fault. */
+export class BatchShapeError extends PicpacError {
+  constructor(message: string) {
+    super('FORMAT', message);
+  }
+}
+
 export interface Batch {
   /** Pixels: Float32 (mean subtracted) or Uint8 (dtype 'uint8'), in `imageShape`. */
   images: Float32Array | Uint8Array;
@@ -174,7 +181,7 @@ export class BatchGather {
     const shape = entries[0].outcome.shape!;
     for (const e of entries) {
       if (!sameShape(shape, e.outcome.shape!)) {
-        throw new PicpacError('FORMAT', `samples of one batch must have the same shape: record ${entries[0].task.recordIndex} is ${fmt(shape)}, record ${e.task.recordIndex} is ${fmt(e.outcome.shape!)} (set crop_width/crop_height or resize_width/resize_height, or batch 1)`);
+        throw new BatchShapeError(`samples of one batch must have the same shape: record ${entries[0].task.recordIndex} is ${fmt(shape)}, record ${e.task.recordIndex} is ${fmt(e.outcome.shape!)} (set crop_width/crop_height or resize_width/resize_height, or batch 1)`);
       }
     }
     const imagesPer = imageElementCount(shape);

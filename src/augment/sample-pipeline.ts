@@ -5,7 +5,7 @@
 // (seed, RNG_TAG.perturb, epoch, globalOffset), never by which thread runs it.
 import { RNG_TAG, Rng } from '../engine/rng.ts';
 import type { Store, StoredField, StoredRecord } from '../engine/store.ts';
-import { PicpacError } from '../errors.ts';
+import { ERROR_CODES, PicpacError } from '../errors.ts';
 import { ImageCodec } from '../format/layout.ts';
 import { decodeTensor } from '../format/tensor.ts';
 import type { TensorDTypeCode } from '../format/layout.ts';
@@ -80,13 +80,16 @@ export function addStageTimes(into: StageTimes, from: StageTimes): StageTimes {
 export class SampleError extends PicpacError {
   readonly recordIndex: number;
   readonly sourceIndex: number;
+  /** Class name of the error the sample raised (it may have crossed a worker boundary). */
+  readonly causeName: string;
   constructor(info: SampleErrorInfo, file: string, options?: { cause?: unknown }) {
-    const code = (['FORMAT', 'UNSUPPORTED_VERSION', 'LIMIT', 'CLOSED', 'UNFINISHED', 'EXISTS', 'IO'] as const).find((c) => c === info.code) ?? 'FORMAT';
+    const code = ERROR_CODES.find((c) => c === info.code) ?? 'FORMAT';
     const text = info.message.startsWith(`${file}:`) ? info.message.slice(file.length + 1).trim() : info.message;
     super(code, `${file}: record ${info.recordIndex}${info.sourceIndex === 1 ? ' (mixin)' : ''}: ${text}`, options);
     this.file = file;
     this.recordIndex = info.recordIndex;
     this.sourceIndex = info.sourceIndex;
+    this.causeName = info.name;
   }
 }
 

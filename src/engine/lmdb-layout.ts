@@ -21,11 +21,10 @@
 // transaction (lmdb-js batching), so a record, its index entry, its annotation and the updated
 // meta.recordCount become visible together or not at all.
 import { FormatError, invalidParameterError } from '../errors.ts';
-import { fieldKindCode } from '../format/field-type.ts';
-import { sniffImage } from '../format/image-sniff.ts';
 import { FieldKind, TensorDType } from '../format/layout.ts';
-import type { DecodedRecord, Field } from '../format/types.ts';
-import type { NewField, NewRecord } from './store.ts';
+import type { DecodedRecord } from '../format/types.ts';
+import { toDecodedRecord as toDecodedRecordShared } from './new-record.ts';
+import type { NewRecord } from './store.ts';
 
 export const LMDB_FORMAT_NAME = 'picpac-lmdb';
 export const LMDB_FORMAT_VERSION = 1;
@@ -169,37 +168,15 @@ export function parseMeta(text: unknown, location: string): LmdbMeta {
   return { format: m.format, formatVersion: m.formatVersion, mode: m.mode, recordCount: m.recordCount, pixelLayout: m.pixelLayout };
 }
 
-const FIELD_KINDS = ['image', 'label', 'tensor', 'bytes'];
-
 /**
- * NewRecord → DecodedRecord with the same defaults and validation as PicpacWriter (id = record
- * index, labels 0, image codec and size sniffed from the bytes when not given), plus the raw
- * mode rule: field 0 must be a uint8 tensor [H, W, C] (C 1..4); its size goes to the index.
+ * NewRecord → DecodedRecord with PicpacWriter's defaults and checks (src/engine/new-record.ts),
+ * plus the raw mode rule: field 0 must be a uint8 tensor [H, W, C] (C 1..4); its size goes to
+ * the index.
  */
 export function toDecodedRecord(record: NewRecord, recordIndex: number, mode: LmdbMode): DecodedRecord {
-  if (typeof record !== 'object' || record === null) throw invalidParameterError('record', 'an object', record);
-  if (!Array.isArray(record.fields)) throw invalidParameterError('record.fields', 'an array of fields', record.fields);
-  const id = record.id ?? recordIndex;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw invalidParameterError('record.id', 'an integer between 0 and 2^53-1', id);
-  const label = record.label ?? 0;
-  if (typeof label !== 'number') throw invalidParameterError('record.label', 'a number', label);
-  const label2 = record.label2 ?? 0;
-  if (typeof label2 !== 'number') throw invalidParameterError('record.label2', 'a number', label2);
+  const decoded = toDecodedRecordShared(record, recordIndex);
   if (record.annotation !== undefined && typeof record.annotation !== 'string') throw invalidParameterError('record.annotation', 'a string or undefined', record.annotation);
-  const fields = record.fields.map((f: NewField, i): Field => {
-    if (typeof f !== 'object' || f === null) throw invalidParameterError(`record.fields[${i}]`, 'an object', f);
-    if (!FIELD_KINDS.includes(f.kind)) throw invalidParameterError(`record.fields[${i}].kind`, "one of 'image', 'label', 'tensor', 'bytes'", f.kind);
-    if (!(f.bytes instanceof Uint8Array)) throw invalidParameterError(`record.fields[${i}].bytes`, 'a Uint8Array', f.bytes);
-    const kind = fieldKindCode(f.kind);
-    let { codec, width, height } = f;
-    if ((kind === FieldKind.image || kind === FieldKind.label) && (codec === undefined || width === undefined || height === undefined)) {
-      const sniffed = sniffImage(f.bytes);
-      codec ??= sniffed.codec;
-      width ??= sniffed.width;
-      height ??= sniffed.height;
-    }
-    return { kind, codec: codec ?? 0, bytes: f.bytes, width: width ?? 0, height: height ?? 0 };
-  });
+  const { fields } = decoded;
   if (mode === 'raw') {
     const first = fields[0];
     const shape = first && first.kind === FieldKind.tensor && first.codec === TensorDType.uint8 ? rawShape(first.bytes) : undefined;
@@ -209,7 +186,7 @@ export function toDecodedRecord(record: NewRecord, recordIndex: number, mode: Lm
     first.height = shape[0];
     first.width = shape[1];
   }
-  return { id, label, label2, fields };
+  return decoded;
 }
 
 /** [H, W, C] of uint8 tensor field bytes (rank 3, C 1..4, exact length), else undefined. */

@@ -9,21 +9,20 @@ import { writeSync, writevSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ClosedError, FileExistsError, PicpacError, UnfinishedFileError, invalidParameterError, outOfRangeError } from '../errors.ts';
 import { encodeAnnotationPayload } from '../format/annotation.ts';
-import { fieldKindCode } from '../format/field-type.ts';
 import { encodeFooterFrame } from '../format/footer.ts';
 import { crc32c } from '../format/crc32c.ts';
 import { encodeFrame, encodeFrameHeader, writeFrameHeaderAt } from '../format/frame.ts';
 import { encodeHeader, isValidAlignment } from '../format/header.ts';
-import { sniffImage } from '../format/image-sniff.ts';
 import { encodeIndexPayload, indexEntryFromRecord } from '../format/index-block.ts';
-import { AnnotationFormat, DEFAULT_LIMITS, FRAME, FieldKind, FrameKind, HEADER, MAX_ALIGNMENT, alignUp } from '../format/layout.ts';
+import { AnnotationFormat, DEFAULT_LIMITS, FRAME, FrameKind, HEADER, MAX_ALIGNMENT, alignUp } from '../format/layout.ts';
 import { checkRecordPayload, writeRecordPayload } from '../format/record.ts';
-import type { DecodedRecord, Field, IndexAnnotationEntry } from '../format/types.ts';
+import type { DecodedRecord, IndexAnnotationEntry } from '../format/types.ts';
 import './crc-native.ts';
+import { toDecodedRecord } from './new-record.ts';
 import { PicpacReader } from './picpac-reader.ts';
 import { RecordIndex } from './record-index.ts';
 import { WriterLock } from './writer-lock.ts';
-import type { NewField, NewRecord, StoreWriter } from './store.ts';
+import type { NewRecord, StoreWriter } from './store.ts';
 
 export interface PicpacWriterOptions {
   /** 1 = compact (default), or a power of two up to 2^20 (4096 = page aligned frames). */
@@ -554,31 +553,3 @@ function validateWriterOptions(options: PicpacWriterOptions | undefined, appendM
   return Object.freeze({ alignment, overwrite, bufferBytes, fsyncOnClose });
 }
 
-const FIELD_KINDS = ['image', 'label', 'tensor', 'bytes'];
-
-/** NewRecord → DecodedRecord: defaults, and codec/size sniffed for images when not given. */
-function toDecodedRecord(record: NewRecord, recordIndex: number): DecodedRecord {
-  if (typeof record !== 'object' || record === null) throw invalidParameterError('record', 'an object', record);
-  if (!Array.isArray(record.fields)) throw invalidParameterError('record.fields', 'an array of fields', record.fields);
-  const id = record.id ?? recordIndex;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw invalidParameterError('record.id', 'an integer between 0 and 2^53-1', id);
-  const label = record.label ?? 0;
-  if (typeof label !== 'number') throw invalidParameterError('record.label', 'a number', label);
-  const label2 = record.label2 ?? 0;
-  if (typeof label2 !== 'number') throw invalidParameterError('record.label2', 'a number', label2);
-  const fields = record.fields.map((f: NewField, i): Field => {
-    if (typeof f !== 'object' || f === null) throw invalidParameterError(`record.fields[${i}]`, 'an object', f);
-    if (!FIELD_KINDS.includes(f.kind)) throw invalidParameterError(`record.fields[${i}].kind`, "one of 'image', 'label', 'tensor', 'bytes'", f.kind);
-    if (!(f.bytes instanceof Uint8Array)) throw invalidParameterError(`record.fields[${i}].bytes`, 'a Uint8Array', f.bytes);
-    const kind = fieldKindCode(f.kind);
-    let { codec, width, height } = f;
-    if ((kind === FieldKind.image || kind === FieldKind.label) && (codec === undefined || width === undefined || height === undefined)) {
-      const sniffed = sniffImage(f.bytes);
-      codec ??= sniffed.codec;
-      width ??= sniffed.width;
-      height ??= sniffed.height;
-    }
-    return { kind, codec: codec ?? 0, bytes: f.bytes, width: width ?? 0, height: height ?? 0 };
-  });
-  return { id, label, label2, fields };
-}

@@ -48,11 +48,6 @@ export class LiveStore {
     try {
       return new LiveStore(await openStore(path), path, false, refreshMs);
     } catch (error) {
-      // Until openStore dispatches LMDB directories itself (remove this branch then).
-      if (error instanceof PicpacError && /LMDB stores are not supported yet/.test(error.message)) {
-        const { LmdbStore } = await import('../engine/lmdb-store.ts');
-        return new LiveStore(await LmdbStore.open(path), path, false, refreshMs);
-      }
       if (!(error instanceof PicpacError && error.code === 'UNFINISHED')) throw error;
       return new LiveStore(await openStore(path, { recover: true }), path, true, refreshMs);
     }

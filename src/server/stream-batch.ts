@@ -6,7 +6,9 @@
 import sharp from 'sharp';
 import { HttpError } from '../engine/http-kit.ts';
 import type { Store } from '../engine/store.ts';
-import { readLabelMap } from '../augment/batch.ts';
+import { LabelError, readLabelMap } from '../augment/batch.ts';
+import { BatchShapeError } from '../augment/batch-gather.ts';
+import { SampleError } from '../augment/sample-pipeline.ts';
 import type { BatchLayout } from '../augment/batch.ts';
 import { configToQuery } from '../augment/config.ts';
 import type { StreamConfig } from '../augment/config-schema.ts';
@@ -108,9 +110,12 @@ export async function streamBatch(store: Store, query: URLSearchParams, options:
  * anything else (a corrupt record) stays a 500.
  */
 function asRequestError(error: unknown): unknown {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/: Expected .* but received /.test(message) || message.startsWith('Expected ')) return new HttpError(400, message);
-  if (/must have the same shape|cannot be one-hot encoded/.test(message)) return new HttpError(422, message);
+  if (!(error instanceof Error)) return error;
+  const causeName = error instanceof SampleError ? error.causeName : error.name;
+  // Argument errors (invalidParameterError/outOfRangeError), not any TypeError a bug could raise.
+  const argumentError = (causeName === 'TypeError' || causeName === 'RangeError') && /\bExpected .* but received /.test(error.message);
+  if (argumentError) return new HttpError(400, error.message);
+  if (error instanceof BatchShapeError || error instanceof LabelError || causeName === 'LabelError') return new HttpError(422, error.message);
   return error;
 }
 
