@@ -8,16 +8,16 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { decodeImageSync } from '../src/augment/decode.ts';
-import { additiveColorLut, jitterColorInPlace } from '../src/augment/color.ts';
-import { cloneImage } from '../src/augment/image.ts';
-import type { Image } from '../src/augment/image.ts';
+import { decodeImageSync } from '../src/augment/pixels/decode.ts';
+import { additiveColorLut, jitterColorInPlace } from '../src/augment/pixels/color.ts';
+import { cloneImage } from '../src/augment/pixels/image.ts';
+import type { Image } from '../src/augment/pixels/image.ts';
 import { parseAnnotation } from '../src/augment/annotation.ts';
-import { rasterizeAnnotation } from '../src/augment/rasterize.ts';
-import { augmentSample, prepareSample, samplePerturbation } from '../src/augment/sample-transform.ts';
-import type { PixelParams } from '../src/augment/sample-transform.ts';
-import { planGeometry, warpImage, warpLabel } from '../src/augment/warp.ts';
-import { warpBackend } from '../src/augment/warp-simd.ts';
+import { rasterizeAnnotation } from '../src/augment/pixels/rasterize.ts';
+import { augmentSample, prepareSample, samplePerturbation } from '../src/augment/stream/sample-transform.ts';
+import type { PixelParams } from '../src/augment/stream/sample-transform.ts';
+import { planGeometry, warpImage, warpLabel } from '../src/augment/pixels/warp.ts';
+import { warpBackend } from '../src/augment/pixels/warp-simd.ts';
 import { Rng } from '../src/engine/rng.ts';
 import { photoSet } from './lib/photo-set.ts';
 

@@ -5,8 +5,8 @@ import { open, rm, mkdir, stat, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PicpacWriter } from '../src/engine/picpac-writer.ts';
-import { PicpacReader } from '../src/engine/picpac-reader.ts';
+import { PicpacWriter } from '../src/engine/picpac/picpac-writer.ts';
+import { PicpacReader } from '../src/engine/picpac/picpac-reader.ts';
 import { cacheDir, machineLine, photoSet } from './lib/photo-set.ts';
 import { dropCaches, median } from './lib/measure.ts';
 

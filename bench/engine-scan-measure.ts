@@ -4,9 +4,9 @@
 import { open, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PicpacReader } from '../src/engine/picpac-reader.ts';
-import { PicpacWriter } from '../src/engine/picpac-writer.ts';
-import { installNativeCrc32c } from '../src/engine/crc-native.ts';
+import { PicpacReader } from '../src/engine/picpac/picpac-reader.ts';
+import { PicpacWriter } from '../src/engine/picpac/picpac-writer.ts';
+import { installNativeCrc32c } from '../src/engine/picpac/crc-native.ts';
 
 const RECORD_BYTES = 16 << 10;
 const TOTAL_BYTES = 500 << 20;

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { PicpacWriter } from '../src/engine/picpac-writer.ts';
+import { PicpacWriter } from '../src/engine/picpac/picpac-writer.ts';
 import { cacheDir, machineLine, photoSet, repoRoot } from './lib/photo-set.ts';
 
 function option(name: string, fallback: number): number {

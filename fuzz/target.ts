@@ -2,9 +2,9 @@
 // may escape; anything else (TypeError from a DataView, RangeError from an allocation, a hang)
 // is a bug. Shared by the fuzzer (fuzz/run.ts) and the regression test.
 import { PicpacError } from '../src/errors.ts';
-import { MemorySource } from '../src/engine/byte-source.ts';
+import { MemorySource } from '../src/engine/sources/byte-source.ts';
 import { openSourceStore } from '../src/engine/open-store.ts';
-import { verifyStore } from '../src/engine/verify.ts';
+import { verifyStore } from '../src/engine/picpac/verify.ts';
 
 /** Limits low enough that a mutated length cannot make the fuzzer allocate gigabytes. */
 const LIMITS = { maxRecordBytes: 16 << 20, maxAnnotationBytes: 1 << 20 };

@@ -2,6 +2,6 @@
 // byte source. No node: modules, no native packages (checked by test/hygiene/entry-points).
 export * from './format/index.ts';
 export * from './errors.ts';
-export { MemorySource } from './engine/byte-source.ts';
-export type { ByteSource, ReadCounter } from './engine/byte-source.ts';
+export { MemorySource } from './engine/sources/byte-source.ts';
+export type { ByteSource, ReadCounter } from './engine/sources/byte-source.ts';
 export type { FieldKindName, NewField, NewRecord, RecordMeta, ScanOptions, Store, StoredField, StoredRecord, StoreWriter } from './engine/store.ts';

@@ -4,13 +4,13 @@
 import { readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FileSource } from '../../src/engine/file-source.ts';
-import { PicpacReader } from '../../src/engine/picpac-reader.ts';
-import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
+import { FileSource } from '../../src/engine/sources/file-source.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
 import { V1Reader } from '../../src/engine/v1/v1-reader.ts';
 import { V1Writer } from '../../src/engine/v1/v1-writer.ts';
-import { LmdbStore, LmdbWriter } from '../../src/engine/lmdb-store.ts';
-import { DeviceClock, ThrottledSource } from '../../src/engine/throttled-source.ts';
+import { LmdbStore, LmdbWriter } from '../../src/engine/lmdb/lmdb-store.ts';
+import { DeviceClock, ThrottledSource } from '../../src/engine/sources/throttled-source.ts';
 import type { NewRecord, Store, StoredRecord, StoreWriter } from '../../src/engine/store.ts';
 
 export type BackendKey = 'lmdb-raw' | 'lmdb-encoded' | 'picpac-compact' | 'picpac-aligned' | 'picpac-1';

@@ -1,4 +1,4 @@
-// The stream's throughput per backend (src/augment/stream.ts ImageStream): decode-only
+// The stream's throughput per backend (src/augment/stream/stream.ts ImageStream): decode-only
 // configuration (no augmentation), uint8 batches of 32, one epoch in file order, inline (one
 // core) and with 2 worker threads (workers reopen the store by path through openStore).
 import type { BenchBackend } from './storage-backends.ts';
@@ -18,7 +18,7 @@ interface StreamLike {
 }
 
 async function epoch(path: string, threads: number, maxImages: number): Promise<{ images: number; seconds: number }> {
-  const { ImageStream } = (await import('../../src/augment/stream.ts')) as { ImageStream: { open(source: string, config: object): Promise<StreamLike> } };
+  const { ImageStream } = (await import('../../src/augment/stream/stream.ts')) as { ImageStream: { open(source: string, config: object): Promise<StreamLike> } };
   const stream = await ImageStream.open(path, { batch: 32, loop: false, shuffle: false, channels: 3, dtype: 'uint8', threads, pad: false });
   let images = 0;
   const t0 = performance.now();

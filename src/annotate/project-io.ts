@@ -5,7 +5,7 @@
 // load annotations made elsewhere into it (matched by file name).
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PicpacWriter } from '../engine/picpac-writer.ts';
+import { PicpacWriter } from '../engine/picpac/picpac-writer.ts';
 import { writeFileAtomically } from '../engine/rewrite.ts';
 import { sniffImage } from '../format/image-sniff.ts';
 import { ImageCodec } from '../format/layout.ts';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   HttpError, listen, parseRequestUrl, pathId, queryChoice, queryInt, readJsonObject, redirect, sendBytes, sendJson, sendThrown, serveStaticFile,
-} from '../engine/http-kit.ts';
+} from '../engine/sources/http-kit.ts';
 import { ImageCodec } from '../format/layout.ts';
 import { NotFoundError, type AnnotationProject, type BatchRecord, type Change, type ImageState } from './project.ts';
 import { WorkQueue, isDone } from './queue.ts';

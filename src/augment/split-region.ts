@@ -11,9 +11,9 @@
 // scaled image is larger than the window rather than padded.
 import { invalidParameterError } from '../errors.ts';
 import type { Annotation, NormalizedPoint, Shape } from './annotation.ts';
-import type { Image } from './image.ts';
-import { warpImage, warpLabel } from './warp.ts';
-import type { GeometryPlan } from './warp.ts';
+import type { Image } from './pixels/image.ts';
+import { warpImage, warpLabel } from './pixels/warp.ts';
+import type { GeometryPlan } from './pixels/warp.ts';
 
 export interface SplitRegionOptions {
   /** Region width in pixels (required). */

@@ -2,7 +2,7 @@
 // to overwrite without --overwrite, and --append. Commands never construct writers directly.
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { PicpacWriter } from '../engine/picpac-writer.ts';
+import { PicpacWriter } from '../engine/picpac/picpac-writer.ts';
 import { V1Writer } from '../engine/v1/v1-writer.ts';
 import { openStore } from '../engine/open-store.ts';
 import { PicpacError } from '../errors.ts';

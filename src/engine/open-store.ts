@@ -4,15 +4,15 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 
 import { FormatError, PicpacError, invalidParameterError } from '../errors.ts';
 import { SIGNATURE } from '../format/layout.ts';
-import type { ByteSource } from './byte-source.ts';
-import { installNativeCrc32c } from './crc-native.ts';
-import { FileSource } from './file-source.ts';
-import { HttpSource } from './http-source.ts';
-import { LmdbStore } from './lmdb-store.ts';
-import type { HttpSourceOptions } from './http-source.ts';
-import { PicpacReader } from './picpac-reader.ts';
-import type { PicpacReaderOptions } from './picpac-reader.ts';
-import { ShardedStore, isShardManifestPath, registerShardOpener } from './shards.ts';
+import type { ByteSource } from './sources/byte-source.ts';
+import { installNativeCrc32c } from './picpac/crc-native.ts';
+import { FileSource } from './sources/file-source.ts';
+import { HttpSource } from './sources/http-source.ts';
+import { LmdbStore } from './lmdb/lmdb-store.ts';
+import type { HttpSourceOptions } from './sources/http-source.ts';
+import { PicpacReader } from './picpac/picpac-reader.ts';
+import type { PicpacReaderOptions } from './picpac/picpac-reader.ts';
+import { ShardedStore, isShardManifestPath, registerShardOpener } from './sources/shards.ts';
 import type { Store } from './store.ts';
 import { V1Reader } from './v1/v1-reader.ts';
 
@@ -162,4 +162,4 @@ async function readUrlText(location: string, options?: OpenStoreOptions): Promis
   }
 }
 
-export { writeShardManifest } from './shards.ts';
+export { writeShardManifest } from './sources/shards.ts';

@@ -3,7 +3,7 @@
 // 2.0 reader) are refreshed at most every `refreshMs` before requests that depend on the record
 // count, so new records show up without a restart. Refreshes are single-flight.
 import { stat } from 'node:fs/promises';
-import { HttpError } from '../engine/http-kit.ts';
+import { HttpError } from '../engine/sources/http-kit.ts';
 import { openStore } from '../engine/open-store.ts';
 import type { RecordMeta, Store, StoredRecord } from '../engine/store.ts';
 import { PicpacError } from '../errors.ts';

@@ -3,7 +3,7 @@
 // else is a 400 naming the closest valid name. The viewer adds bounds the training stream does
 // not need (sizes, scales, counts), so one request can never ask for gigapixels; and it refuses
 // `mixin`, which would make a request open a file other than the served database.
-import { HttpError } from '../engine/http-kit.ts';
+import { HttpError } from '../engine/sources/http-kit.ts';
 import { closestParameter, editDistance, parseStreamConfig } from '../augment/config.ts';
 import { STREAM_PARAMS, STREAM_PARAM_NAMES } from '../augment/config-schema.ts';
 import type { StreamConfig, StreamParamName } from '../augment/config-schema.ts';

@@ -7,8 +7,8 @@
 // (status, message): the same replies as inline rendering. If a worker dies, its jobs fail with
 // a 500 and the pool starts a replacement.
 import type { Worker } from 'node:worker_threads';
-import { HttpError } from '../engine/http-kit.ts';
-import { startTsWorker } from '../augment/ts-worker.ts';
+import { HttpError } from '../engine/sources/http-kit.ts';
+import { startTsWorker } from '../augment/stream/ts-worker.ts';
 import type { RenderOptions } from './render.ts';
 
 export type RenderJob =

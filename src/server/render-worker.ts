@@ -1,7 +1,7 @@
 // A render worker (render-pool.ts): opens the database once, then renders images and
 // thumbnails on request and posts the encoded bytes back (transferred, not copied).
 import { parentPort, workerData } from 'node:worker_threads';
-import { HttpError } from '../engine/http-kit.ts';
+import { HttpError } from '../engine/sources/http-kit.ts';
 import { PicpacError } from '../errors.ts';
 import { LiveStore } from './live-store.ts';
 import { streamConfigFromQuery } from './params.ts';

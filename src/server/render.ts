@@ -7,19 +7,19 @@
 // Sizes are checked before any large allocation: the stored image's header size against
 // maxDecodePixels, the post-resize size and the augmented output size against maxRenderPixels.
 import sharp from 'sharp';
-import { HttpError } from '../engine/http-kit.ts';
+import { HttpError } from '../engine/sources/http-kit.ts';
 import { RNG_TAG, Rng } from '../engine/rng.ts';
 import type { StoredField, StoredRecord } from '../engine/store.ts';
 import { PicpacError } from '../errors.ts';
 import { sniffImage } from '../format/image-sniff.ts';
 import { ImageCodec } from '../format/layout.ts';
 import type { StreamConfig } from '../augment/config-schema.ts';
-import { convertChannels, toUint8 } from '../augment/image.ts';
-import type { Image } from '../augment/image.ts';
-import { resizeTarget } from '../augment/resize.ts';
-import { decodeField } from '../augment/sample-pipeline.ts';
-import { NO_PERTURBATION, augmentSample, planSample, prepareSample, samplePerturbation } from '../augment/sample-transform.ts';
-import type { DecodedSample, Perturbation, PixelParams } from '../augment/sample-transform.ts';
+import { convertChannels, toUint8 } from '../augment/pixels/image.ts';
+import type { Image } from '../augment/pixels/image.ts';
+import { resizeTarget } from '../augment/pixels/resize.ts';
+import { decodeField } from '../augment/stream/sample-pipeline.ts';
+import { NO_PERTURBATION, augmentSample, planSample, prepareSample, samplePerturbation } from '../augment/stream/sample-transform.ts';
+import type { DecodedSample, Perturbation, PixelParams } from '../augment/stream/sample-transform.ts';
 import { VIEWER_LIMITS } from './params.ts';
 
 export type OutputFormat = 'jpeg' | 'png';

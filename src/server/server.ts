@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   HttpError, SECURITY_HEADERS, listen, parseRequestUrl, queryChoice, queryInt, sendBytes, sendJson, sendThrown, serveStaticFile,
-} from '../engine/http-kit.ts';
+} from '../engine/sources/http-kit.ts';
 import { Rng } from '../engine/rng.ts';
 import { PicpacError } from '../errors.ts';
 import { parseAnnotation } from '../augment/annotation.ts';

@@ -4,16 +4,16 @@
 // 0..255) as PNG data URLs, so the page shows image and label side by side with no state kept
 // on the server. Sizes are bounded before the stream allocates anything.
 import sharp from 'sharp';
-import { HttpError } from '../engine/http-kit.ts';
+import { HttpError } from '../engine/sources/http-kit.ts';
 import type { Store } from '../engine/store.ts';
-import { LabelError, readLabelMap } from '../augment/batch.ts';
-import { BatchShapeError } from '../augment/batch-gather.ts';
-import { SampleError } from '../augment/sample-pipeline.ts';
-import type { BatchLayout } from '../augment/batch.ts';
+import { LabelError, readLabelMap } from '../augment/stream/batch.ts';
+import { BatchShapeError } from '../augment/stream/batch-gather.ts';
+import { SampleError } from '../augment/stream/sample-pipeline.ts';
+import type { BatchLayout } from '../augment/stream/batch.ts';
 import { configToQuery } from '../augment/config.ts';
 import type { StreamConfig } from '../augment/config-schema.ts';
-import { ImageStream } from '../augment/stream.ts';
-import type { Batch } from '../augment/stream.ts';
+import { ImageStream } from '../augment/stream/stream.ts';
+import type { Batch } from '../augment/stream/stream.ts';
 import { VIEWER_LIMITS, streamConfigFromQuery } from './params.ts';
 
 /** Pixels one batch may hold in all (samples × H × W). */

@@ -3,7 +3,7 @@
 // y = foreground mask (label > 0) as [B, H, W, 1] for the sigmoid loss, or one-hot
 // [B, H, W, 2] (background, foreground) for softmax. Padding samples (count..B-1) are dropped.
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { Batch } from '../augment/stream.ts';
+import type { Batch } from '../augment/stream/stream.ts';
 import { invalidParameterError } from '../errors.ts';
 import { tf } from './backend.ts';
 

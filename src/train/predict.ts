@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { openStore } from '../engine/open-store.ts';
-import { Sampler, createSampleSlot } from '../augment/sampler.ts';
+import { Sampler, createSampleSlot } from '../augment/sampling/sampler.ts';
 import { invalidParameterError } from '../errors.ts';
 import { initBackend, tf } from './backend.ts';
 import type { BackendChoice, BackendInfo } from './backend.ts';

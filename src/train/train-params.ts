@@ -3,7 +3,7 @@
 // one pass, no perturbation). Any stream parameter can be overridden (`stream`).
 import path from 'node:path';
 import { parseStreamConfig } from '../augment/config.ts';
-import { ImageStream } from '../augment/stream.ts';
+import { ImageStream } from '../augment/stream/stream.ts';
 import { invalidParameterError } from '../errors.ts';
 import { BACKEND_CHOICES } from './backend-choices.ts';
 import type { BackendChoice } from './backend-choices.ts';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { ImageStream } from '../augment/stream.ts';
+import { ImageStream } from '../augment/stream/stream.ts';
 import { PicpacError } from '../errors.ts';
 import { describeBackend, initBackend, tf } from './backend.ts';
 import type { BackendChoice, BackendInfo } from './backend.ts';

@@ -2,7 +2,7 @@
 // score it with evaluate.ts; also the trivial baseline (one fixed box per image: the mean
 // ground-truth box of the training fold, in fractions of the image).
 import type * as tfTypes from '@tensorflow/tfjs';
-import { ImageStream } from '../augment/stream.ts';
+import { ImageStream } from '../augment/stream/stream.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StreamConfigInput } from '../augment/config.ts';

@@ -11,7 +11,7 @@ import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EvalMetrics } from './evaluate.ts';
 import type { MetricsRow } from './curves.ts';
-import type { StreamPosition } from '../augment/sampler.ts';
+import type { StreamPosition } from '../augment/sampling/sampler.ts';
 
 export const METRICS_COLUMNS = [
   'step', 'epoch', 'loss', 'images_per_s', 'stream_wait_ms', 'step_ms',

@@ -143,7 +143,7 @@ describe('picpac annotate and format conversion (CLI)', () => {
   }
 
   test('picpac export of a store made elsewhere: Owl-style shapes (no class) become "object", numeric labels keep their numbers', async () => {
-    const { PicpacWriter } = await import('../../src/engine/picpac-writer.ts');
+    const { PicpacWriter } = await import('../../src/engine/picpac/picpac-writer.ts');
     const db = path.join(tmp.dir, 'owl.picpac');
     const writer = await PicpacWriter.create(db);
     const jpeg = new Uint8Array(await readFile(path.join(photos, 'img001.jpg')));

@@ -5,9 +5,9 @@ import { describe, test } from 'node:test';
 import {
   LabelError, allocImages, batchLayout, copySample, imageBatchShape, labelBatchShape, labelElementCount, sampleShapeOf,
   writeImage, writeImageLabel, writeLabelMap,
-} from '../../src/augment/batch.ts';
+} from '../../src/augment/stream/batch.ts';
 import { parseStreamConfig } from '../../src/augment/config.ts';
-import type { Image } from '../../src/augment/image.ts';
+import type { Image } from '../../src/augment/pixels/image.ts';
 
 const layoutOf = (config: Record<string, unknown>) => batchLayout(parseStreamConfig(config));
 

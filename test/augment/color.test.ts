@@ -2,8 +2,8 @@
 // the deltas on our RGB images, saturation, SAME, grey, regions.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { hsvToRgb, jitterColorInPlace, labToRgb, parseColorSpace, rgbToHsv, rgbToLab } from '../../src/augment/color.ts';
-import type { Image } from '../../src/augment/image.ts';
+import { hsvToRgb, jitterColorInPlace, labToRgb, parseColorSpace, rgbToHsv, rgbToLab } from '../../src/augment/pixels/color.ts';
+import type { Image } from '../../src/augment/pixels/image.ts';
 import { makeImage, pixel } from './helpers.ts';
 
 /** Every 5th value on each axis: 52³ colours. */

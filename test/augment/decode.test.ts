@@ -7,10 +7,10 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { LimitExceededError, FormatError } from '../../src/errors.ts';
-import { decodeImage, decodeImageSync, listImageDecoders, registerImageDecoder } from '../../src/augment/decode.ts';
-import { UnsupportedPixelFormatError, convertChannels } from '../../src/augment/image.ts';
-import type { Image } from '../../src/augment/image.ts';
-import { imageFromCvMatrix, imageFromTensor } from '../../src/augment/tensor-image.ts';
+import { decodeImage, decodeImageSync, listImageDecoders, registerImageDecoder } from '../../src/augment/pixels/decode.ts';
+import { UnsupportedPixelFormatError, convertChannels } from '../../src/augment/pixels/image.ts';
+import type { Image } from '../../src/augment/pixels/image.ts';
+import { imageFromCvMatrix, imageFromTensor } from '../../src/augment/pixels/tensor-image.ts';
 import { ImageCodec, TensorDType } from '../../src/format/layout.ts';
 
 const W = 48;

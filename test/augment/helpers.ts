@@ -1,6 +1,6 @@
 // Shared test helpers for the pixel kernels (not a test file itself).
-import type { Image } from '../../src/augment/image.ts';
-import type { RandomSource } from '../../src/augment/sample-transform.ts';
+import type { Image } from '../../src/augment/pixels/image.ts';
+import type { RandomSource } from '../../src/augment/stream/sample-transform.ts';
 import { Rng } from '../../src/engine/rng.ts';
 
 /** Deterministic RandomSource: the engine's seeded generator. */

@@ -4,10 +4,10 @@ import { describe, test } from 'node:test';
 import { AnnotationError, annotationBounds, parseAnnotation } from '../../src/augment/annotation.ts';
 import type { Annotation, Shape } from '../../src/augment/annotation.ts';
 import { FormatError } from '../../src/errors.ts';
-import { PALETTES, createLabelCanvas, rasterizeAnnotation } from '../../src/augment/rasterize.ts';
+import { PALETTES, createLabelCanvas, rasterizeAnnotation } from '../../src/augment/pixels/rasterize.ts';
 import { countPixels, makeImage, pixel } from './helpers.ts';
-import { digitGlyph } from '../../src/augment/digits.ts';
-import { prepareSample } from '../../src/augment/sample-transform.ts';
+import { digitGlyph } from '../../src/augment/pixels/digits.ts';
+import { prepareSample } from '../../src/augment/stream/sample-transform.ts';
 
 const one = (shape: Shape): Annotation => ({ shapes: [shape] });
 

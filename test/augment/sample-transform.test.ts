@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AnnotationError } from '../../src/augment/annotation.ts';
-import type { Image } from '../../src/augment/image.ts';
+import type { Image } from '../../src/augment/pixels/image.ts';
 import {
   NO_PERTURBATION, augmentSample, prepareSample, samplePerturbation, transformSample,
-} from '../../src/augment/sample-transform.ts';
-import type { PixelParams } from '../../src/augment/sample-transform.ts';
+} from '../../src/augment/stream/sample-transform.ts';
+import type { PixelParams } from '../../src/augment/stream/sample-transform.ts';
 import { countPixels, iou, makeImage, mask, pixel, seededRandom, withinRadius } from './helpers.ts';
 
 /** A black image with a white "plate" and the matching annotation rect. */

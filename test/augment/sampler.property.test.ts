@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Sampler, createSampleSlot } from '../../src/augment/sampler.ts';
+import { Sampler, createSampleSlot } from '../../src/augment/sampling/sampler.ts';
 
 const SETTINGS = { seed: 42, numRuns: 120 };
 

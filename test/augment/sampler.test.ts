@@ -3,7 +3,7 @@
 // fallbacks surfaced as warnings, resume, and every error path.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sampler, createSampleSlot, type SampleSlot } from '../../src/augment/sampler.ts';
+import { Sampler, createSampleSlot, type SampleSlot } from '../../src/augment/sampling/sampler.ts';
 import { parseStreamConfig } from '../../src/augment/config.ts';
 import { kfoldSelect } from '../../src/engine/kfold.ts';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseAnnotation } from '../../src/augment/annotation.ts';
 import type { Annotation } from '../../src/augment/annotation.ts';
-import type { Image } from '../../src/augment/image.ts';
+import type { Image } from '../../src/augment/pixels/image.ts';
 import { annotationToJson, scaleStatistics, shapeBox, splitRegions } from '../../src/augment/split-region.ts';
 
 /** 200×100 grey image: 255 inside the rect x 40..79, y 20..39 (the object), 0 elsewhere. */

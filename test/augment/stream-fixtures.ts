@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
 import type { NewRecord } from '../../src/engine/store.ts';
 
 export interface FixtureOptions {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { ImageStream } from '../../src/augment/stream.ts';
+import { ImageStream } from '../../src/augment/stream/stream.ts';
 import { tempDir, writeFixture } from './stream-fixtures.ts';
 
 const RECORDS = 11;

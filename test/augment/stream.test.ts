@@ -6,14 +6,14 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { ImageStream } from '../../src/augment/stream.ts';
-import type { Batch } from '../../src/augment/stream.ts';
-import { SampleError, decodeField, isGreySource } from '../../src/augment/sample-pipeline.ts';
-import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
+import { ImageStream } from '../../src/augment/stream/stream.ts';
+import type { Batch } from '../../src/augment/stream/stream.ts';
+import { SampleError, decodeField, isGreySource } from '../../src/augment/stream/sample-pipeline.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
 import { TensorDType } from '../../src/format/layout.ts';
 import { encodeTensor } from '../../src/format/tensor.ts';
 import { encode, pixels } from './stream-fixtures.ts';
-import { MemorySource } from '../../src/engine/byte-source.ts';
+import { MemorySource } from '../../src/engine/sources/byte-source.ts';
 import { openSourceStore, openStore } from '../../src/engine/open-store.ts';
 import { ClosedError } from '../../src/errors.ts';
 import { tempDir, writeFixture } from './stream-fixtures.ts';
@@ -184,7 +184,7 @@ describe('errors', () => {
 
   test('a stream that is never closed does not keep the process alive', async () => {
     const script = `${dir}/forgot-close.mts`;
-    const module = pathToFileURL(new URL('../../src/augment/stream.ts', import.meta.url).pathname).href;
+    const module = pathToFileURL(new URL('../../src/augment/stream/stream.ts', import.meta.url).pathname).href;
     await writeFile(script, `import { ImageStream } from ${JSON.stringify(module)};\n` +
       `const s = await ImageStream.open(${JSON.stringify(plain)}, { threads: 2 });\n` +
       `console.log((await s.next()).count, (await s.stats()).times.samples > 0);\n`);

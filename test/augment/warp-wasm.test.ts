@@ -1,4 +1,4 @@
-// The WebAssembly SIMD kernels (src/augment/wasm/warp.wat via warp-simd.ts and batch-simd.ts)
+// The WebAssembly SIMD kernels (src/augment/pixels/wasm/warp.wat via warp-simd.ts and batch-simd.ts)
 // against the JS kernels they replace: bit-identical output for the warp (any plan, with and
 // without colour tables, edges, padding) and for the float32 batch conversion, the JS fallback
 // switches, and the committed generated module matching the WAT source.
@@ -7,14 +7,14 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { rgb8PermuteWasm, rgb8ToFloatWasm } from '../../src/augment/batch-simd.ts';
-import { allocImages, batchLayout, writeImage } from '../../src/augment/batch.ts';
+import { rgb8PermuteWasm, rgb8ToFloatWasm } from '../../src/augment/pixels/batch-simd.ts';
+import { allocImages, batchLayout, writeImage } from '../../src/augment/stream/batch.ts';
 import { parseStreamConfig } from '../../src/augment/config.ts';
-import { additiveColorLut } from '../../src/augment/color.ts';
-import type { Image } from '../../src/augment/image.ts';
-import { planCrop, planGeometry, warpImage } from '../../src/augment/warp.ts';
-import type { GeometryPlan } from '../../src/augment/warp.ts';
-import { bilinear8c3Wasm, setWarpBackend, warpBackend } from '../../src/augment/warp-simd.ts';
+import { additiveColorLut } from '../../src/augment/pixels/color.ts';
+import type { Image } from '../../src/augment/pixels/image.ts';
+import { planCrop, planGeometry, warpImage } from '../../src/augment/pixels/warp.ts';
+import type { GeometryPlan } from '../../src/augment/pixels/warp.ts';
+import { bilinear8c3Wasm, setWarpBackend, warpBackend } from '../../src/augment/pixels/warp-simd.ts';
 import { makeImage, seededRandom } from './helpers.ts';
 
 after(() => setWarpBackend('auto'));
@@ -185,7 +185,7 @@ describe('batch: WebAssembly SIMD uint8 channel swap and writeImage end to end',
 });
 
 describe('generated module', () => {
-  test('src/augment/wasm/warp-wasm.ts is what scripts/build-wasm.ts makes from warp.wat', async (t) => {
+  test('src/augment/pixels/wasm/warp-wasm.ts is what scripts/build-wasm.ts makes from warp.wat', async (t) => {
     let build: typeof import('../../scripts/build-wasm.ts');
     try {
       build = await import('../../scripts/build-wasm.ts');

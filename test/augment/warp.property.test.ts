@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { rasterizeAnnotationTracked } from '../../src/augment/rasterize.ts';
-import { planGeometry, warpImage, warpLabel } from '../../src/augment/warp.ts';
+import { rasterizeAnnotationTracked } from '../../src/augment/pixels/rasterize.ts';
+import { planGeometry, warpImage, warpLabel } from '../../src/augment/pixels/warp.ts';
 import { makeImage } from './helpers.ts';
 
 const perturbation = fc.record({

@@ -3,9 +3,9 @@
 // crop/pad/round_div offsets, labels never interpolated).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { resizeBilinear, resizeNearest, resizeTarget } from '../../src/augment/resize.ts';
-import { cropOrPad, flipImage, planCrop, planGeometry, warpImage, warpLabel } from '../../src/augment/warp.ts';
-import type { Image } from '../../src/augment/image.ts';
+import { resizeBilinear, resizeNearest, resizeTarget } from '../../src/augment/pixels/resize.ts';
+import { cropOrPad, flipImage, planCrop, planGeometry, warpImage, warpLabel } from '../../src/augment/pixels/warp.ts';
+import type { Image } from '../../src/augment/pixels/image.ts';
 import { makeImage, pixel } from './helpers.ts';
 
 const photoLike = (w: number, h: number, ch: 1 | 3 = 3) => makeImage(w, h, ch, (x, y, c) => (x * 7 + y * 13 + c * 50 + ((x * y) % 17)) & 255);

@@ -6,7 +6,7 @@ import { access, readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { openStore } from '../../src/engine/open-store.ts';
-import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
 import type { StoredRecord } from '../../src/engine/store.ts';
 import { parseListFile } from '../../src/cli/import-sources.ts';
 import { runCli } from '../../src/cli/main.ts';

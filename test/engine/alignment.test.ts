@@ -10,11 +10,11 @@ import { UnsupportedVersionError } from '../../src/errors.ts';
 import { encodeFileImage } from '../../src/format/file-image.ts';
 import { encodeFrame } from '../../src/format/frame.ts';
 import { FieldKind } from '../../src/format/layout.ts';
-import { MemorySource } from '../../src/engine/byte-source.ts';
-import { PicpacReader } from '../../src/engine/picpac-reader.ts';
-import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
-import { rebuildIndex } from '../../src/engine/recovery.ts';
-import { verifyStore } from '../../src/engine/verify.ts';
+import { MemorySource } from '../../src/engine/sources/byte-source.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
+import { rebuildIndex } from '../../src/engine/picpac/recovery.ts';
+import { verifyStore } from '../../src/engine/picpac/verify.ts';
 import { tempDir, toNewRecord } from './helpers.ts';
 
 const rec = (id: number, annotation?: string) => ({

@@ -7,9 +7,9 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { recordWithAnnotation } from '../arbitraries.ts';
 import { appendFileImage, encodeFileImage } from '../../src/format/file-image.ts';
-import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
-import { PicpacReader } from '../../src/engine/picpac-reader.ts';
-import { verifyStore } from '../../src/engine/verify.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
+import { verifyStore } from '../../src/engine/picpac/verify.ts';
 import { UnfinishedFileError } from '../../src/errors.ts';
 import { plainDecoded, plainStored, tempDir, toNewRecord } from './helpers.ts';
 

@@ -5,9 +5,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MemorySource } from '../../src/engine/byte-source.ts';
-import { PicpacReader } from '../../src/engine/picpac-reader.ts';
-import { verifyStore } from '../../src/engine/verify.ts';
+import { MemorySource } from '../../src/engine/sources/byte-source.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
+import { verifyStore } from '../../src/engine/picpac/verify.ts';
 import { PicpacError } from '../../src/errors.ts';
 
 const VECTORS = path.resolve(import.meta.dirname, '../vectors/v2');

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { HttpError, listen, pathId, queryChoice, queryInt, readJsonObject, sendJson, sendThrown, serveStaticFile } from '../../src/engine/http-kit.ts';
+import { HttpError, listen, pathId, queryChoice, queryInt, readJsonObject, sendJson, sendThrown, serveStaticFile } from '../../src/engine/sources/http-kit.ts';
 
 describe('http-kit', () => {
   let root: string;

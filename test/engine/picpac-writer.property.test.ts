@@ -6,9 +6,9 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { recordWithAnnotation } from '../arbitraries.ts';
 import { encodeFileImage } from '../../src/format/file-image.ts';
-import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
-import { PicpacReader } from '../../src/engine/picpac-reader.ts';
-import { MemorySource } from '../../src/engine/byte-source.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
+import { MemorySource } from '../../src/engine/sources/byte-source.ts';
 import { plainDecoded, plainStored, tempDir, toNewRecord } from './helpers.ts';
 
 let dir: string;

@@ -1,7 +1,7 @@
 // The pure read planner (plan, then fetch: STYLE §10).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planReads, sliceReads } from '../../src/engine/read-plan.ts';
+import { planReads, sliceReads } from '../../src/engine/sources/read-plan.ts';
 
 describe('planReads', () => {
   test('merges neighbours within the gap, keeps far ranges apart, sorts by offset', () => {

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { recordWithAnnotation } from '../arbitraries.ts';
 import { encodeFileImage } from '../../src/format/file-image.ts';
-import { PicpacReader } from '../../src/engine/picpac-reader.ts';
-import { MemorySource } from '../../src/engine/byte-source.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
+import { MemorySource } from '../../src/engine/sources/byte-source.ts';
 import { UnfinishedFileError } from '../../src/errors.ts';
-import { verifyStore } from '../../src/engine/verify.ts';
-import { scanFrames } from '../../src/engine/recovery.ts';
+import { verifyStore } from '../../src/engine/picpac/verify.ts';
+import { scanFrames } from '../../src/engine/picpac/recovery.ts';
 import { FrameKind } from '../../src/format/layout.ts';
 import { plainDecoded, plainStored } from './helpers.ts';
 
@@ -94,7 +94,7 @@ describe('resync (repair salvage) [RCV-4]', () => {
       const frames = (await frameMap(image)).filter((f) => f.kind === FrameKind.record);
       const bytes = image.slice();
       bytes[frames[2].frameOffset + 20] ^= 0x10;
-      const { rebuildIndex } = await import('../../src/engine/recovery.ts');
+      const { rebuildIndex } = await import('../../src/engine/picpac/recovery.ts');
       const strictScan = await rebuildIndex(new MemorySource(bytes));
       assert.equal(strictScan.index.recordCount, 2);
       assert.equal(strictScan.tornOffset, frames[2].frameOffset);

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { MemorySource } from '../../src/engine/byte-source.ts';
-import { PicpacReader } from '../../src/engine/picpac-reader.ts';
-import { verifyStore } from '../../src/engine/verify.ts';
+import { MemorySource } from '../../src/engine/sources/byte-source.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
+import { verifyStore } from '../../src/engine/picpac/verify.ts';
 import { encodeFileImage } from '../../src/format/file-image.ts';
 import { FieldKind } from '../../src/format/layout.ts';
 

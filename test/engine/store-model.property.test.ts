@@ -6,8 +6,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { recordWithAnnotation } from '../arbitraries.ts';
 import type { DecodedRecord } from '../../src/format/types.ts';
-import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
-import { PicpacReader } from '../../src/engine/picpac-reader.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
 import { plainDecoded, plainStored, tempDir, toNewRecord } from './helpers.ts';
 
 type Rec = DecodedRecord & { annotation?: string };

@@ -2,8 +2,8 @@
 // continue the previous one, bytes at the sequential rate, and real time follows the model.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemorySource } from '../../src/engine/byte-source.ts';
-import { DEVICE_MODELS, DeviceClock, ThrottledSource } from '../../src/engine/throttled-source.ts';
+import { MemorySource } from '../../src/engine/sources/byte-source.ts';
+import { DEVICE_MODELS, DeviceClock, ThrottledSource } from '../../src/engine/sources/throttled-source.ts';
 
 const device = { name: 'test disk', sequentialBytesPerSecond: 10e6, seekSeconds: 0.01 };
 

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '../../src/engine/open-store.ts';
-import { PicpacReader } from '../../src/engine/picpac-reader.ts';
-import { MemorySource } from '../../src/engine/byte-source.ts';
-import { verifyStore } from '../../src/engine/verify.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
+import { MemorySource } from '../../src/engine/sources/byte-source.ts';
+import { verifyStore } from '../../src/engine/picpac/verify.ts';
 import { fieldKindCode } from '../../src/format/field-type.ts';
 import type { Store, StoredRecord } from '../../src/engine/store.ts';
 

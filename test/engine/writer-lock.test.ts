@@ -10,10 +10,10 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
-import { PicpacReader } from '../../src/engine/picpac-reader.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
 import { V1Writer } from '../../src/engine/v1/v1-writer.ts';
-import { WriterLock, lockPathFor } from '../../src/engine/writer-lock.ts';
+import { WriterLock, lockPathFor } from '../../src/engine/picpac/writer-lock.ts';
 import { FileExistsError, PicpacError, UnfinishedFileError, WriterLockedError } from '../../src/errors.ts';
 import { repoRoot, tempDir } from './helpers.ts';
 
@@ -197,7 +197,7 @@ describe('writer lock [CON-1]', () => {
   test('a SIGKILLed writer that wrote nothing: the next append takes the stale lock over and commits', { timeout: 30_000 }, async () => {
     const file = await finishedFile('killed-idle.picpac', 2);
     const script = `
-      const { PicpacWriter } = await import(${JSON.stringify(path.join(repoRoot(), 'src/engine/picpac-writer.ts'))});
+      const { PicpacWriter } = await import(${JSON.stringify(path.join(repoRoot(), 'src/engine/picpac/picpac-writer.ts'))});
       await PicpacWriter.append(${JSON.stringify(file)});
       process.stdout.write('ready\\n');
       setInterval(() => {}, 1 << 30);`;

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
 import type { ViewerServer } from '../../src/server/server.ts';
 import { BOX, greyJpeg, repoRoot, startViewer, tempDir } from './helpers.ts';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { PicpacWriter } from '../../src/engine/picpac-writer.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
 import type { NewRecord } from '../../src/engine/store.ts';
 import { ViewerServer } from '../../src/server/server.ts';
 import type { ViewerServerOptions } from '../../src/server/server.ts';

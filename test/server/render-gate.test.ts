@@ -1,7 +1,7 @@
 // The render gate: at most maxRunning jobs at once, at most maxWaiting queued, 503 beyond.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HttpError } from '../../src/engine/http-kit.ts';
+import { HttpError } from '../../src/engine/sources/http-kit.ts';
 import { RenderGate } from '../../src/server/render-pool.ts';
 
 test('runs at most maxRunning jobs, queues maxWaiting, refuses the rest with 503', async () => {

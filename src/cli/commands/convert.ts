@@ -3,10 +3,10 @@
 // others → bytes; 2.0 → 1.0 puts the annotation back at field 1), so v1 → v2 → v1 gives back
 // the original fields.
 import { openStore } from '../../engine/open-store.ts';
-import { LmdbWriter } from '../../engine/lmdb-store.ts';
+import { LmdbWriter } from '../../engine/lmdb/lmdb-store.ts';
 import type { Store, StoreWriter } from '../../engine/store.ts';
-import { transcodeStore } from '../../augment/transcode.ts';
-import type { TranscodeTarget } from '../../augment/transcode.ts';
+import { transcodeStore } from '../../augment/pixels/transcode.ts';
+import type { TranscodeTarget } from '../../augment/pixels/transcode.ts';
 import { choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 import { Progress } from '../progress.ts';
 import { OUTPUT_FORMATS, alignmentOf, checkNotSameFile, formatOfStore, openOutput, toNewRecord, AppendQueue, alignOption, refuseExisting } from '../store-output.ts';

@@ -5,8 +5,8 @@
 // Prints min/mean/max of the scales applied.
 import sharp from 'sharp';
 import { parseAnnotation } from '../../augment/annotation.ts';
-import type { Image } from '../../augment/image.ts';
-import { decodeField } from '../../augment/sample-pipeline.ts';
+import type { Image } from '../../augment/pixels/image.ts';
+import { decodeField } from '../../augment/stream/sample-pipeline.ts';
 import { annotationToJson, scaleStatistics, splitRegions } from '../../augment/split-region.ts';
 import { openStore } from '../../engine/open-store.ts';
 import type { NewField } from '../../engine/store.ts';

@@ -8,10 +8,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { STREAM_PARAMS, STREAM_PARAM_NAMES } from '../../augment/config-schema.ts';
-import { ImageStream } from '../../augment/stream.ts';
-import type { Batch } from '../../augment/stream.ts';
-import { readLabelMap } from '../../augment/batch.ts';
-import type { BatchLayout } from '../../augment/batch.ts';
+import { ImageStream } from '../../augment/stream/stream.ts';
+import type { Batch } from '../../augment/stream/stream.ts';
+import { readLabelMap } from '../../augment/stream/batch.ts';
+import type { BatchLayout } from '../../augment/stream/batch.ts';
 import { UsageError, choiceOption, flagOption, intOption, stringOption, type CliIo, type CommandSpec, type OptionSpec, type ParsedCommand } from '../args.ts';
 
 /** Every stream parameter is an option `--name value` (values parsed by parseStreamConfig). */

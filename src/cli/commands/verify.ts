@@ -1,8 +1,8 @@
 // picpac verify DB: every checksum and structure; exit 0 when all valid, 1 otherwise.
 import { open } from 'node:fs/promises';
 import { openStore, sniffStoreKind } from '../../engine/open-store.ts';
-import { verifyStore } from '../../engine/verify.ts';
-import { isLmdbDirectory } from '../../engine/lmdb-detect.ts';
+import { verifyStore } from '../../engine/picpac/verify.ts';
+import { isLmdbDirectory } from '../../engine/lmdb/lmdb-detect.ts';
 import { FormatError } from '../../errors.ts';
 import { flagOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 

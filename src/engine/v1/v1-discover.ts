@@ -17,7 +17,7 @@ import { alignUp } from '../../format/layout.ts';
 import { MAX_SEG_RECORDS, RECORD_ALIGN, RECORD_HEAD_SIZE, SEGMENT_HEADER_SIZE } from '../../format/v1/layout.ts';
 import { decodeV1RecordHead, plausibleV1RecordLength } from '../../format/v1/record.ts';
 import { checkSegmentLink, decodeSegmentHeader, type V1SegmentHeader } from '../../format/v1/segment.ts';
-import type { ByteSource } from '../byte-source.ts';
+import type { ByteSource } from '../sources/byte-source.ts';
 import { ReadWindow } from './v1-ranges.ts';
 
 export interface V1Locators {

@@ -1,6 +1,6 @@
 // Plan, then fetch (STYLE §10): byte ranges known in advance are coalesced into large reads,
 // and a sequential window serves a scan whose next position depends on the bytes just read.
-import type { ByteSource } from '../byte-source.ts';
+import type { ByteSource } from '../sources/byte-source.ts';
 
 export interface ByteRange {
   byteOffset: number;

@@ -14,7 +14,7 @@ import { encodeV1Record } from '../../format/v1/record.ts';
 import { encodeSegmentHeader } from '../../format/v1/segment.ts';
 import type { NewRecord, StoreWriter } from '../store.ts';
 import { v1SlotsOfNewRecord } from './v1-mapping.ts';
-import { WriterLock } from '../writer-lock.ts';
+import { WriterLock } from '../picpac/writer-lock.ts';
 
 export interface V1WriterOptions {
   /** Records back to back (the Python writer's default) instead of padded to 4096. Default true. */

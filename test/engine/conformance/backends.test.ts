@@ -1,10 +1,10 @@
 // The store conformance suite (suite.ts) against every backend.
 import { join } from 'node:path';
-import { PicpacReader } from '../../../src/engine/picpac-reader.ts';
-import { PicpacWriter } from '../../../src/engine/picpac-writer.ts';
+import { PicpacReader } from '../../../src/engine/picpac/picpac-reader.ts';
+import { PicpacWriter } from '../../../src/engine/picpac/picpac-writer.ts';
 import { V1Reader } from '../../../src/engine/v1/v1-reader.ts';
 import { V1Writer } from '../../../src/engine/v1/v1-writer.ts';
-import { LmdbStore, LmdbWriter } from '../../../src/engine/lmdb-store.ts';
+import { LmdbStore, LmdbWriter } from '../../../src/engine/lmdb/lmdb-store.ts';
 import { runStoreConformance } from './suite.ts';
 
 runStoreConformance('.picpac 2.0 compact', {

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openStore } from '../../../src/engine/open-store.ts';
-import { PicpacWriter } from '../../../src/engine/picpac-writer.ts';
+import { PicpacWriter } from '../../../src/engine/picpac/picpac-writer.ts';
 import { cli } from '../../cli/helpers.ts';
 import { plainStored, tempDir } from '../helpers.ts';
 import { makeTestImages } from './suite.ts';

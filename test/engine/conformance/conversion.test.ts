@@ -1,16 +1,16 @@
-// Conversions between backends through transcodeStore (src/augment/transcode.ts):
+// Conversions between backends through transcodeStore (src/augment/pixels/transcode.ts):
 // v2 → lmdb-encoded → v2 is exact; v2 (JPEG) → lmdb-raw holds the decoded pixels; lmdb-raw → v2
 // re-encodes (same size, similar pixels) and says so.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { PicpacReader } from '../../../src/engine/picpac-reader.ts';
-import { PicpacWriter } from '../../../src/engine/picpac-writer.ts';
-import { LmdbStore, LmdbWriter } from '../../../src/engine/lmdb-store.ts';
+import { PicpacReader } from '../../../src/engine/picpac/picpac-reader.ts';
+import { PicpacWriter } from '../../../src/engine/picpac/picpac-writer.ts';
+import { LmdbStore, LmdbWriter } from '../../../src/engine/lmdb/lmdb-store.ts';
 import { V1Reader } from '../../../src/engine/v1/v1-reader.ts';
 import { V1Writer } from '../../../src/engine/v1/v1-writer.ts';
-import { decodeImageSync } from '../../../src/augment/decode.ts';
-import { isRawImageField, transcodeStore } from '../../../src/augment/transcode.ts';
+import { decodeImageSync } from '../../../src/augment/pixels/decode.ts';
+import { isRawImageField, transcodeStore } from '../../../src/augment/pixels/transcode.ts';
 import { decodeTensor } from '../../../src/format/tensor.ts';
 import { TensorDType } from '../../../src/format/layout.ts';
 import type { Store, StoredRecord } from '../../../src/engine/store.ts';

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { annotationJson, recordWithAnnotation } from '../../arbitraries.ts';
-import { PicpacReader } from '../../../src/engine/picpac-reader.ts';
-import { PicpacWriter } from '../../../src/engine/picpac-writer.ts';
-import { LmdbStore, LmdbWriter } from '../../../src/engine/lmdb-store.ts';
+import { PicpacReader } from '../../../src/engine/picpac/picpac-reader.ts';
+import { PicpacWriter } from '../../../src/engine/picpac/picpac-writer.ts';
+import { LmdbStore, LmdbWriter } from '../../../src/engine/lmdb/lmdb-store.ts';
 import type { Store, StoreWriter } from '../../../src/engine/store.ts';
 import { plainStored, tempDir, toNewRecord } from '../helpers.ts';
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemorySource } from '../../../src/engine/byte-source.ts';
+import { MemorySource } from '../../../src/engine/sources/byte-source.ts';
 import { V1Reader } from '../../../src/engine/v1/v1-reader.ts';
 import { PicpacError } from '../../../src/errors.ts';
 import { repoVectors } from './v1-vectors.ts';

@@ -1,7 +1,7 @@
 // Plan-then-fetch helpers of the 1.0 reader: coalescing plan, chunked visiting, read window.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemorySource } from '../../../src/engine/byte-source.ts';
+import { MemorySource } from '../../../src/engine/sources/byte-source.ts';
 import { ReadWindow, forEachRange, planChunks } from '../../../src/engine/v1/v1-ranges.ts';
 
 const r = (byteOffset: number, byteLength: number) => ({ byteOffset, byteLength });

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemorySource } from '../../../src/engine/byte-source.ts';
+import { MemorySource } from '../../../src/engine/sources/byte-source.ts';
 import { V1Reader } from '../../../src/engine/v1/v1-reader.ts';
 import { ClosedError, FormatError, LimitExceededError, UnfinishedFileError, UnsupportedVersionError } from '../../../src/errors.ts';
 import { SEGMENT_HEADER_SIZE } from '../../../src/format/v1/layout.ts';

@@ -1,0 +1,215 @@
+;; picpac's WebAssembly SIMD kernels (one module, instantiated once per thread by
+;; src/augment/pixels/warp-simd.ts; compiled into wasm/warp-wasm.ts by scripts/build-wasm.ts):
+;;   span, interior — the image warp (below); rgbToFloat, rgbPermute — batch conversion (end).
+;; Memory 0–63 is scratch for the batch constants; callers place their data from byte 64.
+;;
+;; Bilinear affine warp of one output row run, 8-bit RGB (3 interleaved channels), with the same
+;; 16.16 fixed-point coordinates and 8-bit weights as warp-kernels.ts (bilinear8c3 and
+;; edgeSample8), so the result is bit-identical to the JS kernel:
+;;   v = ((p00·(256−wx) + p01·wx)·(256−wy) + (p10·(256−wx) + p11·wx)·wy + 32768) >> 16
+;; The caller (warp-simd.ts) passes only runs of pixels that are not wholly outside the source
+;; (−1 ≤ x0 ≤ maxX, −1 ≤ y0 ≤ maxY). Interior pixels (0 ≤ x0 < maxX, 0 ≤ y0 < maxY) sample
+;; directly; edge pixels first get edgeSample8's half-pixel clamp (cv::resize's edge
+;; replication), then their taps outside the source (zero) are dropped by moving the 2×2
+;; window inside and giving the dropped taps weight 0 — the same integer terms, so the same
+;; result, and every read stays inside the source. The source must be at least 2×2.
+;;
+;; Per pixel: the 2×2 neighbourhood is two 8-byte loads (top row in lanes 0–7, bottom row in
+;; 8–15), one swizzle puts each channel's left/right taps side by side, and i32x4.dot_i16x8_s
+;; with (wa, wb) pairs gives a row's three horizontal sums at once. Reads go up to 2 bytes past
+;; the last tap: the caller pads the source by 16 bytes.
+(module
+  (memory (export "memory") 1)
+
+  ;; Sample `count` pixels from (fx, fy) stepping (stepX, stepY); write RGB bytes from `dst`.
+  ;; lut < 0: out = clamp(v + add − sub) per channel (add/sub: byte deltas R | G<<8 | B<<16);
+  ;; lut ≥ 0: out[k] = memory[lut + k·256 + v[k]].
+  (func (export "span")
+    (param $src i32) (param $stride i32) (param $maxX i32) (param $maxY i32)
+    (param $dst i32) (param $count i32)
+    (param $fx i32) (param $fy i32) (param $stepX i32) (param $stepY i32)
+    (param $lut i32) (param $add i32) (param $sub i32)
+    (local $end i32) (local $x0 i32) (local $y0 i32)
+    (local $wa i32) (local $wb i32) (local $va i32) (local $vb i32) (local $t i32)
+    (local $v v128) (local $addv v128) (local $subv v128)
+    (local.set $addv (i32x4.replace_lane 0 (v128.const i32x4 0 0 0 0) (local.get $add)))
+    (local.set $subv (i32x4.replace_lane 0 (v128.const i32x4 0 0 0 0) (local.get $sub)))
+    (local.set $end (i32.add (local.get $dst) (i32.mul (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (local.set $x0 (i32.shr_s (local.get $fx) (i32.const 16)))
+        (local.set $y0 (i32.shr_s (local.get $fy) (i32.const 16)))
+        (local.set $wb (i32.and (i32.shr_s (local.get $fx) (i32.const 8)) (i32.const 255)))
+        (local.set $vb (i32.and (i32.shr_s (local.get $fy) (i32.const 8)) (i32.const 255)))
+        (if (i32.eqz (i32.and (i32.lt_u (local.get $x0) (local.get $maxX)) (i32.lt_u (local.get $y0) (local.get $maxY))))
+          (then
+            ;; Half-pixel clamp: px ∈ [−0.5, 0) → 0; px ∈ (maxX, maxX + 0.5] → maxX (same for y).
+            (if (i32.and (i32.eq (local.get $x0) (i32.const -1)) (i32.ge_u (local.get $wb) (i32.const 128)))
+              (then (local.set $x0 (i32.const 0)) (local.set $wb (i32.const 0))))
+            (if (i32.and (i32.eq (local.get $x0) (local.get $maxX)) (i32.le_u (local.get $wb) (i32.const 128)))
+              (then (local.set $wb (i32.const 0))))
+            (if (i32.and (i32.eq (local.get $y0) (i32.const -1)) (i32.ge_u (local.get $vb) (i32.const 128)))
+              (then (local.set $y0 (i32.const 0)) (local.set $vb (i32.const 0))))
+            (if (i32.and (i32.eq (local.get $y0) (local.get $maxY)) (i32.le_u (local.get $vb) (i32.const 128)))
+              (then (local.set $vb (i32.const 0))))))
+        (local.set $wa (i32.sub (i32.const 256) (local.get $wb)))
+        (local.set $va (i32.sub (i32.const 256) (local.get $vb)))
+        (if (i32.eqz (i32.and (i32.lt_u (local.get $x0) (local.get $maxX)) (i32.lt_u (local.get $y0) (local.get $maxY))))
+          (then
+            ;; Taps outside the source are zero: shift the window inside, weight 0 for them.
+            (if (i32.eq (local.get $x0) (i32.const -1))
+              (then (local.set $x0 (i32.const 0)) (local.set $wa (local.get $wb)) (local.set $wb (i32.const 0))))
+            (if (i32.eq (local.get $x0) (local.get $maxX))
+              (then (local.set $x0 (i32.sub (local.get $maxX) (i32.const 1))) (local.set $wb (local.get $wa)) (local.set $wa (i32.const 0))))
+            (if (i32.eq (local.get $y0) (i32.const -1))
+              (then (local.set $y0 (i32.const 0)) (local.set $va (local.get $vb)) (local.set $vb (i32.const 0))))
+            (if (i32.eq (local.get $y0) (local.get $maxY))
+              (then (local.set $y0 (i32.sub (local.get $maxY) (i32.const 1))) (local.set $vb (local.get $va)) (local.set $va (i32.const 0))))))
+        ;; t = src + y0·stride + x0·3
+        (local.set $t
+          (i32.add (local.get $src)
+            (i32.add (i32.mul (local.get $y0) (local.get $stride)) (i32.mul (local.get $x0) (i32.const 3)))))
+        ;; [t.r0 t.g0 t.b0 t.r1 t.g1 t.b1 · · | b.r0 b.g0 b.b0 b.r1 b.g1 b.b1 · ·]
+        (local.set $v
+          (v128.load64_lane 1 (i32.add (local.get $t) (local.get $stride))
+            (v128.load64_zero (local.get $t))))
+        ;; → [r0 r1 g0 g1 b0 b1 0 0 | the same for the bottom row] (index 255 reads as 0)
+        (local.set $v
+          (i8x16.swizzle (local.get $v) (v128.const i8x16 0 3 1 4 2 5 255 255 8 11 9 12 10 13 255 255)))
+        ;; i32x4 [R, G, B, 0]
+        (local.set $v
+          (i32x4.shr_u
+            (i32x4.add
+              (i32x4.add
+                (i32x4.mul
+                  (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_u (local.get $v))
+                    (i32x4.splat (i32.or (local.get $wa) (i32.shl (local.get $wb) (i32.const 16)))))
+                  (i32x4.splat (local.get $va)))
+                (i32x4.mul
+                  (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_u (local.get $v))
+                    (i32x4.splat (i32.or (local.get $wa) (i32.shl (local.get $wb) (i32.const 16)))))
+                  (i32x4.splat (local.get $vb))))
+              (v128.const i32x4 32768 32768 32768 32768))
+            (i32.const 16)))
+        (if (i32.lt_s (local.get $lut) (i32.const 0))
+          (then
+            (local.set $v (i16x8.narrow_i32x4_u (local.get $v) (local.get $v)))
+            (local.set $v (i8x16.narrow_i16x8_u (local.get $v) (local.get $v)))
+            (local.set $v (i8x16.sub_sat_u (i8x16.add_sat_u (local.get $v) (local.get $addv)) (local.get $subv)))
+            ;; 4-byte store (its 4th byte is rewritten by the next pixel), except for the last.
+            (if (i32.lt_u (i32.add (local.get $dst) (i32.const 3)) (local.get $end))
+              (then (v128.store32_lane 0 (local.get $dst) (local.get $v)))
+              (else
+                (v128.store16_lane 0 (local.get $dst) (local.get $v))
+                (v128.store8_lane offset=2 2 (local.get $dst) (local.get $v)))))
+          (else
+            (i32.store8 offset=0 (local.get $dst)
+              (i32.load8_u offset=0 (i32.add (local.get $lut) (i32x4.extract_lane 0 (local.get $v)))))
+            (i32.store8 offset=1 (local.get $dst)
+              (i32.load8_u offset=256 (i32.add (local.get $lut) (i32x4.extract_lane 1 (local.get $v)))))
+            (i32.store8 offset=2 (local.get $dst)
+              (i32.load8_u offset=512 (i32.add (local.get $lut) (i32x4.extract_lane 2 (local.get $v)))))))
+        (local.set $fx (i32.add (local.get $fx) (local.get $stepX)))
+        (local.set $fy (i32.add (local.get $fy) (local.get $stepY)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 3)))
+        (br $next))))
+
+  ;; The hot loop: interior pixels only (0 ≤ x0 < maxX, 0 ≤ y0 < maxY for all `count`), additive
+  ;; table only; otherwise as `span`.
+  (func (export "interior")
+    (param $src i32) (param $stride i32) (param $dst i32) (param $count i32)
+    (param $fx i32) (param $fy i32) (param $stepX i32) (param $stepY i32)
+    (param $add i32) (param $sub i32)
+    (local $end i32) (local $wb i32) (local $vb i32) (local $t i32) (local $w v128)
+    (local $v v128) (local $addv v128) (local $subv v128)
+    (local.set $addv (i32x4.replace_lane 0 (v128.const i32x4 0 0 0 0) (local.get $add)))
+    (local.set $subv (i32x4.replace_lane 0 (v128.const i32x4 0 0 0 0) (local.get $sub)))
+    ;; All pixels but the last: a 4-byte store (its 4th byte is rewritten by the next pixel).
+    (local.set $end (i32.add (local.get $dst) (i32.mul (i32.sub (local.get $count) (i32.const 1)) (i32.const 3))))
+    (block $done
+      (loop $next
+        (local.set $t
+          (i32.add (local.get $src)
+            (i32.add
+              (i32.mul (i32.shr_s (local.get $fy) (i32.const 16)) (local.get $stride))
+              (i32.mul (i32.shr_s (local.get $fx) (i32.const 16)) (i32.const 3)))))
+        (local.set $wb (i32.and (i32.shr_s (local.get $fx) (i32.const 8)) (i32.const 255)))
+        (local.set $vb (i32.and (i32.shr_s (local.get $fy) (i32.const 8)) (i32.const 255)))
+        (local.set $v
+          (v128.load64_lane 1 (i32.add (local.get $t) (local.get $stride))
+            (v128.load64_zero (local.get $t))))
+        (local.set $v
+          (i8x16.swizzle (local.get $v) (v128.const i8x16 0 3 1 4 2 5 255 255 8 11 9 12 10 13 255 255)))
+        (local.set $w
+          (i32x4.splat (i32.or (i32.sub (i32.const 256) (local.get $wb)) (i32.shl (local.get $wb) (i32.const 16)))))
+        (local.set $v
+          (i32x4.shr_u
+            (i32x4.add
+              (i32x4.add
+                (i32x4.mul
+                  (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_u (local.get $v)) (local.get $w))
+                  (i32x4.splat (i32.sub (i32.const 256) (local.get $vb))))
+                (i32x4.mul
+                  (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_u (local.get $v)) (local.get $w))
+                  (i32x4.splat (local.get $vb))))
+              (v128.const i32x4 32768 32768 32768 32768))
+            (i32.const 16)))
+        (local.set $v (i16x8.narrow_i32x4_u (local.get $v) (local.get $v)))
+        (local.set $v (i8x16.narrow_i16x8_u (local.get $v) (local.get $v)))
+        (local.set $v (i8x16.sub_sat_u (i8x16.add_sat_u (local.get $v) (local.get $addv)) (local.get $subv)))
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (v128.store32_lane 0 (local.get $dst) (local.get $v))
+        (local.set $fx (i32.add (local.get $fx) (local.get $stepX)))
+        (local.set $fy (i32.add (local.get $fy) (local.get $stepY)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 3)))
+        (br $next)))
+    ;; The last pixel: exactly 3 bytes.
+    (v128.store16_lane 0 (local.get $dst) (local.get $v))
+    (v128.store8_lane offset=2 2 (local.get $dst) (local.get $v)))
+
+  ;; Batch conversion (batch.ts writeImage, the float32 NHWC 3-channel case): `pixels` 8-bit
+  ;; pixels at `src` (a multiple of 4; 4 bytes of read slack after them) → float32 at `dst`,
+  ;; out = float(in[perm]) − mean. Memory 0–15 holds the channel swizzle for 4 pixels, 16–63
+  ;; the means as three f32x4 [m0 m1 m2 m0] [m1 m2 m0 m1] [m2 m0 m1 m2]. The caller uses this
+  ;; only when each mean is exact in float32, so the result equals JS's double arithmetic.
+  (func (export "rgbToFloat") (param $src i32) (param $dst i32) (param $pixels i32)
+    (local $end i32) (local $perm v128) (local $m0 v128) (local $m1 v128) (local $m2 v128)
+    (local $v v128) (local $lo v128) (local $hi v128)
+    (local.set $perm (v128.load (i32.const 0)))
+    (local.set $m0 (v128.load (i32.const 16)))
+    (local.set $m1 (v128.load (i32.const 32)))
+    (local.set $m2 (v128.load (i32.const 48)))
+    (local.set $end (i32.add (local.get $src) (i32.mul (local.get $pixels) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $v (i8x16.swizzle (v128.load (local.get $src)) (local.get $perm)))
+        (local.set $lo (i16x8.extend_low_i8x16_u (local.get $v)))
+        (local.set $hi (i16x8.extend_high_i8x16_u (local.get $v)))
+        (v128.store offset=0 (local.get $dst)
+          (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $lo))) (local.get $m0)))
+        (v128.store offset=16 (local.get $dst)
+          (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $lo))) (local.get $m1)))
+        (v128.store offset=32 (local.get $dst)
+          (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $hi))) (local.get $m2)))
+        (local.set $src (i32.add (local.get $src) (i32.const 12)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 48)))
+        (br $next))))
+
+  ;; Batch conversion, the uint8 NHWC 3-channel case: `pixels` pixels (a multiple of 4) from
+  ;; `src` to `dst` with the channel swizzle at memory 0–15 (as rgbToFloat), 4 pixels a step.
+  (func (export "rgbPermute") (param $src i32) (param $dst i32) (param $pixels i32)
+    (local $end i32) (local $perm v128) (local $v v128)
+    (local.set $perm (v128.load (i32.const 0)))
+    (local.set $end (i32.add (local.get $src) (i32.mul (local.get $pixels) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $v (i8x16.swizzle (v128.load (local.get $src)) (local.get $perm)))
+        (v128.store64_lane 0 (local.get $dst) (local.get $v))
+        (v128.store32_lane offset=8 2 (local.get $dst) (local.get $v))
+        (local.set $src (i32.add (local.get $src) (i32.const 12)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 12)))
+        (br $next))))
+)

@@ -1,0 +1,306 @@
+// One sample, from record bytes to its place in the batch: read → decode → prepare (resize,
+// annotation raster; cached) → perturb → augment → write. The same code runs inside each
+// worker (stream-worker.ts) and inline on the calling thread (threads = 0), so both give
+// identical bytes. Every random draw is seeded by the sample's stream coordinates
+// (seed, RNG_TAG.perturb, epoch, globalOffset), never by which thread runs it.
+import { RNG_TAG, Rng } from '../../engine/rng.ts';
+import type { Store, StoredField, StoredRecord } from '../../engine/store.ts';
+import { ERROR_CODES, PicpacError } from '../../errors.ts';
+import { ImageCodec } from '../../format/layout.ts';
+import { decodeTensor } from '../../format/tensor.ts';
+import type { TensorDTypeCode } from '../../format/layout.ts';
+import { decodeRawMatrix } from '../../format/v1/raw-matrix.ts';
+import { sampleShapeOf, sameShape, writeImage, writeLabelMap, imageElementCount, labelElementCount, allocImages, allocLabels } from './batch.ts';
+import type { BatchLayout, SampleShape } from './batch.ts';
+import type { StreamConfig } from '../config-schema.ts';
+import { decodeImage, decodeImageSync } from '../pixels/decode.ts';
+import { convertChannels, swapRedBlueInPlace, toUint8 } from '../pixels/image.ts';
+import type { Image } from '../pixels/image.ts';
+import { SampleCache, sampleKey } from './sample-cache.ts';
+import { augmentSample, prepareSample, samplePerturbation, NO_PERTURBATION } from './sample-transform.ts';
+import type { DecodedSample, PixelParams, PreparedSample } from './sample-transform.ts';
+import { imageFromCvMatrix, imageFromTensor } from '../pixels/tensor-image.ts';
+
+/** What the dispatcher asks for one sample. Structured-cloneable (SharedArrayBuffers are shared). */
+export interface SampleTask {
+  /** Dispatch sequence number (stream order). */
+  seq: number;
+  recordIndex: number;
+  /** 0 = main store, 1 = mixin. */
+  sourceIndex: number;
+  epoch: number;
+  globalOffset: number;
+  /**
+   * Where to write: batch tensors and the sample's index in them, when the sample has `shape`
+   * (the batch's stride); without `shape` (batch 1), at index 0 whenever the sample fits.
+   */
+  dest?: { images: Float32Array | Uint8Array; labels: Float32Array | undefined; index: number; shape: SampleShape | undefined };
+}
+
+export interface SampleErrorInfo {
+  name: string;
+  code: string;
+  message: string;
+  recordIndex: number;
+  sourceIndex: number;
+}
+
+/** The answer: written in place, or detached arrays (transferable), or an error. */
+export interface SampleOutcome {
+  seq: number;
+  ok: boolean;
+  inPlace: boolean;
+  shape?: SampleShape;
+  images?: Float32Array | Uint8Array;
+  labels?: Float32Array;
+  error?: SampleErrorInfo;
+}
+
+/** Milliseconds spent per stage (and sample count), for the bench's breakdown. */
+export interface StageTimes {
+  samples: number;
+  read: number;
+  decode: number;
+  prepare: number;
+  augment: number;
+  batch: number;
+  cacheHits: number;
+}
+
+export function emptyStageTimes(): StageTimes {
+  return { samples: 0, read: 0, decode: 0, prepare: 0, augment: 0, batch: 0, cacheHits: 0 };
+}
+
+export function addStageTimes(into: StageTimes, from: StageTimes): StageTimes {
+  for (const key of Object.keys(into) as (keyof StageTimes)[]) into[key] += from[key];
+  return into;
+}
+
+/** A sample that failed, naming the record and the file (STYLE §19). */
+export class SampleError extends PicpacError {
+  readonly recordIndex: number;
+  readonly sourceIndex: number;
+  /** Class name of the error the sample raised (it may have crossed a worker boundary). */
+  readonly causeName: string;
+  constructor(info: SampleErrorInfo, file: string, options?: { cause?: unknown }) {
+    const code = ERROR_CODES.find((c) => c === info.code) ?? 'FORMAT';
+    const text = info.message.startsWith(`${file}:`) ? info.message.slice(file.length + 1).trim() : info.message;
+    super(code, `${file}: record ${info.recordIndex}${info.sourceIndex === 1 ? ' (mixin)' : ''}: ${text}`, options);
+    this.file = file;
+    this.recordIndex = info.recordIndex;
+    this.sourceIndex = info.sourceIndex;
+    this.causeName = info.name;
+  }
+}
+
+export function errorInfo(error: unknown, recordIndex: number, sourceIndex: number): SampleErrorInfo {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { name: e.name, code: String((e as { code?: unknown }).code ?? 'FORMAT'), message: e.message, recordIndex, sourceIndex };
+}
+
+const now = (): number => performance.now();
+
+export class SamplePipeline {
+  readonly times = emptyStageTimes();
+  private readonly params: PixelParams;
+  private readonly cache: SampleCache | undefined;
+
+  /**
+   * @param stores main store and optional mixin store (index = sourceIndex)
+   * @param cacheBytes bytes this pipeline's cache may hold (0: no cache)
+   */
+  constructor(
+    private readonly stores: readonly (Store | undefined)[],
+    private readonly config: StreamConfig,
+    private readonly layout: BatchLayout,
+    cacheBytes: number,
+  ) {
+    this.params = config as unknown as PixelParams;
+    this.cache = config.cache && cacheBytes > 0 ? new SampleCache(cacheBytes) : undefined;
+  }
+
+  cacheStats() {
+    return this.cache?.stats();
+  }
+
+  /** Start reading a task's record (returns undefined on a cache hit: no bytes needed). */
+  read(task: SampleTask): Promise<StoredRecord> | undefined {
+    if (this.cache?.has(sampleKey(task.sourceIndex, task.recordIndex))) return undefined;
+    const store = this.stores[task.sourceIndex];
+    if (store === undefined) return Promise.reject(new PicpacError('IO', `no store for source ${task.sourceIndex}`));
+    return store.get(task.recordIndex);
+  }
+
+  /** Run the whole sample. `record` is what read(task) returned (awaited by the caller or here). */
+  async run(task: SampleTask, record: Promise<StoredRecord> | undefined): Promise<SampleOutcome> {
+    try {
+      const t0 = now();
+      let prepared = this.cache?.get(sampleKey(task.sourceIndex, task.recordIndex));
+      if (prepared !== undefined) {
+        this.times.cacheHits++;
+      } else {
+        const stored = await (record ?? this.stores[task.sourceIndex]!.get(task.recordIndex));
+        const t1 = now();
+        this.times.read += t1 - t0;
+        const decoded = await this.decode(stored);
+        const t2 = now();
+        this.times.decode += t2 - t1;
+        prepared = prepareSample(decoded, this.params);
+        this.times.prepare += now() - t2;
+        this.cache?.put(sampleKey(task.sourceIndex, task.recordIndex), prepared);
+      }
+      const t3 = now();
+      const perturbation = this.config.perturb
+        ? samplePerturbation(new Rng(this.config.seed, RNG_TAG.perturb, task.epoch, task.globalOffset), this.params)
+        : NO_PERTURBATION;
+      const out = augmentSample(prepared, this.params, perturbation);
+      const t4 = now();
+      this.times.augment += t4 - t3;
+      const outcome = this.write(task, out.image, out.label, out.extraImages);
+      this.times.batch += now() - t4;
+      this.times.samples++;
+      return outcome;
+    } catch (error) {
+      return { seq: task.seq, ok: false, inPlace: false, error: errorInfo(error, task.recordIndex, task.sourceIndex) };
+    }
+  }
+
+  /** Field 0 (first image or tensor field) and, per `annotate`, the label field or the annotation text. */
+  async decode(record: StoredRecord): Promise<DecodedSample> {
+    if (this.config.multi_images > 1) return this.decodeMulti(record);
+    const recordIndex = record.recordIndex;
+    const imageField = record.fields.find((f) => f.kind === 'image' || f.kind === 'tensor');
+    if (imageField === undefined) {
+      throw new PicpacError('FORMAT', `record ${recordIndex} has no image or tensor field (fields: ${record.fields.map((f) => f.type).join(', ') || 'none'})`);
+    }
+    const c = this.config;
+    const image = await decodeField(imageField, recordIndex, c.decode_mode as -1 | 0 | 1, c.channels);
+    const decoded: DecodedSample = { image, recordIndex };
+    if (c.annotate === 'image') {
+      const labelField = record.fields.find((f) => f.kind === 'label') ?? (record.fields[1]?.kind === 'image' ? record.fields[1] : undefined);
+      if (labelField !== undefined && labelField.bytes.length > 0) decoded.labelImage = await decodeField(labelField, recordIndex, -1, 0);
+    } else if (c.annotate === 'json' && record.annotation !== undefined) {
+      decoded.annotation = record.annotation;
+    }
+    return decoded;
+  }
+
+  /**
+   * multi_images n > 1 (v1 MultiImageStream), by position: fields 0…n-1 are the images (image,
+   * label-image or tensor fields), field n the annotation — for annotate=json the record's
+   * annotation (or, from a 1.0 file, field n's JSON bytes), for annotate=image field n decoded.
+   */
+  private async decodeMulti(record: StoredRecord): Promise<DecodedSample> {
+    const recordIndex = record.recordIndex;
+    const c = this.config;
+    const n = c.multi_images;
+    const images: Image[] = [];
+    for (let k = 0; k < n; k++) {
+      const field = record.fields[k];
+      if (field === undefined || field.kind === 'bytes' || field.bytes.length === 0) {
+        throw new PicpacError('FORMAT', `record ${recordIndex}: multi_images ${n} needs image fields 0…${n - 1}, field ${k} is ${field === undefined ? 'missing' : field.bytes.length === 0 ? 'empty' : field.type}`);
+      }
+      images.push(await decodeField(field, recordIndex, c.decode_mode as -1 | 0 | 1, c.channels));
+    }
+    const decoded: DecodedSample = { image: images[0], extraImages: images.slice(1), recordIndex };
+    const last = record.fields[n];
+    if (c.annotate === 'image') {
+      if (last !== undefined && last.kind !== 'bytes' && last.bytes.length > 0) decoded.labelImage = await decodeField(last, recordIndex, -1, 0);
+    } else if (c.annotate === 'json') {
+      if (record.annotation !== undefined) decoded.annotation = record.annotation;
+      else if (last?.kind === 'bytes' && last.bytes.length > 0) decoded.annotation = last.bytes;
+    }
+    return decoded;
+  }
+
+  private write(task: SampleTask, image: Image, label: Image | undefined, extraImages: Image[] = []): SampleOutcome {
+    const layout = this.layout;
+    const imageCount = 1 + extraImages.length;
+    const shape = sampleShapeOf(image, label, layout, imageCount);
+    // The n images of a multi_images sample are n consecutive rows of the image tensor.
+    const writeImages = (target: Float32Array | Uint8Array, index: number) => {
+      writeImage(image, layout, target, index * imageCount);
+      extraImages.forEach((extra, k) => writeImage(extra, layout, target, index * imageCount + k + 1));
+    };
+    const perPixel = layout.labelKind === 'map' || layout.labelKind === 'pixel-onehot';
+    if (perPixel && label === undefined) throw new PicpacError('FORMAT', `record ${task.recordIndex}: no label raster produced`);
+    const dest = task.dest;
+    const fits = dest !== undefined && (dest.shape !== undefined
+      ? sameShape(dest.shape, shape)
+      : imageElementCount(shape) <= dest.images.length && (!perPixel || labelElementCount(shape, layout) <= dest.labels!.length));
+    if (fits) {
+      writeImages(dest!.images, dest!.index);
+      if (perPixel) writeLabelMap(label!, layout, dest!.labels!, dest!.index);
+      return { seq: task.seq, ok: true, inPlace: true, shape };
+    }
+    // Shape not known in advance (first samples, variable sizes): detached arrays, transferred.
+    const images = allocImages(imageElementCount(shape), layout, false);
+    writeImages(images, 0);
+    let labels: Float32Array | undefined;
+    if (perPixel) {
+      labels = allocLabels(labelElementCount(shape, layout), false);
+      writeLabelMap(label!, layout, labels, 0);
+    }
+    return { seq: task.seq, ok: true, inPlace: false, shape, images, labels };
+  }
+}
+
+/** Decode one field to an Image: encoded image (sync decoder, async fallback), v1 raw matrix, or tensor. */
+export async function decodeField(field: StoredField, recordIndex: number, decodeMode: -1 | 0 | 1, channels: number): Promise<Image> {
+  let image: Image;
+  if (field.kind === 'tensor') {
+    image = imageFromTensor(decodeTensor(field.bytes, 0, field.codec as TensorDTypeCode, recordIndex));
+  } else if (field.codec === ImageCodec.v1raw) {
+    const matrix = decodeRawMatrix(field.bytes, { recordIndex });
+    image = imageFromCvMatrix({ cvType: matrix.cvType, rows: matrix.rows, cols: matrix.cols, data: matrix.data });
+    if (image.channels >= 3) image = swapRedBlueInPlace({ ...image, data: image.data.slice() }); // OpenCV stored BGR(A)
+  } else {
+    const grey = isGreySource(field.bytes);
+    const options = grey ? { decodeMode: -1 as const, channels: 0, recordIndex } : { decodeMode, channels, recordIndex };
+    try {
+      image = decodeImageSync(field.bytes, options);
+    } catch (error) {
+      if (!(error instanceof PicpacError && /no synchronous decoder/.test(error.message))) throw error;
+      image = await decodeImage(field.bytes, options);
+    }
+    if (!grey) return image;
+    // Adapter: @napi-rs/image returns 8-bit grey PNG and grey JPEG as RGB; v1 kept them grey
+    // (decode_mode -1 = unchanged). R = G = B there, so channel 0 is exact.
+    if (image.channels === 3 && image.data instanceof Uint8Array) image = firstChannel(image);
+  }
+  if (decodeMode === 0) image = convertChannels(toUint8(image), 1);
+  else if (decodeMode === 1) image = convertChannels(toUint8(image), 3);
+  return convertChannels(image, channels);
+}
+
+/** 8-bit grey PNG (IHDR colour type 0) or single-component JPEG (SOF). */
+export function isGreySource(bytes: Uint8Array): boolean {
+  if (bytes.length > 25 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[12] === 0x49 && bytes[15] === 0x52) return bytes[25] === 0 && bytes[24] <= 8;
+  if (bytes.length > 4 && bytes[0] === 0xff && bytes[1] === 0xd8) {
+    // Walk the marker segments to the first SOFn; its component count is at +9.
+    let i = 2;
+    while (i + 9 < bytes.length) {
+      if (bytes[i] !== 0xff) return false;
+      const marker = bytes[i + 1];
+      if (marker === 0xff) {
+        i++;
+        continue;
+      }
+      const length = (bytes[i + 2] << 8) | bytes[i + 3];
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return bytes[i + 9] === 1;
+      if (marker === 0xda || marker === 0xd9) return false;
+      i += 2 + length;
+    }
+  }
+  return false;
+}
+
+function firstChannel(image: Image): Image {
+  const pixelCount = image.width * image.height;
+  const out = new Uint8Array(pixelCount);
+  const src = image.data;
+  for (let p = 0, i = 0; p < pixelCount; p++, i += image.channels) out[p] = src[i];
+  return { width: image.width, height: image.height, channels: 1, data: out };
+}
+
+export type { PreparedSample };

@@ -1,0 +1,81 @@
+// Worker entry of the training stream (started by worker-pool.ts through ts-worker.ts). It opens
+// the store(s) by path itself — record bytes never cross threads — and runs SamplePipeline on
+// the tasks it is sent, in arrival order, writing pixels into the shared batch buffers named
+// in each task. Reads are started as soon as a task arrives, so file I/O (libuv threads)
+// overlaps the decode of the previous sample.
+//
+// Messages in:  { type: 'task', task } | { type: 'stats' } | { type: 'close' }
+// Messages out: { type: 'ready' } | { type: 'init-error', error } | { type: 'outcome', outcome }
+//               | { type: 'stats', times, cache }
+import { parentPort, workerData } from 'node:worker_threads';
+import { openStore } from '../../engine/open-store.ts';
+import type { Store, StoredRecord } from '../../engine/store.ts';
+import { batchLayout } from './batch.ts';
+import { parseStreamConfig } from '../config.ts';
+import { SamplePipeline, errorInfo } from './sample-pipeline.ts';
+import type { SampleTask } from './sample-pipeline.ts';
+
+export interface StreamWorkerData {
+  storePath: string;
+  mixinPath: string | undefined;
+  config: Record<string, unknown>;
+  cacheBytes: number;
+}
+
+const port = parentPort!;
+const data = workerData as StreamWorkerData;
+const stores: (Store | undefined)[] = [];
+let pipeline: SamplePipeline | undefined;
+const queue: { task: SampleTask; record: Promise<StoredRecord> | undefined }[] = [];
+let running = false;
+let closing = false;
+
+async function init(): Promise<void> {
+  try {
+    const config = parseStreamConfig(data.config);
+    stores.push(await openStore(data.storePath));
+    if (data.mixinPath !== undefined) stores.push(await openStore(data.mixinPath));
+    pipeline = new SamplePipeline(stores, config, batchLayout(config), data.cacheBytes);
+    port.postMessage({ type: 'ready' });
+  } catch (error) {
+    port.postMessage({ type: 'init-error', error: errorInfo(error, -1, 0) });
+  }
+}
+
+async function drain(): Promise<void> {
+  if (running) return;
+  running = true;
+  while (queue.length > 0) {
+    const { task, record } = queue.shift()!;
+    const outcome = await pipeline!.run(task, record);
+    const transfer: ArrayBuffer[] = [];
+    if (outcome.images) transfer.push(outcome.images.buffer as ArrayBuffer);
+    if (outcome.labels) transfer.push(outcome.labels.buffer as ArrayBuffer);
+    port.postMessage({ type: 'outcome', outcome }, transfer);
+  }
+  running = false;
+  if (closing) await shutdown();
+}
+
+async function shutdown(): Promise<void> {
+  for (const store of stores) await store?.close().catch(() => {});
+  stores.length = 0;
+  port.close();
+}
+
+port.on('message', (message: { type: string; task?: SampleTask }) => {
+  if (message.type === 'task') {
+    const task = message.task!;
+    const record = pipeline!.read(task);
+    record?.catch(() => {}); // observed again by run(); avoid an unhandled rejection meanwhile
+    queue.push({ task, record });
+    void drain();
+  } else if (message.type === 'stats') {
+    port.postMessage({ type: 'stats', times: pipeline?.times, cache: pipeline?.cacheStats() });
+  } else if (message.type === 'close') {
+    closing = true;
+    if (!running) void shutdown();
+  }
+});
+
+await init();

@@ -1,0 +1,271 @@
+// Who runs the samples, and in which order they come back.
+//
+// SampleRunner: WorkerPool (T worker_threads, each with its own store handles and cache) or
+// InlineRunner (threads = 0: the same SamplePipeline on the calling thread). Both return a
+// promise per task; results are identical because a sample depends only on its task.
+// PrefetchQueue: keeps up to `limit` tasks in flight and hands outcomes back strictly in
+// dispatch (stream) order, whatever order the workers finish in.
+//
+// Routing: with the cache on, record r always goes to worker r mod T, so each worker's cache
+// holds a disjoint 1/T of the records and is hit on every later epoch. Without a cache, a task
+// goes to the worker with the fewest tasks outstanding (ties: lowest index).
+import type { Worker } from 'node:worker_threads';
+import type { Store } from '../../engine/store.ts';
+import { ClosedError, PicpacError } from '../../errors.ts';
+import type { BatchLayout } from './batch.ts';
+import type { StreamConfig } from '../config-schema.ts';
+import { SamplePipeline, addStageTimes, emptyStageTimes } from './sample-pipeline.ts';
+import type { SampleOutcome, SampleTask, StageTimes } from './sample-pipeline.ts';
+import type { SampleCacheStats } from './sample-cache.ts';
+import type { StreamWorkerData } from './stream-worker.ts';
+import { startTsWorker } from './ts-worker.ts';
+
+export interface RunnerStats {
+  times: StageTimes;
+  cache: SampleCacheStats | undefined;
+}
+
+export interface SampleRunner {
+  readonly threads: number;
+  run(task: SampleTask): Promise<SampleOutcome>;
+  stats(): Promise<RunnerStats>;
+  close(): Promise<void>;
+}
+
+function mergeCache(into: SampleCacheStats | undefined, from: SampleCacheStats | undefined): SampleCacheStats | undefined {
+  if (from === undefined) return into;
+  if (into === undefined) return { ...from };
+  for (const key of Object.keys(into) as (keyof SampleCacheStats)[]) into[key] += from[key];
+  return into;
+}
+
+/** threads = 0: run on the calling thread, with the caller's Store objects (no path needed). */
+export class InlineRunner implements SampleRunner {
+  readonly threads = 0;
+  private readonly pipeline: SamplePipeline;
+  constructor(stores: readonly (Store | undefined)[], config: StreamConfig, layout: BatchLayout, cacheBytes: number) {
+    this.pipeline = new SamplePipeline(stores, config, layout, cacheBytes);
+  }
+  run(task: SampleTask): Promise<SampleOutcome> {
+    return this.pipeline.run(task, this.pipeline.read(task));
+  }
+  async stats(): Promise<RunnerStats> {
+    return { times: { ...this.pipeline.times }, cache: this.pipeline.cacheStats() };
+  }
+  async close(): Promise<void> {}
+}
+
+interface PoolWorker {
+  worker: Worker;
+  outstanding: number;
+}
+
+export interface WorkerPoolOptions {
+  threads: number;
+  storePath: string;
+  mixinPath?: string;
+  config: StreamConfig;
+  /** Cache bytes for the whole pool (each worker gets an equal share). */
+  cacheBytes: number;
+}
+
+const CLOSE_TIMEOUT_MS = 5000;
+
+export class WorkerPool implements SampleRunner {
+  readonly threads: number;
+  private readonly workers: PoolWorker[];
+  private readonly pending = new Map<number, { resolve: (o: SampleOutcome) => void; reject: (e: unknown) => void; worker: number }>();
+  private readonly routeByRecord: boolean;
+  private statsWaiters: ((s: RunnerStats) => void)[] = [];
+  private statsReplies: RunnerStats[] = [];
+  private failure: unknown;
+  private closed = false;
+
+  private constructor(workers: PoolWorker[], routeByRecord: boolean) {
+    this.workers = workers;
+    this.threads = workers.length;
+    this.routeByRecord = routeByRecord;
+    workers.forEach((w, index) => {
+      w.worker.on('message', (message: { type: string; outcome?: SampleOutcome; times?: StageTimes; cache?: SampleCacheStats }) => {
+        if (message.type === 'outcome') this.settle(message.outcome!);
+        else if (message.type === 'stats') this.collectStats({ times: message.times ?? emptyStageTimes(), cache: message.cache });
+      });
+      w.worker.on('error', (error) => this.fail(new PicpacError('IO', `stream worker ${index} failed: ${error.message}`, { cause: error })));
+      w.worker.on('exit', (code) => {
+        if (!this.closed) this.fail(new PicpacError('IO', `stream worker ${index} exited unexpectedly (code ${code})`));
+      });
+    });
+  }
+
+  /** Start `threads` workers and wait until each has opened the store(s). */
+  static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
+    const { threads, storePath, mixinPath, config } = options;
+    const data: StreamWorkerData = { storePath, mixinPath, config: { ...config }, cacheBytes: Math.floor(options.cacheBytes / threads) };
+    const entry = new URL('./stream-worker.ts', import.meta.url);
+    const workers: PoolWorker[] = [];
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < threads; i++) {
+      const worker = startTsWorker(entry, data, { name: `picpac-stream-${i}` });
+      workers.push({ worker, outstanding: 0 });
+      ready.push(new Promise<void>((resolve, reject) => {
+        const onMessage = (message: { type: string; error?: { message: string } }) => {
+          if (message.type === 'ready') {
+            worker.off('message', onMessage);
+            resolve();
+          } else if (message.type === 'init-error') {
+            worker.off('message', onMessage);
+            reject(new PicpacError('IO', `stream worker ${i} could not open ${storePath}: ${message.error!.message}`));
+          }
+        };
+        worker.on('message', onMessage);
+        worker.once('error', reject);
+      }));
+    }
+    const pool = new WorkerPool(workers, config.cache && options.cacheBytes > 0);
+    try {
+      await Promise.all(ready);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    // Idle workers do not keep the process alive (a forgotten close() does not hang exit);
+    // a worker with tasks outstanding does, so a pending next() always completes.
+    for (const w of workers) w.worker.unref();
+    return pool;
+  }
+
+  run(task: SampleTask): Promise<SampleOutcome> {
+    if (this.closed) return Promise.reject(new ClosedError('stream worker pool'));
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    let chosen = 0;
+    if (this.routeByRecord) {
+      chosen = (task.recordIndex + task.sourceIndex) % this.workers.length;
+    } else {
+      for (let i = 1; i < this.workers.length; i++) if (this.workers[i].outstanding < this.workers[chosen].outstanding) chosen = i;
+    }
+    const w = this.workers[chosen];
+    if (w.outstanding++ === 0) w.worker.ref();
+    return new Promise<SampleOutcome>((resolve, reject) => {
+      this.pending.set(task.seq, { resolve, reject, worker: chosen });
+      w.worker.postMessage({ type: 'task', task });
+    });
+  }
+
+  private settle(outcome: SampleOutcome): void {
+    const entry = this.pending.get(outcome.seq);
+    if (entry === undefined) return;
+    this.pending.delete(outcome.seq);
+    const w = this.workers[entry.worker];
+    w.outstanding--;
+    this.unrefIfIdle(w);
+    entry.resolve(outcome);
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    for (const entry of this.pending.values()) entry.reject(error);
+    this.pending.clear();
+  }
+
+  /** Nothing outstanding and no stats request waiting: let the process exit without close(). */
+  private unrefIfIdle(w: PoolWorker): void {
+    if (w.outstanding === 0 && this.statsWaiters.length === 0) w.worker.unref();
+  }
+
+  /** Stage times and cache statistics summed over the workers. */
+  stats(): Promise<RunnerStats> {
+    if (this.closed || this.failure !== undefined) return Promise.resolve({ times: emptyStageTimes(), cache: undefined });
+    return new Promise((resolve) => {
+      this.statsWaiters.push(resolve);
+      if (this.statsWaiters.length === 1) {
+        this.statsReplies = [];
+        for (const w of this.workers) {
+          w.worker.ref();
+          w.worker.postMessage({ type: 'stats' });
+        }
+      }
+    });
+  }
+
+  private collectStats(reply: RunnerStats): void {
+    this.statsReplies.push(reply);
+    if (this.statsReplies.length < this.workers.length) return;
+    const total: RunnerStats = { times: emptyStageTimes(), cache: undefined };
+    for (const r of this.statsReplies) {
+      addStageTimes(total.times, r.times);
+      total.cache = mergeCache(total.cache, r.cache);
+    }
+    const waiters = this.statsWaiters;
+    this.statsWaiters = [];
+    for (const w of this.workers) this.unrefIfIdle(w);
+    for (const resolve of waiters) resolve({ times: { ...total.times }, cache: total.cache && { ...total.cache } });
+  }
+
+  /** Ask every worker to finish its queue, close its stores and exit; terminate stragglers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail(new ClosedError('stream worker pool'));
+    await Promise.all(this.workers.map(async ({ worker }) => {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      try {
+        worker.postMessage({ type: 'close' });
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }));
+  }
+}
+
+interface InFlight {
+  task: SampleTask;
+  outcome: Promise<SampleOutcome>;
+}
+
+/**
+ * Ordered prefetch over a runner: `fill()` dispatches tasks from `produce` until `limit` are in
+ * flight; `shift()` resolves with the oldest task's outcome (stream order).
+ */
+export class PrefetchQueue {
+  private readonly inFlight: InFlight[] = [];
+  private head = 0;
+
+  constructor(
+    private readonly runner: SampleRunner,
+    private readonly produce: () => SampleTask | undefined,
+    public limit: number,
+  ) {}
+
+  get size(): number {
+    return this.inFlight.length - this.head;
+  }
+
+  fill(): void {
+    while (this.size < this.limit) {
+      const task = this.produce();
+      if (task === undefined) return;
+      const outcome = this.runner.run(task);
+      outcome.catch(() => {}); // surfaced by shift()
+      this.inFlight.push({ task, outcome });
+    }
+  }
+
+  /** The oldest task and its outcome, or undefined when nothing is in flight and nothing is left. */
+  async shift(): Promise<{ task: SampleTask; outcome: SampleOutcome } | undefined> {
+    this.fill();
+    if (this.size === 0) return undefined;
+    const entry = this.inFlight[this.head];
+    this.inFlight[this.head++] = undefined as never;
+    if (this.head > 1024 && this.head * 2 > this.inFlight.length) {
+      this.inFlight.splice(0, this.head);
+      this.head = 0;
+    }
+    const outcome = await entry.outcome;
+    this.fill();
+    return { task: entry.task, outcome };
+  }
+}

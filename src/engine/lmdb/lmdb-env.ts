@@ -1,0 +1,57 @@
+// Opening the LMDB environment of a picpac LMDB store and its four named databases (layout in
+// lmdb-layout.ts). Shared by LmdbStore (read-only) and LmdbWriter.
+import { open } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
+import { PicpacError } from '../../errors.ts';
+import { LMDB_DB_NAMES, LMDB_META_KEY, parseMeta } from './lmdb-layout.ts';
+import type { LmdbMeta } from './lmdb-layout.ts';
+
+/** Value passed through untouched: lmdb-js hands `decode` its shared read buffer (no slice). */
+const passThrough = {
+  encode: (value: Uint8Array): Uint8Array => value,
+  decode: (bytes: Uint8Array, byteLength: number): Uint8Array => bytes.subarray(0, byteLength),
+};
+
+export interface LmdbEnv {
+  root: RootDatabase;
+  meta: Database<unknown, string>;
+  records: Database<Uint8Array, Uint8Array>;
+  /**
+   * The records database again, decoding to a view into lmdb-js's shared read buffer (valid
+   * until the next read from ANY lmdb database in this thread): scan copies it once.
+   */
+  recordsView: Database<Uint8Array, Uint8Array>;
+  index: Database<Uint8Array, Uint8Array>;
+  annotations: Database<Uint8Array, Uint8Array>;
+}
+
+export interface OpenEnvOptions {
+  readOnly: boolean;
+  noSync?: boolean;
+}
+
+export function openLmdbEnv(dir: string, options: OpenEnvOptions): LmdbEnv {
+  let root: RootDatabase;
+  try {
+    root = open({ path: dir, noSubdir: false, maxDbs: 8, readOnly: options.readOnly, noSync: options.noSync ?? false });
+  } catch (err) {
+    throw new PicpacError('IO', `cannot open LMDB environment ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  const binary = { encoding: 'binary', keyEncoding: 'binary' } as const;
+  const meta = root.openDB<unknown, string>({ name: LMDB_DB_NAMES.meta, encoding: 'json' });
+  const records = root.openDB<Uint8Array, Uint8Array>({ name: LMDB_DB_NAMES.records, ...binary });
+  const recordsView = root.openDB<Uint8Array, Uint8Array>({ name: LMDB_DB_NAMES.records, keyEncoding: 'binary', encoder: passThrough } as never);
+  const index = root.openDB<Uint8Array, Uint8Array>({ name: LMDB_DB_NAMES.index, ...binary });
+  const annotations = root.openDB<Uint8Array, Uint8Array>({ name: LMDB_DB_NAMES.annotations, ...binary });
+  return { root, meta, records, recordsView, index, annotations };
+}
+
+/** The meta entry, checked (FormatError when this is not a picpac LMDB store). */
+export function readLmdbMeta(env: LmdbEnv | undefined, dir: string): LmdbMeta {
+  return parseMeta(env?.meta?.get(LMDB_META_KEY), dir);
+}
+
+/** Named databases that do not exist open as undefined in a read-only environment. */
+export function hasAllDatabases(env: LmdbEnv): boolean {
+  return env.meta !== undefined && env.records !== undefined && env.index !== undefined && env.annotations !== undefined;
+}

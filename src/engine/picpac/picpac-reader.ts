@@ -1,0 +1,560 @@
+// Reader of format 2.0 files (Store 'picpac-2'). Opening reads the header and the tail (one read
+// each, one in total for small files), then the index chain, into typed-array columns; meta() is
+// a sync column lookup; get() is one positional read per record (annotation included when it
+// directly follows); scan() reads large sequential chunks and yields views into them.
+import { ClosedError, LimitExceededError, PicpacError, SourceError, UnfinishedFileError, outOfRangeError } from '../../errors.ts';
+import { decodeFooterFrame } from '../../format/footer.ts';
+import { decodeHeader, firstFrameOffset } from '../../format/header.ts';
+import { FOOTER, FRAME, HEADER, SIGNATURE } from '../../format/layout.ts';
+import type { FileHeader, Footer } from '../../format/types.ts';
+import type { ByteSource } from '../sources/byte-source.ts';
+import './crc-native.ts';
+import { FileSource } from '../sources/file-source.ts';
+import { checkFrameGaps, planFrameGaps } from './frame-gaps.ts';
+import { ReadCache, checkFooterCounts, loadIndexChain, readFooter, readTail } from './index-chain.ts';
+import { RecordIndex } from './record-index.ts';
+import { decodeAnnotationFrame, decodeScannedRecord, decodeStoredRecord } from './record-decode.ts';
+import { planReads, sliceReads } from '../sources/read-plan.ts';
+import type { ByteRange } from '../sources/read-plan.ts';
+import { rebuildIndex } from './recovery.ts';
+import type { RecordMeta, Store, StoredRecord } from '../store.ts';
+import { validateReaderOptions, validateScanOptions } from '../reader-options.ts';
+import type { PicpacReaderOptions, PicpacScanOptions, ValidReaderOptions } from '../reader-options.ts';
+
+export type { PicpacReaderOptions, PicpacScanOptions } from '../reader-options.ts';
+
+const FRAME_HEADER_BYTES = FRAME.headerByteLength;
+/** Files up to this size are opened with a single read. */
+const WHOLE_FILE_BYTES = 256 << 10;
+/** Bytes read from the end on open: the footer plus, usually, the newest index block. */
+const TAIL_BYTES = 256 << 10;
+
+export class PicpacReader implements Store {
+  readonly format = 'picpac-2';
+  readonly header: FileHeader;
+  /** True when the index was rebuilt by scanning (the footer was missing or torn). */
+  recovered = false;
+  /** Where the valid frames end in a recovered or live file, if bytes follow that are not a valid frame. */
+  tornTailOffset: number | undefined;
+  /** Commits the file has seen (footer generation), 0 for a recovered file without a footer. */
+  generation = 0;
+  private index: RecordIndex;
+  private readonly source: ByteSource;
+  private readonly ownsSource: boolean;
+  private readonly options: ValidReaderOptions;
+  private readonly firstFrame: number;
+  /** Offset of the newest index block known (0 = none). */
+  private committedIndexOffset = 0;
+  /** Bytes covered by the index: frames before this offset are known. */
+  private knownEnd: number;
+  private closed = false;
+
+  private constructor(source: ByteSource, ownsSource: boolean, header: FileHeader, index: RecordIndex, options: PicpacReader['options'], knownEnd: number) {
+    this.source = source;
+    this.ownsSource = ownsSource;
+    this.header = header;
+    this.index = index;
+    this.options = options;
+    this.firstFrame = firstFrameOffset(header);
+    this.knownEnd = knownEnd;
+  }
+
+  /**
+   * Open a .picpac 2.0 file or source.
+   * @param [options.recover=false] rebuild the index by scanning when the footer is missing/torn
+   * @param [options.verifyChecksums=true] verify payload CRCs on every read
+   * @param [options.maxRecordBytes=1 GiB] larger record frames are a LimitExceededError
+   * @param [options.maxAnnotationBytes=64 MiB] larger annotation frames are a LimitExceededError
+   * @param [options.maxIndexBytes=1 GiB] larger index blocks are a LimitExceededError
+   */
+  static async open(source: ByteSource | string, options?: PicpacReaderOptions): Promise<PicpacReader> {
+    const opts = validateReaderOptions(options);
+    const ownsSource = typeof source === 'string';
+    const src = typeof source === 'string' ? await FileSource.open(source) : source;
+    try {
+      return await PicpacReader.openSource(src, ownsSource, opts);
+    } catch (err) {
+      if (ownsSource) await src.close().catch(() => {});
+      throw tagError(err, src.name);
+    }
+  }
+
+  private static async openSource(source: ByteSource, ownsSource: boolean, opts: PicpacReader['options']): Promise<PicpacReader> {
+    const byteLength = source.byteLength;
+    const whole = byteLength <= WHOLE_FILE_BYTES ? await source.read(0, byteLength) : undefined;
+    const headerBytes = whole ? whole.subarray(0, HEADER.byteLength) : await source.read(0, HEADER.byteLength);
+    if (headerBytes.length < HEADER.byteLength && isSignaturePrefix(headerBytes)) {
+      if (opts.recover) {
+        // The writer died before its header reached the disk: an empty recovered store.
+        const empty = new PicpacReader(source, ownsSource, emptyHeader(), new RecordIndex(), opts, 0);
+        empty.recovered = true;
+        empty.tornTailOffset = byteLength > 0 ? 0 : undefined;
+        return empty;
+      }
+      throw new UnfinishedFileError('file shorter than its header', { section: 'header', byteOffset: byteLength, expected: `>= ${HEADER.byteLength} bytes`, actual: byteLength });
+    }
+    const header = decodeHeader(headerBytes);
+    const first = firstFrameOffset(header);
+    try {
+      const tailStart = Math.max(first, byteLength - TAIL_BYTES);
+      const cache = new ReadCache(source, whole ? whole.subarray(tailStart) : await readTail(source, tailStart, byteLength), tailStart);
+      const footer = await readFooter(cache, first, byteLength);
+      checkFooterCounts(footer, first);
+      const index = new RecordIndex(footer.recordCount);
+      const blocks = await loadIndexChain(cache, index, footer, { firstFrame: first, stopAtOffset: 0, maxIndexBytes: opts.maxIndexBytes });
+      await checkFrameGaps((o, l) => cache.read(o, l), planFrameGaps(index, header.alignment, first, footer.footerOffset, blocks), header.alignment);
+      // Frames appended later start right after the footer (a record after padding). [ALN-3]
+      const reader = new PicpacReader(source, ownsSource, header, index, opts, byteLength);
+      reader.committedIndexOffset = footer.indexOffset;
+      reader.generation = footer.generation;
+      return reader;
+    } catch (err) {
+      if (!(err instanceof UnfinishedFileError) || !opts.recover) throw err;
+    }
+    const rebuilt = await rebuildIndex(source, { header, maxPayloadBytes: Math.max(opts.maxRecordBytes, opts.maxAnnotationBytes, opts.maxIndexBytes) });
+    const reader = new PicpacReader(source, ownsSource, header, rebuilt.index, opts, rebuilt.endOffset);
+    reader.recovered = true;
+    reader.tornTailOffset = rebuilt.tornOffset;
+    return reader;
+  }
+
+  get name(): string {
+    return this.source.name;
+  }
+
+  get recordCount(): number {
+    return this.index.recordCount;
+  }
+
+  get annotatedCount(): number {
+    return this.index.annotatedCount;
+  }
+
+  /** Alignment of frames in this file (1 = compact). */
+  get alignment(): number {
+    return this.header.alignment;
+  }
+
+  /** The typed-array index columns (read-only use: stratification, stats). */
+  get columns(): Readonly<RecordIndex> {
+    return this.index;
+  }
+
+  /** Frame offset of the newest committed index block (0 = none: a recovered file). */
+  get indexOffset(): number {
+    return this.committedIndexOffset;
+  }
+
+  /** End of the known frames: where the next frame (or the padding before a record) starts. */
+  get knownByteLength(): number {
+    return this.knownEnd;
+  }
+
+  meta(recordIndex: number): RecordMeta {
+    this.checkRecordIndex(recordIndex);
+    return this.index.meta(recordIndex);
+  }
+
+  async get(recordIndex: number): Promise<StoredRecord> {
+    this.checkOpen();
+    this.checkRecordIndex(recordIndex);
+    const ix = this.index;
+    const frameOffset = ix.frameOffset[recordIndex];
+    const payloadByteLength = ix.payloadByteLength[recordIndex];
+    this.checkRecordLimit(recordIndex);
+    const frameEnd = frameOffset + FRAME_HEADER_BYTES + payloadByteLength;
+    const annotationOffset = ix.annotationOffset[recordIndex];
+    // Coalesce: the annotation frame written right after its record comes in the same read.
+    const adjacent = annotationOffset === frameEnd && ix.annotationByteLength[recordIndex] <= this.options.maxAnnotationBytes;
+    const readEnd = adjacent ? annotationOffset + FRAME_HEADER_BYTES + ix.annotationByteLength[recordIndex] : frameEnd;
+    try {
+      const bytes = await this.source.read(frameOffset, readEnd - frameOffset);
+      const record = decodeStoredRecord(bytes, ix, recordIndex, this.options.verifyChecksums, this.options.maxRecordBytes);
+      if (adjacent) {
+        record.annotation = decodeAnnotationFrame(bytes.subarray(annotationOffset - frameOffset), ix, recordIndex, this.options.verifyChecksums, this.options.maxAnnotationBytes);
+      } else if (annotationOffset !== 0) {
+        record.annotation = await this.readAnnotation(recordIndex);
+      }
+      return record;
+    } catch (err) {
+      throw tagError(err, this.name);
+    }
+  }
+
+  async getAnnotation(recordIndex: number): Promise<string | undefined> {
+    this.checkOpen();
+    this.checkRecordIndex(recordIndex);
+    try {
+      return await this.readAnnotation(recordIndex);
+    } catch (err) {
+      throw tagError(err, this.name);
+    }
+  }
+
+  private async readAnnotation(recordIndex: number): Promise<string | undefined> {
+    const ix = this.index;
+    const annotationOffset = ix.annotationOffset[recordIndex];
+    if (annotationOffset === 0) return undefined;
+    const payloadByteLength = ix.annotationByteLength[recordIndex];
+    if (payloadByteLength > this.options.maxAnnotationBytes) {
+      throw new LimitExceededError('annotation frame exceeds the reader limit', {
+        section: 'index',
+        byteOffset: annotationOffset,
+        recordIndex,
+        expected: `<= ${this.options.maxAnnotationBytes}`,
+        actual: payloadByteLength,
+      });
+    }
+    const bytes = await this.source.read(annotationOffset, FRAME_HEADER_BYTES + payloadByteLength);
+    return decodeAnnotationFrame(bytes, ix, recordIndex, this.options.verifyChecksums, this.options.maxAnnotationBytes);
+  }
+
+  /**
+   * Records in file order, read with large sequential reads. Without `copy`, field bytes are
+   * views into a reused chunk buffer: valid until the next iteration step only.
+   * @param [options.start=0] first record index
+   * @param [options.end=recordCount] one past the last record index
+   * @param [options.chunkBytes=4 MiB] bytes per read
+   * @param [options.verifyChecksums] default: the reader's setting
+   * @param [options.copy=false] give every record its own field bytes
+   */
+  scan(options?: PicpacScanOptions): AsyncIterableIterator<StoredRecord> {
+    return new RecordsOfBatches(this.scanBatches(options));
+  }
+
+  /**
+   * Like scan(), one array per sequential read (one await per chunk instead of per record).
+   * Without `copy`, field bytes are views valid until the next batch is requested.
+   */
+  scanBatches(options?: PicpacScanOptions): AsyncIterableIterator<StoredRecord[]> {
+    this.checkOpen();
+    const o = validateScanOptions(options, this.recordCount, this.options.verifyChecksums);
+    return this.scanChunks(o.start, o.end, o.chunkBytes, o.verifyChecksums, o.copy);
+  }
+
+  /** End of the bytes record `i` needs: its frame, plus its annotation frame when adjacent. */
+  private scanNeedEnd(i: number): number {
+    const ix = this.index;
+    const frameEnd = ix.frameOffset[i] + FRAME_HEADER_BYTES + ix.payloadByteLength[i];
+    if (ix.annotationOffset[i] === frameEnd && ix.annotationByteLength[i] <= this.options.maxAnnotationBytes) {
+      return frameEnd + FRAME_HEADER_BYTES + ix.annotationByteLength[i];
+    }
+    return frameEnd;
+  }
+
+  /** Plan one sequential read from record `first`: as many whole records as fit in chunkBytes (at least one). */
+  private planScanChunk(first: number, end: number, chunkBytes: number): ScanChunk {
+    const byteOffset = this.index.frameOffset[first];
+    this.checkRecordLimit(first);
+    let last = this.scanNeedEnd(first);
+    let next = first + 1;
+    const maxRecordBytes = this.options.maxRecordBytes;
+    const payloadByteLength = this.index.payloadByteLength;
+    while (next < end) {
+      const needEnd = this.scanNeedEnd(next);
+      if (needEnd - byteOffset > chunkBytes || payloadByteLength[next] > maxRecordBytes) break;
+      last = needEnd;
+      next++;
+    }
+    return { first, next, byteOffset, byteLength: last - byteOffset };
+  }
+
+  /**
+   * Annotation frames of records [first, next) that do not sit right after their record (set in
+   * a later session): read together, neighbours coalesced (plan, then fetch). Undefined when none.
+   */
+  private readDetachedAnnotations(first: number, next: number): Promise<Map<number, Uint8Array>> | undefined {
+    const ix = this.index;
+    let records: number[] | undefined;
+    const ranges: ByteRange[] = [];
+    for (let i = first; i < next; i++) {
+      const annotationOffset = ix.annotationOffset[i];
+      if (annotationOffset === 0 || annotationOffset < this.scanNeedEnd(i)) continue;
+      if (ix.annotationByteLength[i] > this.options.maxAnnotationBytes) {
+        throw new LimitExceededError('annotation frame exceeds the reader limit', { section: 'index', byteOffset: annotationOffset, recordIndex: i, expected: `<= ${this.options.maxAnnotationBytes}`, actual: ix.annotationByteLength[i] });
+      }
+      (records ??= []).push(i);
+      ranges.push({ byteOffset: annotationOffset, byteLength: FRAME_HEADER_BYTES + ix.annotationByteLength[i] });
+    }
+    if (records === undefined) return undefined;
+    const found = records;
+    const plan = planReads(ranges);
+    return Promise.all(plan.map((r) => this.source.read(r.byteOffset, r.byteLength))).then((bytes) => {
+      const out = new Map<number, Uint8Array>();
+      sliceReads(ranges, plan, bytes).forEach((b, k) => out.set(found[k], b));
+      return out;
+    });
+  }
+
+  private async *scanChunks(start: number, end: number, chunkBytes: number, verifyChecksums: boolean, copy: boolean): AsyncGenerator<StoredRecord[]> {
+    if (start >= end) return;
+    const fileSource = this.source instanceof FileSource ? this.source : undefined;
+    // Local files: two reads in flight (thread pool) while a third buffer is decoded and held
+    // by the consumer; one read in flight alone leaves the disk/page-cache copy idle between
+    // completions. Pooled: fresh multi-MiB buffers cost a page fault per 4 KiB on every scan.
+    const depth = fileSource ? 2 : 1;
+    const buffers: Uint8Array[] = fileSource ? [takeScanBuffer(chunkBytes), takeScanBuffer(chunkBytes), takeScanBuffer(chunkBytes)] : [];
+    let turn = 0;
+    const fetch = (chunk: ScanChunk): Promise<Uint8Array> => {
+      if (!fileSource) return this.source.read(chunk.byteOffset, chunk.byteLength);
+      const k = turn;
+      turn = (turn + 1) % buffers.length;
+      if (buffers[k].length < chunk.byteLength) buffers[k] = new Uint8Array(chunk.byteLength);
+      const target = buffers[k].subarray(0, chunk.byteLength);
+      return fileSource.readInto(target, chunk.byteOffset).then((n) => target.subarray(0, n));
+    };
+    const queue: Array<{ chunk: ScanChunk; bytes: Promise<Uint8Array> }> = [];
+    let planned = start;
+    // A chunk that cannot be planned (record over the limit) fails where it would be read next:
+    // the chunks before it are still delivered.
+    let planFailure: { error: unknown } | undefined;
+    const refill = (): void => {
+      while (planFailure === undefined && queue.length < depth && planned < end) {
+        let chunk: ScanChunk;
+        try {
+          chunk = this.planScanChunk(planned, end, chunkBytes);
+        } catch (err) {
+          planFailure = { error: err };
+          return;
+        }
+        planned = chunk.next;
+        const bytes = fetch(chunk);
+        bytes.catch(() => {}); // observed when awaited; a consumer may stop before that
+        queue.push({ chunk, bytes });
+      }
+    };
+    try {
+      refill();
+      for (;;) {
+        const head = queue.shift();
+        if (head === undefined) {
+          if (planFailure !== undefined) throw planFailure.error;
+          return;
+        }
+        const { chunk } = head;
+        const bytes = await head.bytes;
+        this.checkOpen();
+        refill();
+        if (queue.length === 0 && planFailure !== undefined) throw planFailure.error;
+        const detachedRead = this.readDetachedAnnotations(chunk.first, chunk.next);
+        const detached = detachedRead === undefined ? undefined : await detachedRead;
+        // Records before a bad one are still delivered, then the error. [FRM-6]
+        const failure: { error?: unknown } = {};
+        const batch = this.decodeChunk(bytes, chunk, verifyChecksums, copy, detached, failure);
+        if (batch.length > 0) yield batch;
+        if ('error' in failure) throw failure.error;
+      }
+    } catch (err) {
+      throw tagError(err, this.name);
+    } finally {
+      // Reads may still be filling buffers (consumer stopped early): release after they settle.
+      if (buffers.length > 0) {
+        const release = (): void => buffers.forEach(releaseScanBuffer);
+        if (queue.length > 0) void Promise.allSettled(queue.map((q) => q.bytes)).then(release);
+        else release();
+      }
+    }
+  }
+
+  /** Decode the records of one chunk: a lean path for the common case, the checked decoder otherwise. */
+  private decodeChunk(bytes: Uint8Array, chunk: ScanChunk, verifyChecksums: boolean, copy: boolean, detached: Map<number, Uint8Array> | undefined, failure: { error?: unknown }): StoredRecord[] {
+    const ix = this.index;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const maxRecordBytes = this.options.maxRecordBytes;
+    const maxAnnotationBytes = this.options.maxAnnotationBytes;
+    const out: StoredRecord[] = new Array(chunk.next - chunk.first);
+    for (let i = chunk.first; i < chunk.next; i++) {
+      try {
+        out[i - chunk.first] = this.decodeChunkRecord(bytes, view, chunk, i, verifyChecksums, copy, detached, maxRecordBytes, maxAnnotationBytes);
+      } catch (err) {
+        failure.error = err;
+        out.length = i - chunk.first;
+        break;
+      }
+    }
+    return out;
+  }
+
+  private decodeChunkRecord(bytes: Uint8Array, view: DataView, chunk: ScanChunk, i: number, verifyChecksums: boolean, copy: boolean, detached: Map<number, Uint8Array> | undefined, maxRecordBytes: number, maxAnnotationBytes: number): StoredRecord {
+    const ix = this.index;
+    {
+      const frameOffset = ix.frameOffset[i];
+      const at = frameOffset - chunk.byteOffset;
+      let record = decodeScannedRecord(bytes, view, at, ix, i, verifyChecksums, maxRecordBytes);
+      if (record === undefined) {
+        // Anything unusual (a tensor field, damage): the checked decoder validates or throws precisely.
+        const needEnd = this.scanNeedEnd(i);
+        record = decodeStoredRecord(bytes.subarray(at, Math.min(bytes.length, needEnd - chunk.byteOffset)), ix, i, verifyChecksums, maxRecordBytes);
+      }
+      const annotationOffset = ix.annotationOffset[i];
+      if (annotationOffset !== 0) {
+        const adjacent = detached?.get(i) === undefined;
+        const frame = adjacent ? bytes.subarray(annotationOffset - chunk.byteOffset) : (detached?.get(i) as Uint8Array);
+        record.annotation = decodeAnnotationFrame(frame, ix, i, verifyChecksums, maxAnnotationBytes);
+      }
+      if (copy) for (const field of record.fields) field.bytes = field.bytes.slice();
+      return record;
+    }
+  }
+
+  /**
+   * Pick up what a writer added since open (or the last refresh): a new commit (valid footer at
+   * the new end) reloads the new index blocks; otherwise complete frames after the known end
+   * are scanned in. Readers always see a consistent prefix. Returns the new record count.
+   */
+  async refresh(): Promise<number> {
+    this.checkOpen();
+    try {
+      const byteLength = await this.source.refresh();
+      // A file cut inside its header padding has knownEnd = firstFrame beyond its length.
+      if (byteLength === this.knownEnd || (byteLength < this.knownEnd && this.knownEnd <= this.firstFrame)) return this.recordCount;
+      if (byteLength < this.knownEnd) {
+        throw new SourceError(`${this.name} shrank from ${this.knownEnd} to ${byteLength} bytes while open`);
+      }
+      const footer = await this.tryReadFooter(byteLength);
+      if (footer && footer.generation > this.generation) {
+        checkFooterCounts(footer, this.firstFrame);
+        const stopAtOffset = this.committedIndexOffset;
+        const index = stopAtOffset === 0 ? new RecordIndex(footer.recordCount) : this.index;
+        await loadIndexChain(this.source, index, footer, { firstFrame: this.firstFrame, stopAtOffset, maxIndexBytes: this.options.maxIndexBytes, truncate: true });
+        this.index = index;
+        this.committedIndexOffset = footer.indexOffset;
+        this.generation = footer.generation;
+        this.knownEnd = byteLength;
+        this.tornTailOffset = undefined;
+        return this.recordCount;
+      }
+      const rebuilt = await rebuildIndex(this.source, {
+        header: this.header,
+        index: this.index,
+        startOffset: this.knownEnd,
+        endOffset: byteLength,
+        maxPayloadBytes: Math.max(this.options.maxRecordBytes, this.options.maxAnnotationBytes, this.options.maxIndexBytes),
+      });
+      this.knownEnd = rebuilt.endOffset;
+      this.tornTailOffset = rebuilt.tornOffset;
+      return this.recordCount;
+    } catch (err) {
+      throw tagError(err, this.name);
+    }
+  }
+
+  private async tryReadFooter(byteLength: number): Promise<Footer | undefined> {
+    if (byteLength - FOOTER.frameByteLength < this.firstFrame) return undefined;
+    const bytes = await this.source.read(byteLength - FOOTER.frameByteLength, FOOTER.frameByteLength);
+    try {
+      return decodeFooterFrame(bytes, byteLength - FOOTER.frameByteLength);
+    } catch (err) {
+      if (err instanceof UnfinishedFileError) return undefined;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsSource) await this.source.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedReaderError(this.name);
+  }
+
+  private checkRecordIndex(recordIndex: number): void {
+    if (!Number.isInteger(recordIndex) || recordIndex < 0 || recordIndex >= this.index.recordCount) {
+      throw outOfRangeError('recordIndex', `an integer between 0 and ${this.index.recordCount - 1}`, recordIndex);
+    }
+  }
+
+  private checkRecordLimit(recordIndex: number): void {
+    const payloadByteLength = this.index.payloadByteLength[recordIndex];
+    if (payloadByteLength > this.options.maxRecordBytes) {
+      throw new LimitExceededError('record frame exceeds the reader limit', {
+        section: 'index',
+        byteOffset: this.index.frameOffset[recordIndex],
+        recordIndex,
+        expected: `<= ${this.options.maxRecordBytes}`,
+        actual: payloadByteLength,
+      }).withFile(this.name);
+    }
+  }
+}
+
+/** Free scan buffers (at most 6: two scans' worth): reused so a scan does not page-fault fresh memory. */
+const scanBufferPool: Uint8Array[] = [];
+
+function takeScanBuffer(byteLength: number): Uint8Array {
+  for (let k = 0; k < scanBufferPool.length; k++) {
+    if (scanBufferPool[k].length === byteLength) return scanBufferPool.splice(k, 1)[0];
+  }
+  return new Uint8Array(byteLength);
+}
+
+function releaseScanBuffer(buffer: Uint8Array): void {
+  if (scanBufferPool.length < 6 && !scanBufferPool.includes(buffer)) scanBufferPool.push(buffer);
+}
+
+interface ScanChunk {
+  first: number;
+  next: number;
+  byteOffset: number;
+  byteLength: number;
+}
+
+/** scan() as one record per step over scanBatches(): no generator machinery per record. */
+class RecordsOfBatches implements AsyncIterableIterator<StoredRecord> {
+  private batch: StoredRecord[] = [];
+  private at = 0;
+  constructor(private readonly batches: AsyncIterableIterator<StoredRecord[]>) {}
+  [Symbol.asyncIterator](): AsyncIterableIterator<StoredRecord> {
+    return this;
+  }
+  next(): Promise<IteratorResult<StoredRecord>> {
+    if (this.at < this.batch.length) return Promise.resolve({ done: false, value: this.batch[this.at++] });
+    return this.refill();
+  }
+  private async refill(): Promise<IteratorResult<StoredRecord>> {
+    for (;;) {
+      const r = await this.batches.next();
+      if (r.done === true) {
+        this.batch = [];
+        this.at = 0;
+        return { done: true, value: undefined };
+      }
+      this.batch = r.value;
+      this.at = 0;
+      if (this.batch.length > 0) return { done: false, value: this.batch[this.at++] };
+    }
+  }
+  async return(): Promise<IteratorResult<StoredRecord>> {
+    this.batch = [];
+    await this.batches.return?.();
+    return { done: true, value: undefined };
+  }
+  async throw(err?: unknown): Promise<IteratorResult<StoredRecord>> {
+    this.batch = [];
+    await this.batches.return?.();
+    throw err;
+  }
+}
+
+class ClosedReaderError extends ClosedError {
+  constructor(name: string) {
+    super(`reader of ${name}`);
+  }
+}
+
+function tagError(err: unknown, name: string): unknown {
+  if (err instanceof PicpacError) err.withFile(name);
+  return err;
+}
+
+function isSignaturePrefix(bytes: Uint8Array): boolean {
+  for (let i = 0; i < Math.min(bytes.length, SIGNATURE.length); i++) if (bytes[i] !== SIGNATURE[i]) return false;
+  return true;
+}
+
+function emptyHeader(): FileHeader {
+  return { majorVersion: 2, minorVersion: 0, headerByteLength: HEADER.byteLength, alignment: 1, featureFlags: 0 };
+}
+

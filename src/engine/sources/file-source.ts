@@ -1,0 +1,78 @@
+// ByteSource over a local file (positional reads, no shared file position, so many readers
+// and one writer can use a file at once).
+import { open, type FileHandle } from 'node:fs/promises';
+import { ClosedError, SourceError } from '../../errors.ts';
+import type { ByteSource, ReadCounter } from './byte-source.ts';
+
+export class FileSource implements ByteSource {
+  readonly name: string;
+  readonly counter: ReadCounter = { reads: 0, bytesRead: 0 };
+  private handle: FileHandle | undefined;
+  private length: number;
+
+  private constructor(path: string, handle: FileHandle, byteLength: number) {
+    this.name = path;
+    this.handle = handle;
+    this.length = byteLength;
+  }
+
+  static async open(path: string): Promise<FileSource> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      throw new SourceError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    const stat = await handle.stat();
+    if (!stat.isFile()) {
+      await handle.close();
+      throw new SourceError(`${path} is not a regular file`);
+    }
+    return new FileSource(path, handle, stat.size);
+  }
+
+  get byteLength(): number {
+    return this.length;
+  }
+
+  async read(byteOffset: number, byteLength: number): Promise<Uint8Array> {
+    if (!this.handle) throw new ClosedError(`file source ${this.name}`);
+    const want = Math.max(0, Math.min(byteLength, this.length - byteOffset));
+    const out = new Uint8Array(want);
+    let done = 0;
+    while (done < want) {
+      const { bytesRead } = await this.handle.read(out, done, want - done, byteOffset + done);
+      if (bytesRead === 0) break; // file shrank underneath us: return what exists
+      done += bytesRead;
+    }
+    this.counter.reads++;
+    this.counter.bytesRead += done;
+    return done === want ? out : out.subarray(0, done);
+  }
+
+  /** Read into a caller-owned buffer (sequential scans reuse one large buffer). */
+  async readInto(target: Uint8Array, byteOffset: number): Promise<number> {
+    if (!this.handle) throw new ClosedError(`file source ${this.name}`);
+    let done = 0;
+    while (done < target.length) {
+      const { bytesRead } = await this.handle.read(target, done, target.length - done, byteOffset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    this.counter.reads++;
+    this.counter.bytesRead += done;
+    return done;
+  }
+
+  async refresh(): Promise<number> {
+    if (!this.handle) throw new ClosedError(`file source ${this.name}`);
+    this.length = (await this.handle.stat()).size;
+    return this.length;
+  }
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close();
+  }
+}
