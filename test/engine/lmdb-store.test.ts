@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { FileExistsError, FormatError, PicpacError } from '../../src/errors.ts';
 import { LmdbStore, LmdbWriter } from '../../src/engine/lmdb/lmdb-store.ts';
-import { isLmdbDirectory } from '../../src/engine/lmdb/lmdb-detect.ts';
+import { isLmdbDirectory, lmdbDataFormat } from '../../src/engine/lmdb/lmdb-detect.ts';
 import { openLmdbEnv } from '../../src/engine/lmdb/lmdb-env.ts';
 import { INDEX_ENTRY, LMDB_META_KEY, decodeRecordKey, recordKey } from '../../src/engine/lmdb/lmdb-layout.ts';
 import { decodeRecordPayload } from '../../src/format/record.ts';
@@ -159,13 +159,16 @@ describe('a damaged data.mdb is a FormatError, never a crash (LMDB trusts its pa
     await writeFile(join(path, 'data.mdb'), mutate(bytes));
     return path;
   }
+  // The page header is 16 bytes in LMDB 0.9 files (data format 1) and 24 in LMDB 1.0 files (2).
+  const pageHeader = lmdbDataFormat() === 1 ? 16 : 24;
+  const otherFormat = lmdbDataFormat() === 1 ? { name: 'LMDB 1.0', pageHeader: 24, version: 2 } : { name: 'LMDB 0.9, e.g. Caffe', pageHeader: 16, version: 1 };
   const cases: Array<[string, (b: Uint8Array) => Uint8Array, RegExp]> = [
     ['empty', () => new Uint8Array(0), /shorter than its two meta pages/],
     ['one page', (b) => b.subarray(0, 4096), /shorter than its two meta pages/],
     ['truncated', (b) => b.subarray(0, b.length >> 1), /truncated/],
     ['garbage', (b) => b.map((_, i) => (i * 131) & 0xff), /not an LMDB data file|no valid LMDB meta page/],
-    ['bad page size', (b) => { const c = b.slice(); new DataView(c.buffer).setUint32(24 + 24, 3000, true); return c; }, /bad LMDB page size/],
-    ['LMDB 0.9 (Caffe)', (b) => { const c = new Uint8Array(b.length); const v = new DataView(c.buffer); v.setUint32(16, 0xbeefc0de, true); v.setUint32(20, 1, true); return c; }, /LMDB 0\.9 data format/],
+    ['bad page size', (b) => { const c = b.slice(); new DataView(c.buffer).setUint32(pageHeader + 24, 3000, true); return c; }, /bad LMDB page size/],
+    [`the other LMDB data format (${otherFormat.name})`, (b) => { const c = new Uint8Array(b.length); const v = new DataView(c.buffer); v.setUint32(otherFormat.pageHeader, 0xbeefc0de, true); v.setUint32(otherFormat.pageHeader + 4, otherFormat.version, true); return c; }, /data format \(version \d\): the loaded lmdb-js reads/],
   ];
   for (const [name, mutate, message] of cases) {
     test(name, async () => {

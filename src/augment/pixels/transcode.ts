@@ -2,7 +2,7 @@
 // lmdb-encoded | v2 | v1):
 //   to 'raw'     image field 0 is decoded (src/augment/pixels/decode.ts, channel order RGB as the
 //                decoder returns it, `channels` 3 by default) into a uint8 tensor [H, W, C]
-//                (Caffe's default Datum; the engine never decodes, this layer does).
+//                (like Caffe's raw Datum, but HWC RGB; the engine never decodes, this layer does).
 //   to 'encoded' a raw store's tensor field 0 is re-encoded: JPEG at `quality` (default 95)
 //                for 1 or 3 channels, PNG (lossless) for 2 or 4 — LOSSY for JPEG, said in the
 //                result's notes. Encoded images are copied byte for byte.

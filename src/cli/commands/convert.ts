@@ -4,6 +4,7 @@
 // the original fields.
 import { openStore } from '../../engine/open-store.ts';
 import { LmdbWriter } from '../../engine/lmdb/lmdb-store.ts';
+import { lmdbDataFormat } from '../../engine/lmdb/lmdb-detect.ts';
 import type { Store, StoreWriter } from '../../engine/store.ts';
 import { transcodeStore } from '../../augment/pixels/transcode.ts';
 import type { TranscodeTarget } from '../../augment/pixels/transcode.ts';
@@ -24,8 +25,9 @@ export const convertCommand: CommandSpec = {
     'field 0 to the image, a JSON field 1 to the annotation, other images to label fields and\n' +
     'the rest to bytes fields; 2.0 → 1.0 reverses it, so converting back gives the same fields.\n' +
     'LMDB (OUT is a directory): lmdb-encoded keeps the image bytes; lmdb-raw decodes image field 0\n' +
-    'to uint8 HWC RGB pixels (Caffe\'s raw Datum). From lmdb-raw to any other format the pixels are\n' +
-    're-encoded as JPEG at --quality (default 95): lossy, and the command says so.',
+    'to a uint8 HWC RGB tensor field. Values are picpac record payloads, not Caffe Datum protobufs\n' +
+    '(layout: docs/lmdb.md). From lmdb-raw to any other format the pixels are re-encoded as JPEG at\n' +
+    '--quality (default 95): lossy, and the command says so.',
   options: {
     to: { type: 'string', valueName: 'v2|v1|lmdb-raw|lmdb-encoded', description: 'output format (default: the other one; v2 from LMDB)' },
     quality: { type: 'string', valueName: 'Q', description: 'JPEG quality 1..100 when raw pixels are re-encoded (default 95)' },
@@ -113,6 +115,9 @@ async function convertWithTranscode(
     progress?.finish();
   }
   for (const note of result.notes) o.io.stdout.write(`note: ${note}\n`);
+  if ((to === 'lmdb-raw' || to === 'lmdb-encoded') && lmdbDataFormat() === 2) {
+    o.io.stdout.write('note: written in LMDB 1.0 data format (the lmdb npm prebuilt); LMDB 0.9 tools (mdb_dump, python3-lmdb, Caffe) cannot read it: run `npm run build:lmdb-data-v1` (docs/lmdb.md)\n');
+  }
   const outFormat = to === 'v1' ? 'picpac-1' : to === 'v2' ? 'picpac-2' : to;
   o.io.stdout.write(`converted ${result.recordCount} records: ${input} (${store.format}) → ${out} (${outFormat})\n`);
   return 0;

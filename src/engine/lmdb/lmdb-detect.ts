@@ -4,6 +4,7 @@
 // checked here first and problems become FormatErrors.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import * as lmdb from 'lmdb';
 import { FormatError } from '../../errors.ts';
 
 export function isLmdbDirectory(path: string): boolean {
@@ -15,21 +16,39 @@ export function isLmdbDirectory(path: string): boolean {
 }
 
 const MAGIC = 0xbeefc0de;
-/** lmdb-js 3 writes LMDB 1.0 files: 24-byte page header (pgno, txnid, pad, flags, lower, upper), data version 2. */
-const V1_PAGE_HEADER = 24;
-const V1_DATA_VERSION = 2;
-/** LMDB 0.9 (the C library Caffe used): 16-byte page header, data version 1. */
-const V09_PAGE_HEADER = 16;
-/** Offsets inside the meta (after the page header), LMDB 1.0 layout. */
+/**
+ * The two on-disk LMDB data formats. LMDB 0.9.x (Debian's lmdb-utils and python3-lmdb, Caffe):
+ * 16-byte page header (pgno, pad, flags, lower, upper), data version 1. LMDB 1.0 (lmdb-js's
+ * npm prebuilt, "0.9.90"): 24-byte page header (pgno, txnid, ...), data version 2. The two are
+ * mutually unreadable; the meta that follows the page header is laid out alike.
+ */
+const DATA_FORMATS = {
+  1: { pageHeader: 16, name: 'LMDB 0.9 data format (version 1)' },
+  2: { pageHeader: 24, name: 'LMDB 1.0 data format (version 2)' },
+} as const;
+export type LmdbDataFormat = keyof typeof DATA_FORMATS;
+/** Offsets inside the meta (after the page header). */
 const META = { magic: 0, version: 4, pageSize: 24, lastPage: 120, txnId: 128 } as const;
+
+/**
+ * The data format the loaded lmdb-js binary reads and writes: 1 when it was built from its
+ * bundled LMDB 0.9 sources (scripts/build-lmdb-data-v1.sh), 2 for the npm prebuilt (LMDB
+ * "0.9.90", i.e. 1.0 pre-release, whose patch number is >= 70).
+ */
+export function lmdbDataFormat(): LmdbDataFormat {
+  // `version` is exported by lmdb-js (native.js) but missing from its type declarations.
+  const lmdbVersion = (lmdb as unknown as { version: { major: number; minor: number; patch: number } }).version;
+  return lmdbVersion.major === 0 && lmdbVersion.minor === 9 && lmdbVersion.patch < 70 ? 1 : 2;
+}
 
 function fail(file: string, problem: string, byteOffset: number, expected?: string | number, actual?: string | number): FormatError {
   return new FormatError(problem, { section: 'lmdb-file', byteOffset, expected, actual }).withFile(file);
 }
 
 /**
- * Check data.mdb of `dir` before LMDB maps it: both meta pages readable, LMDB 1.0 format, and
- * the file as long as the newest meta page says. Throws FormatError (section 'lmdb-file').
+ * Check data.mdb of `dir` before LMDB maps it: both meta pages readable, in the data format of
+ * the loaded lmdb binary, and the file as long as the newest meta page says. Throws FormatError
+ * (section 'lmdb-file').
  */
 export function checkLmdbDataFile(dir: string): void {
   const file = join(dir, 'data.mdb');
@@ -43,28 +62,35 @@ export function checkLmdbDataFile(dir: string): void {
   }
   const view = new DataView(head.buffer);
   const u32 = (offset: number) => (offset + 4 <= head.length ? view.getUint32(offset, true) : 0);
-  if (u32(V09_PAGE_HEADER + META.magic) === MAGIC && u32(V09_PAGE_HEADER + META.version) === 1) {
-    throw fail(file, 'LMDB 0.9 data format (e.g. a Caffe LMDB): this build reads LMDB 1.0 files only; convert it with the LMDB 0.9 tools first', V09_PAGE_HEADER, 'LMDB 1.0 (data version 2)', 'LMDB 0.9 (data version 1)');
+  const ours = lmdbDataFormat();
+  const other: LmdbDataFormat = ours === 1 ? 2 : 1;
+  const { pageHeader } = DATA_FORMATS[ours];
+  const otherHeader = DATA_FORMATS[other].pageHeader;
+  if (u32(otherHeader + META.magic) === MAGIC && u32(otherHeader + META.version) === other) {
+    const hint = other === 1
+      ? 'rebuild lmdb-js for it with `npm run build:lmdb-data-v1` (see docs/lmdb.md)'
+      : 'this lmdb-js build (scripts/build-lmdb-data-v1.sh) reads LMDB 0.9 files only: convert it with mdb_dump/mdb_load of LMDB 1.0, or reinstall the lmdb prebuilt';
+    throw fail(file, `${DATA_FORMATS[other].name}: the loaded lmdb-js reads the ${DATA_FORMATS[ours].name} only; ${hint}`, otherHeader + META.version, DATA_FORMATS[ours].name, DATA_FORMATS[other].name);
   }
   if (byteLength < 1024) throw fail(file, 'data.mdb shorter than its two meta pages', byteLength, '>= 2 pages', `${byteLength} bytes`);
-  if (u32(V1_PAGE_HEADER + META.magic) !== MAGIC) {
-    throw fail(file, 'not an LMDB data file (bad meta magic)', V1_PAGE_HEADER, '0xbeefc0de', `0x${u32(V1_PAGE_HEADER).toString(16)}`);
+  if (u32(pageHeader + META.magic) !== MAGIC) {
+    throw fail(file, 'not an LMDB data file (bad meta magic)', pageHeader, '0xbeefc0de', `0x${u32(pageHeader).toString(16)}`);
   }
-  const pageSize = u32(V1_PAGE_HEADER + META.pageSize);
+  const pageSize = u32(pageHeader + META.pageSize);
   if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
-    throw fail(file, 'bad LMDB page size', V1_PAGE_HEADER + META.pageSize, 'a power of two in 512..65536', pageSize);
+    throw fail(file, 'bad LMDB page size', pageHeader + META.pageSize, 'a power of two in 512..65536', pageSize);
   }
   if (byteLength < 2 * pageSize) throw fail(file, 'data.mdb shorter than its two meta pages', byteLength, `>= ${2 * pageSize} bytes`, byteLength);
   let newest: { txnId: bigint; lastPage: bigint } | undefined;
   for (const page of [0, pageSize]) {
-    const m = page + V1_PAGE_HEADER;
+    const m = page + pageHeader;
     if (m + META.txnId + 8 > head.length || u32(m + META.magic) !== MAGIC) continue;
-    if (u32(m + META.version) !== V1_DATA_VERSION) throw fail(file, 'unsupported LMDB data version', m + META.version, V1_DATA_VERSION, u32(m + META.version));
+    if (u32(m + META.version) !== ours) throw fail(file, 'unsupported LMDB data version', m + META.version, ours, u32(m + META.version));
     const txnId = view.getBigUint64(m + META.txnId, true);
     const lastPage = view.getBigUint64(m + META.lastPage, true);
     if (!newest || txnId > newest.txnId) newest = { txnId, lastPage };
   }
-  if (!newest) throw fail(file, 'no valid LMDB meta page', V1_PAGE_HEADER, '0xbeefc0de', 'none');
+  if (!newest) throw fail(file, 'no valid LMDB meta page', pageHeader, '0xbeefc0de', 'none');
   const needed = (Number(newest.lastPage) + 1) * pageSize;
   if (byteLength < needed) throw fail(file, 'data.mdb truncated (shorter than its last page)', byteLength, `>= ${needed} bytes`, byteLength);
 }

@@ -1,4 +1,4 @@
-// The LMDB backend's layout (Caffe's LMDB idea, PicPac's record model). One LMDB environment
+// The LMDB backend's layout (Caffe's LMDB idea, PicPac's record model; user doc: docs/lmdb.md). One LMDB environment
 // (a directory holding data.mdb + lock.mdb) with four named databases:
 //
 //   meta         key 'picpac' (ordered-binary string) → JSON
@@ -8,10 +8,10 @@
 //                iterates in record order) → the format 2.0 record payload (src/format/record.ts:
 //                32-byte head id/label/label2/fieldCount, 16-byte field descriptors, field
 //                bytes). Fields are typed exactly as in .picpac.
-//                mode 'encoded': the original JPEG/PNG bytes (Caffe's encoded Datum).
+//                mode 'encoded': the original JPEG/PNG bytes (not a Caffe Datum protobuf).
 //                mode 'raw': field 0 is a tensor field, dtype uint8, shape [H, W, C], pixels
 //                HWC in the channel order of the decoder that produced them (src/augment/pixels/decode.ts
-//                gives RGB(A)) — Caffe's default Datum, but RGB not BGR. The engine never decodes.
+//                gives RGB(A)); Caffe's raw Datum holds CHW BGR instead. The engine never decodes.
 //   index        key = record index (u32 BE) → 40-byte fixed entry (INDEX_ENTRY below), so
 //                opening reads 40 bytes per record and never the image values.
 //   annotations  key = record index (u32 BE) → UTF-8 annotation JSON. Replaceable in place: the
@@ -52,7 +52,7 @@ export const INDEX_ENTRY = {
   height: { offset: 28, size: 4 }, // u32
   recordByteLength: { offset: 32, size: 4 }, // u32 length of the records value
   imageCodec: { offset: 36, size: 1 }, // u8 ImageCodec of the first image field, 0 raw/none
-  flags: { offset: 37, size: 1 }, // bit 0: has an annotation
+  flags: { offset: 37, size: 1 }, // bit 0: has an annotation (key present in `annotations`); bits 1-7 zero
   fieldCount: { offset: 38, size: 2 }, // u16
 } as const;
 export const INDEX_FLAG_ANNOTATED = 1;
