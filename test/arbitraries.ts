@@ -85,7 +85,13 @@ export const indexBlock = (): fc.Arbitrary<IndexBlock> =>
     firstRecordIndex: fc.integer({ min: 0, max: 2 ** 40 }),
     previousIndexOffset: fc.integer({ min: 0, max: 2 ** 52 }), // must point before the block [IDX-8]
     records: fc.array(indexRecordEntry(), { maxLength: 20 }),
-    annotations: fc.array(indexAnnotationEntry(), { maxLength: 20 }),
+  }).chain((b) => {
+    // Annotation entries: ascending, one per record, naming records 0..first+count-1. [IDX-10]
+    const recordEnd = b.firstRecordIndex + b.records.length;
+    if (recordEnd === 0) return fc.constant({ ...b, annotations: [] as IndexAnnotationEntry[] });
+    return fc
+      .tuple(fc.uniqueArray(fc.integer({ min: 0, max: recordEnd - 1 }), { maxLength: 20 }), fc.array(indexAnnotationEntry(), { minLength: 20, maxLength: 20 }))
+      .map(([indices, entries]) => ({ ...b, annotations: indices.sort((x, y) => x - y).map((recordIndex, k) => ({ ...entries[k], recordIndex })) }));
   });
 
 export const footer = (): fc.Arbitrary<Footer> =>

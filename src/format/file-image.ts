@@ -9,7 +9,7 @@ import { decodeRecordPayload, encodeRecordPayload } from './record.ts';
 import { decodeAnnotationPayload, encodeAnnotationPayload } from './annotation.ts';
 import { decodeIndexPayload, encodeIndexPayload, indexEntryFromRecord } from './index-block.ts';
 import { decodeFooterFrame, encodeFooterFrame } from './footer.ts';
-import { AnnotationFormat, FOOTER, FRAME, FrameKind, HEADER, alignUp } from './layout.ts';
+import { ANNOTATION, AnnotationFormat, FOOTER, FRAME, FrameKind, HEADER, alignUp } from './layout.ts';
 import type { DecodedRecord, FileHeader, Footer, IndexAnnotationEntry, IndexBlock, IndexRecordEntry } from './types.ts';
 
 export type RecordWithAnnotation = DecodedRecord & { annotation?: string };
@@ -157,7 +157,7 @@ export interface DecodedFileImage {
   annotations: Map<number, Uint8Array>;
   /** End of the last valid frame (recovery) or the file length (strict). */
   validByteLength: number;
-  /** Offset of the first frame that did not verify, when recovering a torn file. */
+  /** The torn offset [RCV-1] when recovering a torn file: the end of the last valid frame (= validByteLength). */
   tornAt?: number;
 }
 
@@ -185,6 +185,7 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
   let offset = firstFrameOffset(header);
   let validByteLength = offset;
   let tornAt: number | undefined;
+  let indexBlocks = 0;
   while (offset < end) {
     let frameOffset = offset; // where the failing structure starts, when one fails
     try {
@@ -201,12 +202,19 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
         records.push(decodeRecordPayload(payload, payloadStart, records.length));
       } else if (frame.kind === FrameKind.annotation) {
         const a = decodeAnnotationPayload(payload, payloadStart);
-        if (a.annotationFormat === AnnotationFormat.json) {
+        if (!recover && a.recordIndex >= records.length) {
+          // [ANN-5] An annotation frame comes after its record frame (recovery ignores it below).
+          throw new FormatError(`annotation frame names record ${a.recordIndex}, but only ${records.length} record frames precede it`, { section: 'annotation', byteOffset: frameOffset, recordIndex: a.recordIndex, expected: `< ${records.length}`, actual: a.recordIndex });
+        }
+        if (!recover && a.annotationFormat === AnnotationFormat.json) checkUtf8(a.text, payloadStart + ANNOTATION.headByteLength, a.recordIndex);
+        // Recovering, a misplaced frame (naming a record not yet read) is ignored. [ANN-5]
+        if (a.annotationFormat === AnnotationFormat.json && a.recordIndex < records.length) {
           if (a.text.length === 0) annotations.delete(a.recordIndex);
           else annotations.set(a.recordIndex, a.text);
         }
       } else if (frame.kind === FrameKind.index) {
         decodeIndexPayload(payload, payloadStart);
+        indexBlocks++;
       } else if (!isKnownFrameKind(frame.kind) && isCriticalFrame(frame)) {
         throw new UnsupportedVersionError('unknown critical frame kind', { section: 'frame', byteOffset: frameOffset, expected: 'a known kind', actual: frame.kind });
       }
@@ -214,7 +222,7 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
       validByteLength = offset;
     } catch (e) {
       if (!recover || !(e instanceof FormatError) || e instanceof UnsupportedVersionError) throw e;
-      tornAt = frameOffset;
+      tornAt = validByteLength; // the torn offset: end of the last valid frame [RCV-1]
       break;
     }
   }
@@ -227,6 +235,26 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
   }
   // Annotations for records that do not exist (a torn tail) are not reported. [ANN-5]
   for (const k of annotations.keys()) if (k >= records.length) annotations.delete(k);
+  if (footer) checkFooterAgainstFrames(footer, records.length, annotations.size, indexBlocks);
   return { header, footer, records, annotations, validByteLength, ...(tornAt === undefined ? {} : { tornAt }) };
 }
 
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** [ANN-8] Annotation text must be UTF-8: anything else is a format error at the text's offset. */
+function checkUtf8(text: Uint8Array, byteOffset: number, recordIndex: number): void {
+  try {
+    strictUtf8.decode(text);
+  } catch {
+    throw new FormatError('annotation text is not valid UTF-8', { section: 'annotation', byteOffset, recordIndex });
+  }
+}
+
+/** [FTR-5] [FTR-6] The footer's counts and generation against the frames a strict walk found. */
+function checkFooterAgainstFrames(footer: Footer, recordCount: number, annotatedCount: number, indexBlocks: number): void {
+  const at = (offset: number): number => footer.footerOffset + FRAME.headerByteLength + offset;
+  if (footer.recordCount !== recordCount) throw new FormatError('footer record count does not match the record frames', { section: 'footer', byteOffset: at(FOOTER.recordCount.offset), expected: recordCount, actual: footer.recordCount });
+  if (footer.annotatedCount !== annotatedCount) throw new FormatError('annotated record count does not match the footer', { section: 'footer', byteOffset: at(FOOTER.annotatedCount.offset), expected: annotatedCount, actual: footer.annotatedCount });
+  if (footer.generation !== indexBlocks) throw new FormatError('footer generation does not match the number of index blocks (one per commit)', { section: 'footer', byteOffset: at(FOOTER.generation.offset), expected: indexBlocks, actual: footer.generation });
+}

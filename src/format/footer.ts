@@ -1,10 +1,10 @@
 // Footer frame (kind 4, 48-byte payload), always the last 64 bytes of a finished file
 // [FTR-1..FTR-7]. Written last, so a file without a valid footer is unfinished.
-import { FormatError, UnfinishedFileError, invalidParameterError } from '../errors.ts';
+import { FormatError, UnfinishedFileError, UnsupportedVersionError, invalidParameterError } from '../errors.ts';
 import type { FormatErrorDetails } from '../errors.ts';
 import { crc32c } from './crc32c.ts';
 import { isU32, isU64Safe, readU64, viewOf, writeU64 } from './bytes.ts';
-import { FOOTER, FRAME, FRAME_MAGIC, FrameKind } from './layout.ts';
+import { CRITICAL_FOOTER_FLAG_MASK, FOOTER, FOOTER_FLAG_CRITICAL_FRAMES, FRAME, FRAME_MAGIC, FrameKind } from './layout.ts';
 import type { Footer } from './types.ts';
 
 const SECTION = 'footer';
@@ -18,6 +18,8 @@ export function encodeFooterFrame(footer: Footer): Uint8Array {
   if (!isU32(footer.generation) || footer.generation < 1) throw invalidParameterError('footer.generation', 'a u32 integer >= 1', footer.generation);
   if (footer.annotatedCount > footer.recordCount) throw invalidParameterError('footer.annotatedCount', 'at most recordCount', footer.annotatedCount);
   if (footer.indexOffset >= footer.footerOffset) throw invalidParameterError('footer.indexOffset', 'an offset before footerOffset', footer.indexOffset);
+  const footerFlags = footer.footerFlags ?? 0;
+  if (!isU32(footerFlags)) throw invalidParameterError('footer.footerFlags', 'a u32 integer', footerFlags);
   const bytes = new Uint8Array(FOOTER.frameByteLength);
   const payload = bytes.subarray(FRAME.headerByteLength);
   const pv = viewOf(payload);
@@ -25,6 +27,7 @@ export function encodeFooterFrame(footer: Footer): Uint8Array {
   writeU64(pv, FOOTER.recordCount.offset, footer.recordCount);
   writeU64(pv, FOOTER.annotatedCount.offset, footer.annotatedCount);
   pv.setUint32(FOOTER.generation.offset, footer.generation, true);
+  pv.setUint32(FOOTER.footerFlags.offset, footerFlags, true);
   writeU64(pv, FOOTER.footerOffset.offset, footer.footerOffset);
   const hv = viewOf(bytes);
   hv.setUint16(FRAME.magic.offset, FRAME_MAGIC, true);
@@ -82,5 +85,15 @@ export function decodeFooterFrame(bytes: Uint8Array, byteOffset: number): Footer
   if (footer.generation < 1) fail('generation 0', { at: 16 + FOOTER.generation.offset, expected: '>= 1', actual: 0 });
   if (footer.indexOffset >= byteOffset) fail('index offset not before the footer', { at: 16, expected: `< ${byteOffset}`, actual: footer.indexOffset });
   if (footer.annotatedCount > footer.recordCount) fail('more annotated records than records', { at: 32, expected: `<= ${footer.recordCount}`, actual: footer.annotatedCount });
+  // 2.1 footer flags: a critical bit announces something this reader must implement to read
+  // the file (bit 0: critical extension frames, which it implements none of), so that a reader
+  // that opens through the index sees them without walking every frame. [FTR-8] [EXT-6]
+  const footerFlags = pv.getUint32(FOOTER.footerFlags.offset, true);
+  const critical = footerFlags & CRITICAL_FOOTER_FLAG_MASK;
+  if (critical !== 0) {
+    const what = critical & FOOTER_FLAG_CRITICAL_FRAMES ? 'the file holds critical extension frames (footer flag bit 0)' : 'unknown critical footer flag';
+    throw new UnsupportedVersionError(what, { section: SECTION, byteOffset: byteOffset + 16 + FOOTER.footerFlags.offset, expected: '0x0000 in bits 0-15', actual: `0x${critical.toString(16).padStart(4, '0')}` });
+  }
+  if (footerFlags !== 0) footer.footerFlags = footerFlags;
   return footer;
 }

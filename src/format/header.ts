@@ -3,7 +3,7 @@
 import { FormatError, UnsupportedVersionError, invalidParameterError } from '../errors.ts';
 import { crc32c } from './crc32c.ts';
 import { viewOf } from './bytes.ts';
-import { CRITICAL_FEATURE_MASK, FORMAT_MAJOR, FORMAT_MINOR, HEADER, MAX_ALIGNMENT, SIGNATURE, alignUp } from './layout.ts';
+import { CRITICAL_FEATURE_MASK, FEATURE_EXTENDED_HEADER_CRC, FORMAT_MAJOR, FORMAT_MINOR, HEADER, MAX_ALIGNMENT, SIGNATURE, alignUp } from './layout.ts';
 import type { FileHeader } from './types.ts';
 
 const SECTION = 'header';
@@ -123,7 +123,33 @@ export function decodeHeader(bytes: Uint8Array): FileHeader {
       actual: `0x${unknownCritical.toString(16).padStart(4, '0')}`,
     });
   }
-  return { majorVersion, minorVersion, headerByteLength, alignment, featureFlags };
+  const header = { majorVersion, minorVersion, headerByteLength, alignment, featureFlags };
+  if (bytes.length >= headerByteLength) checkExtendedHeaderCrc(bytes, header);
+  return header;
+}
+
+/**
+ * Bytes of the header a reader must read to check it: headerByteLength when the grown header
+ * carries a CRC (feature bit 17, 2.1), else 64 (the bytes beyond are skipped unread). [HDR-9]
+ */
+export function headerBytesToCheck(header: FileHeader): number {
+  return header.featureFlags & FEATURE_EXTENDED_HEADER_CRC ? header.headerByteLength : HEADER.byteLength;
+}
+
+/**
+ * [HDR-9] With feature bit 17, bytes 56..59 hold the CRC32C of header bytes 64..headerByteLength-1
+ * (the grown part a newer minor adds); `bytes` must hold at least headerBytesToCheck(header).
+ */
+export function checkExtendedHeaderCrc(bytes: Uint8Array, header: FileHeader): void {
+  if ((header.featureFlags & FEATURE_EXTENDED_HEADER_CRC) === 0) return;
+  if (bytes.length < header.headerByteLength) {
+    throw new FormatError('file too short for its grown header', { section: SECTION, byteOffset: bytes.length, expected: `>= ${header.headerByteLength} bytes`, actual: bytes.length });
+  }
+  const stored = viewOf(bytes).getUint32(HEADER.extendedHeaderCrc.offset, true);
+  const actual = crc32c(bytes.subarray(HEADER.byteLength, header.headerByteLength));
+  if (stored !== actual) {
+    throw new FormatError('extended header CRC mismatch (bytes 64 to headerByteLength-1)', { section: SECTION, byteOffset: HEADER.extendedHeaderCrc.offset, expected: hex32(stored), actual: hex32(actual) });
+  }
 }
 
 /** Offset of the first frame: the header length rounded up to the alignment. [HDR-8] */

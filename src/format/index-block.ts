@@ -145,6 +145,14 @@ export function decodeIndexPayload(payload: Uint8Array, byteOffset: number): Ind
       payloadByteLength: view.getUint32(o + A.payloadByteLength.offset, true),
       payloadCrc: view.getUint32(o + A.payloadCrc.offset, true),
     };
+    // [IDX-10] One entry per record, ascending, naming a record this commit or an earlier one wrote.
+    const recordIndex = annotations[i].recordIndex;
+    if (recordIndex >= firstRecordIndex + recordCount) {
+      throw new FormatError('annotation entry names a record that does not exist', { section: SECTION, byteOffset: byteOffset + o, recordIndex, expected: `< ${firstRecordIndex + recordCount}`, actual: recordIndex });
+    }
+    if (i > 0 && recordIndex <= annotations[i - 1].recordIndex) {
+      throw new FormatError(recordIndex === annotations[i - 1].recordIndex ? 'duplicate annotation entry in one index block' : 'annotation entries not sorted by record index', { section: SECTION, byteOffset: byteOffset + o, recordIndex, expected: `> ${annotations[i - 1].recordIndex}`, actual: recordIndex });
+    }
     o += annotationEntryByteLength;
   }
   return { firstRecordIndex, previousIndexOffset, records, annotations };

@@ -6,7 +6,13 @@
 export const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x50, 0x43, 0x0d, 0x0a, 0x1a, 0x0a); // "\x89PPC\r\n\x1a\n"
 
 export const FORMAT_MAJOR = 2;
+/**
+ * Minor version written by the reference writers: 0, since they use no 2.1 feature ([VER-3]:
+ * the lowest version that expresses the content). A file that uses a 2.1 feature (footer
+ * flags, extended header CRC) says FORMAT_MINOR_2_1.
+ */
 export const FORMAT_MINOR = 0;
+export const FORMAT_MINOR_2_1 = 1;
 
 /** File header: 64 bytes at offset 0. */
 export const HEADER = {
@@ -16,14 +22,17 @@ export const HEADER = {
   minorVersion: { offset: 9, size: 1 }, // u8
   headerByteLength: { offset: 10, size: 2 }, // u16, = 64 in 2.0; readers honour larger values from newer minors
   alignment: { offset: 12, size: 4 }, // u32: 1 (compact) or a power of two up to MAX_ALIGNMENT
-  featureFlags: { offset: 16, size: 4 }, // u32: bits 0-15 critical, 16-31 ancillary; none defined in 2.0
-  reserved: { offset: 20, size: 40 }, // zero when written, ignored when read
+  featureFlags: { offset: 16, size: 4 }, // u32: bits 0-15 critical, 16-31 ancillary; bit 17 = FEATURE_EXTENDED_HEADER_CRC (2.1)
+  reserved: { offset: 20, size: 36 }, // zero when written, ignored when read
+  extendedHeaderCrc: { offset: 56, size: 4 }, // u32 CRC32C of bytes 64..headerByteLength-1 when feature bit 17 is set, else 0 (2.1) [HDR-9]
   headerCrc: { offset: 60, size: 4 }, // u32 CRC32C of bytes 0..59
 } as const;
 
 export const MAX_ALIGNMENT = 1 << 20;
 /** Feature-flag bits a reader must understand to read the file. [HDR-6] */
 export const CRITICAL_FEATURE_MASK = 0x0000ffff;
+/** Ancillary feature bit 17 (2.1): header bytes 56..59 hold the CRC of the grown header. [HDR-9] */
+export const FEATURE_EXTENDED_HEADER_CRC = 1 << 17;
 
 /** Frame header: 16 bytes; every structure after the file header is a frame. */
 export const FRAME = {
@@ -168,10 +177,14 @@ export const FOOTER = {
   recordCount: { offset: 8, size: 8 }, // u64 total records
   annotatedCount: { offset: 16, size: 8 }, // u64 records with a live annotation
   generation: { offset: 24, size: 4 }, // u32 commits so far (1 after the first close)
-  reserved1: { offset: 28, size: 4 },
+  footerFlags: { offset: 28, size: 4 }, // u32 (2.1; reserved zero in 2.0): bits 0-15 critical, 16-31 ancillary [FTR-8]
   footerOffset: { offset: 32, size: 8 }, // u64 its own frame offset (= file length - 64)
   reserved2: { offset: 40, size: 8 },
 } as const;
+
+/** Footer flag bit 0 (critical): the file holds critical extension frames. [FTR-8] [EXT-6] */
+export const FOOTER_FLAG_CRITICAL_FRAMES = 0x01;
+export const CRITICAL_FOOTER_FLAG_MASK = 0x0000ffff;
 
 /** Hard limits of the format (readers may set lower ones). */
 export const LIMITS = {

@@ -86,5 +86,7 @@ export interface Footer {
   recordCount: number;
   annotatedCount: number;
   generation: number;
+  /** Footer flags (2.1, [FTR-8]); present only when not 0, so 2.0 footers decode as before. */
+  footerFlags?: number;
   footerOffset: number;
 }

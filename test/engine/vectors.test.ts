@@ -64,6 +64,25 @@ describe('v2 golden vectors through openStore', () => {
         const v = await verifyStore(file);
         assert.deepEqual(v.problems, []);
         assert.equal(v.recordCount, json.footer.recordCount);
+      } else if (json.expect === 'FormatError') {
+        // Corrupt: found at open (footer, index) or, for annotation text, when it is read. [VEC-2]
+        const readAll = async (): Promise<void> => {
+          const store = await openStore(file);
+          try {
+            await dumpAll(store);
+          } finally {
+            await store.close();
+          }
+        };
+        await assert.rejects(readAll(), (err: unknown) => {
+          assert.equal((err as Error).name, 'FormatError', String(err));
+          assert.equal((err as { byteOffset?: number }).byteOffset, json.error.byteOffset, String(err));
+          assert.ok((err as Error).message.startsWith(file), (err as Error).message);
+          return true;
+        });
+        const v = await verifyStore(file);
+        assert.equal(v.ok, false);
+        assert.ok(v.problems.some((p) => p.byteOffset === json.error.byteOffset), JSON.stringify(v.problems));
       } else {
         await assert.rejects(openStore(file), (err: unknown) => {
           assert.equal((err as Error).name, json.expect);

@@ -153,7 +153,7 @@ describe('file image (reference writer)', () => {
     // padding before a frame that is not a record frame is refused [ALN-4]
     const padded = new Uint8Array([...header, ...record, ...new Uint8Array(8192 - 4096 - record.length), ...index]);
     const p = decodeFileImage(padded, { recover: true });
-    assert.deepEqual([p.records.length, p.tornAt], [1, 8192]);
+    assert.deepEqual([p.records.length, p.tornAt], [1, 4096 + record.length]); // the torn offset is the end of the last valid frame [RCV-1]
   });
 
   test('trailing garbage: strict open fails, recovery stops at the last valid frame [RCV-3]', () => {

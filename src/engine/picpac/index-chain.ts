@@ -60,6 +60,8 @@ export interface ChainOptions {
   maxIndexBytes: number;
   /** Blocks may restart numbering below index.recordCount (live readers that scanned ahead). */
   truncate?: boolean;
+  /** Generation of the footer at stopAtOffset (a refresh): the new footer must add one per block. */
+  previousGeneration?: number;
 }
 
 /** Read the index blocks from footer.indexOffset back to stopAtOffset, apply them oldest first. */
@@ -105,11 +107,21 @@ export async function loadIndexChain(source: { read(o: number, l: number): Promi
     }
     applyIndexBlock(index, b.payload, b.payloadOffset, { firstFrameOffset: options.firstFrame, endOffset: b.endOffset });
   }
+  // A footer that passes its own checks but disagrees with its index chain is corrupt, not
+  // unfinished: FormatError naming the footer field. [FTR-3] [FTR-5] [FTR-6]
+  const field = (offset: number): number => footer.footerOffset + FRAME_HEADER_BYTES + offset;
   if (index.recordCount !== footer.recordCount) {
-    throw new FormatError('index record count does not match the footer', { section: 'footer', byteOffset: footer.footerOffset, expected: footer.recordCount, actual: index.recordCount });
+    throw new FormatError('index record count does not match the footer', { section: 'footer', byteOffset: field(FOOTER.recordCount.offset), expected: footer.recordCount, actual: index.recordCount });
   }
   if (index.annotatedCount !== footer.annotatedCount) {
-    throw new FormatError('annotated record count does not match the footer', { section: 'footer', byteOffset: footer.footerOffset, expected: footer.annotatedCount, actual: index.annotatedCount });
+    throw new FormatError('annotated record count does not match the footer', { section: 'footer', byteOffset: field(FOOTER.annotatedCount.offset), expected: footer.annotatedCount, actual: index.annotatedCount });
+  }
+  // One index block per commit: a whole chain has `generation` blocks; a refresh adds one per new commit.
+  if (options.stopAtOffset === 0 && blocks.length !== footer.generation) {
+    throw new FormatError('footer generation does not match the number of index blocks (one per commit)', { section: 'footer', byteOffset: field(FOOTER.generation.offset), expected: blocks.length, actual: footer.generation });
+  }
+  if (options.previousGeneration !== undefined && footer.generation !== options.previousGeneration + blocks.length) {
+    throw new FormatError('footer generation does not grow by one per commit', { section: 'footer', byteOffset: field(FOOTER.generation.offset), expected: options.previousGeneration + blocks.length, actual: footer.generation });
   }
   return blocks.map((b) => ({ frameOffset: b.payloadOffset - FRAME_HEADER_BYTES, payloadByteLength: b.payload.length }));
 }

@@ -135,6 +135,7 @@ export function applyIndexBlock(
   }
   index.recordCount = head.firstRecordIndex + head.recordCount;
   const A = INDEX_ANNOTATION_ENTRY;
+  let previousRecordIndex = -1;
   for (let k = 0; k < head.annotationEntryCount; k++, at += head.annotationEntryByteLength) {
     const place = { section: SECTION, byteOffset: payloadOffset + at };
     const recordIndex = readU64(view, at + A.recordIndex.offset, 'recordIndex', place);
@@ -145,6 +146,26 @@ export function applyIndexBlock(
         ...place,
         expected: `< ${index.recordCount}`,
         actual: recordIndex,
+      });
+    }
+    // One entry per record, ascending: a duplicate or out-of-order entry is a format error. [IDX-10]
+    if (recordIndex <= previousRecordIndex) {
+      throw new FormatError(recordIndex === previousRecordIndex ? 'duplicate annotation entry in one index block' : 'annotation entries not sorted by record index', {
+        ...place,
+        recordIndex,
+        expected: `> ${previousRecordIndex}`,
+        actual: recordIndex,
+      });
+    }
+    previousRecordIndex = recordIndex;
+    // An annotation frame comes after the record frame it names. [ANN-5]
+    if (frameOffset !== 0 && frameOffset < index.frameOffset[recordIndex]) {
+      throw new FormatError('annotation frame precedes the frame of its record', {
+        section: 'annotation',
+        byteOffset: frameOffset,
+        recordIndex,
+        expected: `an annotation frame after byte ${index.frameOffset[recordIndex]}`,
+        actual: frameOffset,
       });
     }
     if (frameOffset !== 0 && (frameOffset < options.firstFrameOffset || frameOffset + 16 + payloadByteLength > options.endOffset)) {

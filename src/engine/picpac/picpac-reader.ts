@@ -4,7 +4,7 @@
 // directly follows); scan() reads large sequential chunks and yields views into them.
 import { ClosedError, LimitExceededError, PicpacError, SourceError, UnfinishedFileError, outOfRangeError } from '../../errors.ts';
 import { decodeFooterFrame } from '../../format/footer.ts';
-import { decodeHeader, firstFrameOffset } from '../../format/header.ts';
+import { checkExtendedHeaderCrc, decodeHeader, firstFrameOffset, headerBytesToCheck } from '../../format/header.ts';
 import { FOOTER, FRAME, HEADER, SIGNATURE } from '../../format/layout.ts';
 import type { FileHeader, Footer } from '../../format/types.ts';
 import type { ByteSource } from '../sources/byte-source.ts';
@@ -34,7 +34,10 @@ export class PicpacReader implements Store {
   readonly header: FileHeader;
   /** True when the index was rebuilt by scanning (the footer was missing or torn). */
   recovered = false;
-  /** Where the valid frames end in a recovered or live file, if bytes follow that are not a valid frame. */
+  /**
+   * The torn offset [RCV-1]: where the valid frames end in a recovered or live file (the end of
+   * the last valid frame, before any padding), when bytes follow that are not a valid frame.
+   */
   tornTailOffset: number | undefined;
   /** Commits the file has seen (footer generation), 0 for a recovered file without a footer. */
   generation = 0;
@@ -94,6 +97,11 @@ export class PicpacReader implements Store {
       throw new UnfinishedFileError('file shorter than its header', { section: 'header', byteOffset: byteLength, expected: `>= ${HEADER.byteLength} bytes`, actual: byteLength });
     }
     const header = decodeHeader(headerBytes);
+    // A grown header with its own CRC (2.1) is read whole and checked. [HDR-9]
+    if (headerBytesToCheck(header) > headerBytes.length) {
+      const grown = headerBytesToCheck(header);
+      checkExtendedHeaderCrc(whole && whole.length >= grown ? whole : await source.read(0, grown), header);
+    }
     const first = firstFrameOffset(header);
     try {
       const tailStart = Math.max(first, byteLength - TAIL_BYTES);
@@ -114,7 +122,7 @@ export class PicpacReader implements Store {
     const rebuilt = await rebuildIndex(source, { header, maxPayloadBytes: Math.max(opts.maxRecordBytes, opts.maxAnnotationBytes, opts.maxIndexBytes) });
     const reader = new PicpacReader(source, ownsSource, header, rebuilt.index, opts, rebuilt.endOffset);
     reader.recovered = true;
-    reader.tornTailOffset = rebuilt.tornOffset;
+    reader.tornTailOffset = tornOffsetOf(rebuilt);
     return reader;
   }
 
@@ -269,7 +277,9 @@ export class PicpacReader implements Store {
     const ranges: ByteRange[] = [];
     for (let i = first; i < next; i++) {
       const annotationOffset = ix.annotationOffset[i];
-      if (annotationOffset === 0 || annotationOffset < this.scanNeedEnd(i)) continue;
+      // Adjacent annotations come with the chunk; any other one (later, or misplaced before its
+      // record, [ANN-5]) is read on its own.
+      if (annotationOffset === 0 || annotationOffset === ix.frameOffset[i] + FRAME_HEADER_BYTES + ix.payloadByteLength[i]) continue;
       if (ix.annotationByteLength[i] > this.options.maxAnnotationBytes) {
         throw new LimitExceededError('annotation frame exceeds the reader limit', { section: 'index', byteOffset: annotationOffset, recordIndex: i, expected: `<= ${this.options.maxAnnotationBytes}`, actual: ix.annotationByteLength[i] });
       }
@@ -416,7 +426,7 @@ export class PicpacReader implements Store {
         checkFooterCounts(footer, this.firstFrame);
         const stopAtOffset = this.committedIndexOffset;
         const index = stopAtOffset === 0 ? new RecordIndex(footer.recordCount) : this.index;
-        await loadIndexChain(this.source, index, footer, { firstFrame: this.firstFrame, stopAtOffset, maxIndexBytes: this.options.maxIndexBytes, truncate: true });
+        await loadIndexChain(this.source, index, footer, { firstFrame: this.firstFrame, stopAtOffset, maxIndexBytes: this.options.maxIndexBytes, truncate: true, previousGeneration: stopAtOffset === 0 ? undefined : this.generation });
         this.index = index;
         this.committedIndexOffset = footer.indexOffset;
         this.generation = footer.generation;
@@ -432,7 +442,7 @@ export class PicpacReader implements Store {
         maxPayloadBytes: Math.max(this.options.maxRecordBytes, this.options.maxAnnotationBytes, this.options.maxIndexBytes),
       });
       this.knownEnd = rebuilt.endOffset;
-      this.tornTailOffset = rebuilt.tornOffset;
+      this.tornTailOffset = tornOffsetOf(rebuilt);
       return this.recordCount;
     } catch (err) {
       throw tagError(err, this.name);
@@ -542,6 +552,11 @@ class ClosedReaderError extends ClosedError {
   constructor(name: string) {
     super(`reader of ${name}`);
   }
+}
+
+/** [RCV-1] The torn offset is the end of the last valid frame, not where the bad bytes start. */
+function tornOffsetOf(rebuilt: { endOffset: number; tornOffset: number | undefined }): number | undefined {
+  return rebuilt.tornOffset === undefined ? undefined : rebuilt.endOffset;
 }
 
 function tagError(err: unknown, name: string): unknown {

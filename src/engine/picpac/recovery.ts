@@ -8,7 +8,7 @@
 import { FormatError, LimitExceededError, UnsupportedVersionError } from '../../errors.ts';
 import { decodeAnnotationPayload } from '../../format/annotation.ts';
 import { checkFramePayload, checkFramePlacement, decodeFrameHeader, isCriticalFrame, nextFrame } from '../../format/frame.ts';
-import { decodeHeader, firstFrameOffset } from '../../format/header.ts';
+import { checkExtendedHeaderCrc, decodeHeader, firstFrameOffset, headerBytesToCheck } from '../../format/header.ts';
 import { indexEntryFromRecord } from '../../format/index-block.ts';
 import { FRAME, FRAME_MAGIC, FrameKind, HEADER, LIMITS, alignUp } from '../../format/layout.ts';
 import { decodeRecordPayload } from '../../format/record.ts';
@@ -73,7 +73,10 @@ export interface ScanFramesOptions {
 /** Read and decode the file header of a 2.0 source. */
 export async function readFileHeader(source: ByteSource): Promise<FileHeader> {
   const bytes = await source.read(0, HEADER.byteLength);
-  return decodeHeader(bytes);
+  const header = decodeHeader(bytes);
+  // A grown header with its own CRC (2.1) is read whole and checked. [HDR-9]
+  if (headerBytesToCheck(header) > bytes.length) checkExtendedHeaderCrc(await source.read(0, headerBytesToCheck(header)), header);
+  return header;
 }
 
 /** A chunked reader: views stay valid (chunks are owned, never reused). */

@@ -14,7 +14,7 @@ import type { ByteSource } from '../sources/byte-source.ts';
 import './crc-native.ts';
 import { FileSource } from '../sources/file-source.ts';
 import { PicpacReader } from './picpac-reader.ts';
-import { scanFrames } from './recovery.ts';
+import { readFileHeader, scanFrames } from './recovery.ts';
 import { validateReaderOptions } from '../reader-options.ts';
 import type { ValidReaderOptions } from '../reader-options.ts';
 import type { FrameScanResult } from './recovery.ts';
@@ -90,7 +90,7 @@ async function verifySource(source: ByteSource, maxProblems: number, limits: Val
 
   let header: FileHeader;
   try {
-    header = decodeHeader(await source.read(0, HEADER.byteLength));
+    header = await readFileHeader(source);
   } catch (err) {
     add(fromError(err, { byteOffset: 0, section: 'header' }));
     return finish(0, Math.min(source.byteLength, HEADER.byteLength));
@@ -169,7 +169,9 @@ async function verifySource(source: ByteSource, maxProblems: number, limits: Val
   if (result.tornOffset !== undefined) {
     let recordIndex: number | undefined = scanned.length;
     if (columns) recordIndex = firstEntryIn(columns.frameOffset, columns.recordCount, result.tornOffset, Infinity);
-    add({ recordIndex, byteOffset: result.tornOffset, section: 'frame', message: `${result.tornReason}; no valid frame after byte ${result.tornOffset}` });
+    // Reported at the torn offset, the end of the last valid frame [RCV-1]; the failing byte is named in the message.
+    const at = result.tornOffset === result.endOffset ? '' : ` at byte ${result.tornOffset}`;
+    add({ recordIndex, byteOffset: result.endOffset, section: 'frame', message: `${result.tornReason}${at}; no valid frame after byte ${result.endOffset}` });
   }
 
   // 4. Index entries against the frames.

@@ -31,7 +31,11 @@ import {
   alignUp,
   HEADER,
   FRAME,
+  decodeFooterFrame,
 } from '../../../src/format/index.ts';
+import { AnnotationFormat, FEATURE_EXTENDED_HEADER_CRC, FOOTER_FLAG_CRITICAL_FRAMES, FORMAT_MINOR_2_1 } from '../../../src/format/layout.ts';
+import { encodeAnnotationPayload } from '../../../src/format/annotation.ts';
+import { FormatError, UnfinishedFileError, UnsupportedVersionError } from '../../../src/errors.ts';
 import type { DecodedRecord, Field, FileHeader, Footer } from '../../../src/format/index.ts';
 import type { RecordWithAnnotation } from '../../../src/format/file-image.ts';
 
@@ -126,9 +130,11 @@ interface Case {
   name: string;
   description: string;
   bytes: Uint8Array;
-  expect: 'ok' | 'UnsupportedVersionError' | 'UnfinishedFileError';
+  expect: 'ok' | 'UnsupportedVersionError' | 'UnfinishedFileError' | 'FormatError';
   /** The records a conforming reader returns (strict open, or recovery for torn files). */
   records: RecordWithAnnotation[];
+  /** FormatError cases: the byte offset the error names [VEC-2]. */
+  errorByteOffset?: number;
 }
 
 const compactBasic = encodeFileImage(basic, { alignment: 1 });
@@ -215,6 +221,119 @@ function futureMinor(records: RecordWithAnnotation[]): Uint8Array {
   return out;
 }
 
+
+// ---- 2.1 cases (SPEC §21): built frame by frame so that each can break one rule. ----
+
+type Item = { record: DecodedRecord } | { annotation: { recordIndex: number; text: Uint8Array } } | { extension: { kind: number; flags: number; payload: Uint8Array } };
+
+interface Built {
+  bytes: Uint8Array;
+  /** Frame offset of each item, in order. */
+  offsets: number[];
+  indexOffset: number;
+  footerOffset: number;
+}
+
+/**
+ * A compact file of `items` after `header` (headerByteLength = header.length): one commit, the
+ * index from the items (annotation entries: newest per record, ascending, unless `entries`
+ * rewrites them), then the footer (fields overridable).
+ */
+function buildCompact(header: Uint8Array, items: Item[], o: { entries?: (e: Array<{ recordIndex: number; frameOffset: number; payloadByteLength: number; payloadCrc: number }>) => typeof e; footer?: Partial<Footer> } = {}): Built {
+  const parts: Uint8Array[] = [header];
+  let offset = header.length;
+  const offsets: number[] = [];
+  const records = [];
+  const newest = new Map<number, { recordIndex: number; frameOffset: number; payloadByteLength: number; payloadCrc: number }>();
+  for (const item of items) {
+    offsets.push(offset);
+    let frame: Uint8Array;
+    if ('record' in item) {
+      const p = encodeRecordPayload(item.record);
+      frame = encodeFrame(FrameKind.record, p);
+      records.push(indexEntryFromRecord(offset, p, decodeFrameHeader(frame, offset).payloadCrc, item.record));
+    } else if ('annotation' in item) {
+      frame = encodeFrame(FrameKind.annotation, encodeAnnotationPayload({ recordIndex: item.annotation.recordIndex, annotationFormat: AnnotationFormat.json, text: item.annotation.text }));
+      const h = decodeFrameHeader(frame, offset);
+      newest.set(item.annotation.recordIndex, { recordIndex: item.annotation.recordIndex, frameOffset: offset, payloadByteLength: h.payloadByteLength, payloadCrc: h.payloadCrc });
+    } else {
+      frame = encodeFrame(item.extension.kind, item.extension.payload, item.extension.flags);
+    }
+    parts.push(frame);
+    offset += frame.length;
+  }
+  let annotations = [...newest.values()].sort((a, b) => a.recordIndex - b.recordIndex);
+  if (o.entries) annotations = o.entries(annotations);
+  const indexOffset = offset;
+  // encodeIndexPayload checks nothing about order: a rule-breaking block is still encodable.
+  const index = encodeFrame(FrameKind.index, encodeIndexPayload({ firstRecordIndex: 0, previousIndexOffset: 0, records, annotations }));
+  parts.push(index);
+  offset += index.length;
+  parts.push(encodeFooterFrame({ indexOffset, recordCount: records.length, annotatedCount: newest.size, generation: 1, footerOffset: offset, ...o.footer }));
+  const bytes = new Uint8Array(offset + 64);
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return { bytes, offsets, indexOffset, footerOffset: offset };
+}
+
+const plainHeader = encodeHeader({ alignment: 1 });
+const recordsOf = (rs: DecodedRecord[]): Item[] => rs.map((record) => ({ record }));
+const annotationItem = (recordIndex: number, text: string | Uint8Array): Item => ({ annotation: { recordIndex, text: typeof text === 'string' ? utf8.encode(text) : text } });
+/** Byte offset of footer payload field `fieldOffset`. */
+const footerField = (b: Built, fieldOffset: number): number => b.footerOffset + FRAME.headerByteLength + fieldOffset;
+/** Byte offset of annotation entry k of the (only) index block. */
+const annotationEntryAt = (b: Built, recordEntries: number, k: number): number => b.indexOffset + FRAME.headerByteLength + 48 + 64 * recordEntries + 24 * k;
+
+// [RCV-1] aligned torn files: cut inside the last record, and inside the padding before it.
+const alignedBasic = encodeFileImage(basic, { alignment: 4096 });
+const alignedIndex = (() => {
+  const footer = decodeFooterFrame(alignedBasic.subarray(alignedBasic.length - 64), alignedBasic.length - 64);
+  const h = decodeFrameHeader(alignedBasic.subarray(footer.indexOffset, footer.indexOffset + 16), footer.indexOffset);
+  return decodeIndexPayload(alignedBasic.subarray(footer.indexOffset + 16, footer.indexOffset + 16 + h.payloadByteLength), footer.indexOffset + 16);
+})();
+const lastAligned = alignedIndex.records[2];
+const record1End = alignedIndex.records[1].frameOffset + FRAME.headerByteLength + alignedIndex.records[1].payloadByteLength;
+const alignedTorn = alignedBasic.slice(0, lastAligned.frameOffset + FRAME.headerByteLength + Math.floor(lastAligned.payloadByteLength / 2));
+const alignedTornInPadding = alignedBasic.slice(0, record1End + 100);
+
+// [EXT-6] [FTR-8] a critical extension frame announced by footer flag bit 0.
+const flagged = buildCompact(
+  encodeHeader({ alignment: 1, minorVersion: FORMAT_MINOR_2_1 }),
+  [{ record: basic[0] }, { extension: { kind: 201, flags: FRAME_FLAG_CRITICAL, payload: utf8.encode('critical extension payload') } }, ...recordsOf(basic.slice(1))],
+  { footer: { footerFlags: FOOTER_FLAG_CRITICAL_FRAMES } },
+);
+
+// [HDR-9] a 96-byte header whose grown part is covered by extendedHeaderCrc.
+const grownHeader = (() => {
+  const header = new Uint8Array(96);
+  header.set(encodeHeader({ alignment: 1, minorVersion: FORMAT_MINOR_2_1, featureFlags: FEATURE_EXTENDED_HEADER_CRC }));
+  header.set(utf8.encode('grown header bytes of a 2.1 file'), 64);
+  const hv = new DataView(header.buffer);
+  hv.setUint16(HEADER.headerByteLength.offset, 96, true);
+  hv.setUint32(HEADER.extendedHeaderCrc.offset, crc32c(header.subarray(64, 96)), true);
+  hv.setUint32(HEADER.headerCrc.offset, crc32c(header.subarray(0, HEADER.headerCrc.offset)), true);
+  return header;
+})();
+const extendedCrc = buildCompact(grownHeader, recordsOf(basic));
+
+// [FTR-3] [FTR-5] [FTR-6] footers that pass their own checks but disagree with the index.
+const generationWrong = buildCompact(plainHeader, recordsOf(basic), { footer: { generation: 2 } });
+const annotatedItems: Item[] = [{ record: annotated[0] }, annotationItem(0, annotations[0]), { record: annotated[1] }, annotationItem(1, annotations[1])];
+const annotatedCountWrong = buildCompact(plainHeader, annotatedItems, { footer: { annotatedCount: 1 } });
+
+// [ANN-5] an annotation frame before its record, named by the index.
+const beforeRecord = buildCompact(plainHeader, [annotationItem(0, annotations[0]), ...recordsOf(basic.slice(0, 2))]);
+
+// [IDX-10] annotation entries out of order, and naming a record not written.
+const unsorted = buildCompact(plainHeader, annotatedItems, { entries: (e) => [...e].reverse() });
+const outOfRange = buildCompact(plainHeader, annotatedItems, { entries: (e) => [e[0], { ...e[1], recordIndex: 5 }] });
+
+// [ANN-8] annotation text that is not UTF-8 (a lone 0xFF and a UTF-16 surrogate).
+const badUtf8 = buildCompact(plainHeader, [{ record: basic[0] }, annotationItem(0, Uint8Array.of(...utf8.encode('{"note": "'), 0xff, 0xed, 0xa0, 0x80, ...utf8.encode('"}')))]);
+
 const cases: Case[] = [
   { name: 'empty', description: 'no records, compact: header, empty index block, footer', bytes: encodeFileImage([], { alignment: 1 }), expect: 'ok', records: [] },
   { name: 'compact-basic', description: 'three JPEG records, compact (alignment 1)', bytes: compactBasic, expect: 'ok', records: basic },
@@ -240,10 +359,33 @@ const cases: Case[] = [
     records: [{ ...annotated[0], annotation: replaced }, { ...annotated[1], annotation: undefined }, ...appendedNew],
   },
   { name: 'torn', description: 'compact-basic truncated in the middle of the last record payload: strict open fails, recovery returns the first two records', bytes: torn, expect: 'UnfinishedFileError', records: basic.slice(0, 2) },
+  { name: 'aligned-torn', description: 'aligned-4096 cut in the middle of the last record payload: the torn offset is the end of record 1, before the padding, not the aligned start of record 2 [RCV-1]', bytes: alignedTorn, expect: 'UnfinishedFileError', records: basic.slice(0, 2) },
+  { name: 'aligned-torn-in-padding', description: 'aligned-4096 cut 100 bytes into the padding after record 1: torn at the end of record 1 [RCV-1]', bytes: alignedTornInPadding, expect: 'UnfinishedFileError', records: basic.slice(0, 2) },
+  { name: 'extension-critical-flagged', description: 'minor 1: compact-basic records with a critical extension frame (kind 201) before record 1 and footer flag bit 0 set: readers that open through the index refuse it from the footer [EXT-6] [FTR-8]', bytes: flagged.bytes, expect: 'UnsupportedVersionError', records: basic },
+  { name: 'header-extended-crc', description: 'minor 1: compact-basic records after a 96-byte header, feature bit 17 set and bytes 64..95 covered by extendedHeaderCrc [HDR-9]', bytes: extendedCrc.bytes, expect: 'ok', records: basic },
+  { name: 'footer-generation-wrong', description: 'compact-basic with footer generation 2 and one index block: a format error at the generation field, not unfinished [FTR-3] [FTR-5]', bytes: generationWrong.bytes, expect: 'FormatError', records: [], errorByteOffset: footerField(generationWrong, 24) },
+  { name: 'footer-annotated-count-wrong', description: 'two annotated records, footer annotatedCount 1: a format error at the annotatedCount field [FTR-3] [FTR-6]', bytes: annotatedCountWrong.bytes, expect: 'FormatError', records: [], errorByteOffset: footerField(annotatedCountWrong, 16) },
+  { name: 'annotation-before-record', description: 'an annotation frame for record 0 at byte 64, before record 0, named by the index: a format error at byte 64 [ANN-5]', bytes: beforeRecord.bytes, expect: 'FormatError', records: [], errorByteOffset: beforeRecord.offsets[0] },
+  { name: 'annotation-entries-unsorted', description: 'two annotated records, index annotation entries in descending record order: a format error at the second entry [IDX-10]', bytes: unsorted.bytes, expect: 'FormatError', records: [], errorByteOffset: annotationEntryAt(unsorted, 2, 1) },
+  { name: 'annotation-entry-out-of-range', description: 'two records, an annotation entry naming record 5: a format error at that entry [IDX-10]', bytes: outOfRange.bytes, expect: 'FormatError', records: [], errorByteOffset: annotationEntryAt(outOfRange, 2, 1) },
+  { name: 'annotation-invalid-utf8', description: 'one record whose annotation text holds 0xFF and an encoded surrogate: a format error at the text when the annotation is read [ANN-8]', bytes: badUtf8.bytes, expect: 'FormatError', records: [], errorByteOffset: badUtf8.offsets[1] + 32 },
 ];
 
 function dumpHeader(h: FileHeader) {
   return { majorVersion: h.majorVersion, minorVersion: h.minorVersion, headerByteLength: h.headerByteLength, alignment: h.alignment, featureFlags: h.featureFlags };
+}
+
+/** The reference reader must fail the case exactly as its manifest says. */
+function expectThrows(c: Case, kind: typeof FormatError, byteOffset: number | undefined): void {
+  try {
+    decodeFileImage(c.bytes);
+  } catch (e) {
+    const exact = e instanceof kind && !(kind === FormatError && (e instanceof UnfinishedFileError || e instanceof UnsupportedVersionError));
+    if (!exact) throw new Error(`${c.name}: expected ${kind.name}, got ${String(e)}`);
+    if (byteOffset !== undefined && (e as FormatError).byteOffset !== byteOffset) throw new Error(`${c.name}: error at byte ${(e as FormatError).byteOffset}, expected ${byteOffset}: ${String(e)}`);
+    return;
+  }
+  throw new Error(`${c.name}: decoded without error, expected ${kind.name}`);
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -255,6 +397,10 @@ function dump(c: Case): object {
   let recovery: object | undefined;
   if (c.expect === 'UnsupportedVersionError') {
     header = decodeFileImage(c.bytes.subarray(0, 64), { recover: true }).header;
+    expectThrows(c, UnsupportedVersionError, undefined);
+  } else if (c.expect === 'FormatError') {
+    header = decodeFileImage(c.bytes.subarray(0, 64), { recover: true }).header;
+    expectThrows(c, FormatError, c.errorByteOffset);
   } else {
     const d = decodeFileImage(c.bytes, { recover });
     header = d.header;
@@ -270,6 +416,7 @@ function dump(c: Case): object {
     header: dumpHeader(header),
     footer,
     ...(recovery ? { recovery } : {}),
+    ...(c.expect === 'FormatError' ? { error: { name: 'FormatError', byteOffset: c.errorByteOffset } } : {}),
     records: c.records.map((r, index) => ({
       index,
       id: r.id,
