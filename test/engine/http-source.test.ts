@@ -14,6 +14,7 @@ import { openStore } from '../../src/engine/open-store.ts';
 import { SourceError } from '../../src/errors.ts';
 import type { Store } from '../../src/engine/store.ts';
 import { expectedRecord } from './fixtures/deterministic-records.ts';
+import { collectStats } from '../../src/cli/commands/stat.ts';
 import { plainStored, tempDir } from './helpers.ts';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync('test', ['-x', p]).status === 0);
@@ -54,6 +55,14 @@ async function requestCount(): Promise<number> {
   return text.split('\n').filter(Boolean).length;
 }
 
+/** Requests and body bytes nginx sent since `since` requests (combined log: `"GET ..." status bytes`). */
+async function trafficSince(since: number): Promise<{ requests: number; bytes: number }> {
+  await new Promise((r) => setTimeout(r, 100)); // nginx logs a request after its response is sent
+  const lines = (await readFile(accessLog, 'utf8').catch(() => '')).split('\n').filter(Boolean).slice(since);
+  const bytes = lines.reduce((sum, l) => sum + Number(/" \d{3} (\d+) /.exec(l)?.[1] ?? 0), 0);
+  return { requests: lines.length, bytes };
+}
+
 async function writeSample(file: string, recordCount: number, alignment: number): Promise<void> {
   const w = await PicpacWriter.create(file, { alignment });
   for (let i = 0; i < recordCount; i++) void w.append(expectedRecord(i));
@@ -82,6 +91,10 @@ describe('HttpSource over nginx', { skip }, () => {
     await writeSample(path.join(www, 'small.picpac'), 20, 1);
     await writeSample(path.join(www, 'big.picpac'), 1500, 4096); // ~6 MB: more than one tail read
     await writeFile(path.join(www, 'bytes.bin'), Uint8Array.from({ length: 200_000 }, (_, i) => i % 251));
+    // Records of 20 KB whose every third record has an annotation right after it.
+    const w = await PicpacWriter.create(path.join(www, 'annotated.picpac'), { alignment: 4096 });
+    for (let i = 0; i < 300; i++) void w.append({ ...expectedRecord(i), fields: [{ kind: 'bytes', bytes: new Uint8Array(20_000).fill(i & 0xff) }] });
+    await w.close();
     const port = await freePort();
     accessLog = path.join(dir, 'access.log');
     const conf = path.join(dir, 'nginx.conf');
@@ -140,6 +153,36 @@ describe('HttpSource over nginx', { skip }, () => {
       return true;
     });
     await assert.rejects(openStore(`${base}/missing.picpac`), SourceError);
+  });
+
+  test('stat over HTTP reads header, footer, index and annotation frames only, and agrees with stat of the file', async (t) => {
+    const file = path.join(dir, 'www', 'annotated.picpac');
+    const fileBytes = (await readFile(file)).length;
+    const local = await collectStats(file);
+    const before = await requestCount();
+    const remote = await collectStats(`${base}/annotated.picpac`);
+    const traffic = await trafficSince(before);
+    t.diagnostic(`stat over HTTP: ${traffic.requests} requests, ${traffic.bytes} bytes of a ${fileBytes}-byte file`);
+    assert.deepEqual(remote.annotations, local.annotations);
+    assert.equal(remote.annotations.records, 100);
+    assert.equal(remote.fieldByteLength, local.fieldByteLength);
+    assert.equal(remote.imageByteLength, null);
+    // The tail read (footer + index, 256 KiB at most) plus 100 annotation frames of ~40 bytes.
+    assert.ok(traffic.bytes < 256 * 1024 + 100 * 4096, `${traffic.bytes} bytes read`);
+    assert.ok(traffic.bytes < fileBytes / 10, `${traffic.bytes} of ${fileBytes} bytes`);
+    const scanned = await collectStats(`${base}/annotated.picpac`, { scan: true });
+    assert.equal(scanned.imageByteLength, local.imageByteLength);
+  });
+
+  test('a record and the annotation written right after it are one request [IDX-7]', async () => {
+    const remote = (await openStore(`${base}/annotated.picpac`)) as PicpacReader;
+    for (const i of [150, 201, 297]) { // past the first 256 KiB, which openStore keeps from its sniff read
+      const before = await requestCount();
+      const r = await remote.get(i);
+      assert.equal(r.annotation, JSON.stringify({ i }));
+      assert.equal((await trafficSince(before)).requests, 1);
+    }
+    await remote.close();
   });
 
   for (const name of ['small.picpac', 'big.picpac']) {

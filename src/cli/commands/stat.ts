@@ -3,6 +3,7 @@
 // sequential scan (checksums verified only with --scan, which also reports the scan rate).
 import { stat as fsStat } from 'node:fs/promises';
 import { openStore } from '../../engine/open-store.ts';
+import { PicpacReader } from '../../engine/picpac/picpac-reader.ts';
 import type { Store, StoredRecord } from '../../engine/store.ts';
 import { ImageCodec } from '../../format/layout.ts';
 import { flagOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
@@ -35,7 +36,8 @@ export interface StatReport {
   recordCount: number;
   fileByteLength: number | null;
   fieldByteLength: number;
-  imageByteLength: number;
+  /** null over HTTP without --scan: image sizes are inside the record frames, which stat then does not read. */
+  imageByteLength: number | null;
   overheadPercent: number | null;
   labels: LabelSummary | null;
   /** null when every label2 is zero. */
@@ -102,27 +104,40 @@ export async function collectStats(path: string, options: { scan?: boolean } = {
       recordBytes += Math.max(m.byteLength, 0);
     }
     let fieldByteLength = 0;
-    let imageByteLength = 0;
+    let imageBytes = 0;
+    let imagesRead = true;
     const shapes: Record<string, number> = {};
     let annotated = 0;
     let invalid = 0;
-    const startMs = performance.now();
-    for await (const batch of scanBatches(store, options.scan === true)) {
-      for (const r of batch) {
-        for (const f of r.fields) {
-          fieldByteLength += f.bytes.byteLength;
-          if (f.kind === 'image') imageByteLength += f.bytes.byteLength;
+    const countShapes = (annotation: string): void => {
+      annotated++;
+      try {
+        const parsed = JSON.parse(annotation) as { shapes?: Array<{ type?: unknown }> };
+        for (const s of Array.isArray(parsed?.shapes) ? parsed.shapes : []) {
+          const type = typeof s?.type === 'string' ? s.type : 'untyped';
+          shapes[type] = (shapes[type] ?? 0) + 1;
         }
-        if (r.annotation === undefined) continue;
-        annotated++;
-        try {
-          const parsed = JSON.parse(r.annotation) as { shapes?: Array<{ type?: unknown }> };
-          for (const s of Array.isArray(parsed?.shapes) ? parsed.shapes : []) {
-            const type = typeof s?.type === 'string' ? s.type : 'untyped';
-            shapes[type] = (shapes[type] ?? 0) + 1;
+      } catch {
+        invalid++;
+      }
+    };
+    const startMs = performance.now();
+    const remote = /^https?:/i.test(path);
+    if (remote && !options.scan && store instanceof PicpacReader) {
+      // Over HTTP: header, footer, index and the annotation frames the index names, never a
+      // record frame. Field bytes follow from the index (payload - head - descriptors, [REC-6]).
+      const cols = store.columns;
+      for (let i = 0; i < n; i++) fieldByteLength += cols.payloadByteLength[i] - 32 - 16 * cols.fieldCount[i];
+      imagesRead = false;
+      for (const text of (await store.readAnnotations()).values()) countShapes(text);
+    } else {
+      for await (const batch of scanBatches(store, options.scan === true)) {
+        for (const r of batch) {
+          for (const f of r.fields) {
+            fieldByteLength += f.bytes.byteLength;
+            if (f.kind === 'image') imageBytes += f.bytes.byteLength;
           }
-        } catch {
-          invalid++;
+          if (r.annotation !== undefined) countShapes(r.annotation);
         }
       }
     }
@@ -138,7 +153,7 @@ export async function collectStats(path: string, options: { scan?: boolean } = {
       recordCount: n,
       fileByteLength,
       fieldByteLength,
-      imageByteLength,
+      imageByteLength: imagesRead ? imageBytes : null,
       overheadPercent,
       labels: summariseLabels(labels),
       label2: label2Zero ? null : summariseLabels(labels2),
@@ -194,7 +209,7 @@ export function formatStatText(r: StatReport): string {
     }
   }
   if (r.fileByteLength !== null) lines.push(`file size: ${bytesText(r.fileByteLength)}`);
-  lines.push(`payload: ${bytesText(r.fieldByteLength)} in fields (${bytesText(r.imageByteLength)} in images)`);
+  lines.push(`payload: ${bytesText(r.fieldByteLength)} in fields` + (r.imageByteLength === null ? ' (image bytes: use --scan)' : ` (${bytesText(r.imageByteLength)} in images)`));
   if (r.overheadPercent !== null) lines.push(`overhead: ${r.overheadPercent.toFixed(2)} %`);
   if (r.scan) {
     lines.push(

@@ -199,6 +199,49 @@ export class PicpacReader implements Store {
     }
   }
 
+  /**
+   * Every live annotation of records [start, end) without reading record frames: the index names
+   * each annotation frame [ANN-7], and frames within `maxGapBytes` of each other share one read
+   * (annotations appended together sit back to back). For `stat` over HTTP, which needs only
+   * these. Reads run `concurrency` at a time.
+   * @param [options.maxGapBytes=4096] merge frames this close (bytes read in between are wasted)
+   */
+  async readAnnotations(options?: { start?: number; end?: number; maxGapBytes?: number; concurrency?: number }): Promise<Map<number, string>> {
+    this.checkOpen();
+    const ix = this.index;
+    const start = options?.start ?? 0;
+    const end = options?.end ?? ix.recordCount;
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > ix.recordCount || start > end) throw outOfRangeError('range', `0 <= start <= end <= ${ix.recordCount}`, `${start}..${end}`);
+    const records: number[] = [];
+    const ranges: ByteRange[] = [];
+    for (let i = start; i < end; i++) {
+      if (ix.annotationOffset[i] === 0) continue;
+      if (ix.annotationByteLength[i] > this.options.maxAnnotationBytes) {
+        throw tagError(new LimitExceededError('annotation frame exceeds the reader limit', { section: 'index', byteOffset: ix.annotationOffset[i], recordIndex: i, expected: `<= ${this.options.maxAnnotationBytes}`, actual: ix.annotationByteLength[i] }), this.name);
+      }
+      records.push(i);
+      ranges.push({ byteOffset: ix.annotationOffset[i], byteLength: FRAME_HEADER_BYTES + ix.annotationByteLength[i] });
+    }
+    const plan = planReads(ranges, { maxGapBytes: options?.maxGapBytes ?? 4096 });
+    const concurrency = options?.concurrency ?? 8;
+    const bytes: Uint8Array[] = new Array(plan.length);
+    try {
+      for (let k = 0; k < plan.length; k += concurrency) {
+        const batch = plan.slice(k, k + concurrency);
+        const got = await Promise.all(batch.map((r) => this.source.read(r.byteOffset, r.byteLength)));
+        got.forEach((b, j) => (bytes[k + j] = b));
+      }
+      const out = new Map<number, string>();
+      sliceReads(ranges, plan, bytes).forEach((frame, k) => {
+        const text = decodeAnnotationFrame(frame, ix, records[k], this.options.verifyChecksums, this.options.maxAnnotationBytes);
+        if (text !== undefined) out.set(records[k], text);
+      });
+      return out;
+    } catch (err) {
+      throw tagError(err, this.name);
+    }
+  }
+
   private async readAnnotation(recordIndex: number): Promise<string | undefined> {
     const ix = this.index;
     const annotationOffset = ix.annotationOffset[recordIndex];
