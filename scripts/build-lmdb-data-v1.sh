@@ -15,7 +15,13 @@ if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node_api.
   export npm_config_nodedir="$node_prefix"
 fi
 
-LMDB_DATA_V1=true npm_config_build_from_source=true npm rebuild lmdb --foreground-scripts >/dev/null
+log="$(mktemp)"
+if ! LMDB_DATA_V1=true npm_config_build_from_source=true npm rebuild lmdb --foreground-scripts >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "building lmdb-js for LMDB data format 1 failed (needs g++, make, python3, Node headers)" >&2
+  exit 1
+fi
+rm -f "$log"
 node -e "import('lmdb').then(({ version }) => {
   if (version.patch >= 70) { console.error('lmdb still loads the LMDB 1.0 binary: ' + version.versionString); process.exit(1); }
   console.log('lmdb-js now uses ' + version.versionString + ' (LMDB data format 1)');
