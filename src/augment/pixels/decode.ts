@@ -1,10 +1,14 @@
 // Encoded bytes → Image, through a small decoder registry (STYLE §11).
 //
-// The hot path is synchronous and single-threaded per call so it runs inside worker_threads:
-// @napi-rs/image's `rawPixelsSync` decoded 256×256 JPEG q90 photographs ≈3.4× faster than one
-// sharp call in flight and ≈2× faster than @jsquash/jpeg on the same core (bench/decoders.ts);
-// its per-call overhead is tiny, which is what decides at these sizes. sharp stays registered as
-// the async fallback for everything else (AVIF, TIFF, …) and remains the ingest-time tool.
+// The hot path is synchronous and single-threaded per call so it runs inside worker_threads.
+// JPEG: libjpeg-turbo through `@julusian/jpeg-turbo` (prebuilt N-API binaries inside the npm
+// package) decoded the stream's q90 photographs 2.2–2.7× faster per core than `@napi-rs/image`
+// on both CPU kinds of this project (Intel Xeon, REFERENCE §4.2; AMD EPYC, docs/performance.md);
+// it is registered last, so it is tried first. `@napi-rs/image` follows (tiny per-call overhead,
+// PNG/WebP/GIF/BMP too); sharp is the async fallback for everything else (AVIF, TIFF, …) and
+// remains the ingest-time tool. When a sync decoder fails (e.g. libjpeg-turbo refuses a CMYK
+// JPEG or warns on a truncated one) the next one is tried, so adding a decoder never makes an
+// image that decoded before fail now.
 // The pixel size is read from the header (src/format/image-sniff.ts) BEFORE decoding, so
 // `maxImagePixels` is enforced without allocating the pixels of a decompression bomb.
 import { createRequire } from 'node:module';
@@ -65,14 +69,32 @@ export function listImageDecoders(): readonly ImageDecoder[] {
   return [...registry];
 }
 
+function usable(d: ImageDecoder, codec: ImageCodecCode, needSync: boolean): boolean {
+  if (!d.codecs.includes(codec)) return false;
+  if (needSync && typeof d.decodeSync !== 'function') return false;
+  return !d.isAvailable || d.isAvailable();
+}
+
 function findDecoder(codec: ImageCodecCode, needSync: boolean): ImageDecoder | undefined {
-  for (const d of registry) {
-    if (!d.codecs.includes(codec)) continue;
-    if (needSync && typeof d.decodeSync !== 'function') continue;
-    if (d.isAvailable && !d.isAvailable()) continue;
-    return d;
+  return registry.find((d) => usable(d, codec, needSync));
+}
+
+/** The synchronous decoders for a codec, in the order they are tried (the fallback chain). */
+export function syncDecoderChain(codec: ImageCodecCode): readonly ImageDecoder[] {
+  return registry.filter((d) => usable(d, codec, true));
+}
+
+/** Try each sync decoder in turn; the first success wins, else the first decoder's error is thrown. */
+function decodeWithChain(bytes: Uint8Array, p: Prepared, chain: readonly ImageDecoder[]): Image {
+  let first: FormatError | undefined;
+  for (const decoder of chain) {
+    try {
+      return decoder.decodeSync!(bytes, p.header);
+    } catch (e) {
+      first ??= decodeFailed(e, p, decoder.name);
+    }
   }
-  return undefined;
+  throw first!;
 }
 
 interface Prepared {
@@ -129,25 +151,21 @@ function noDecoder(p: Prepared, sync: boolean): UnsupportedPixelFormatError {
 /** Decode on the calling thread (the worker hot path). Throws if only async decoders handle the codec. */
 export function decodeImageSync(bytes: Uint8Array, options?: DecodeImageOptions): Image {
   const p = prepare(bytes, options);
-  const decoder = findDecoder(p.codec, true);
-  if (!decoder) throw noDecoder(p, true);
-  let image: Image;
-  try {
-    image = decoder.decodeSync!(bytes, p.header);
-  } catch (e) {
-    throw decodeFailed(e, p, decoder.name);
-  }
-  return finish(image, p);
+  const chain = syncDecoderChain(p.codec);
+  if (chain.length === 0) throw noDecoder(p, true);
+  return finish(decodeWithChain(bytes, p, chain), p);
 }
 
 /** Decode with any registered decoder (sync ones preferred; sharp covers the rest). */
 export async function decodeImage(bytes: Uint8Array, options?: DecodeImageOptions): Promise<Image> {
   const p = prepare(bytes, options);
-  const decoder = findDecoder(p.codec, true) ?? findDecoder(p.codec, false);
+  const chain = syncDecoderChain(p.codec);
+  if (chain.length > 0) return finish(decodeWithChain(bytes, p, chain), p);
+  const decoder = findDecoder(p.codec, false);
   if (!decoder) throw noDecoder(p, false);
   let image: Image;
   try {
-    image = decoder.decodeSync ? decoder.decodeSync(bytes, p.header) : await decoder.decode!(bytes, p.header);
+    image = await decoder.decode!(bytes, p.header);
   } catch (e) {
     throw decodeFailed(e, p, decoder.name);
   }
@@ -241,5 +259,44 @@ registerImageDecoder({
     const raw = transformer.rawPixelsSync();
     const bytesPerSample = header.codec === ImageCodec.png && pngBitDepth(bytes) === 16 ? 2 : 1;
     return imageFromRawSamples(raw, width, height, bytesPerSample);
+  },
+});
+
+interface JpegTurbo {
+  FORMAT_RGB: number;
+  FORMAT_GRAY: number;
+  decompressSync(image: Uint8Array, options: { format: number }): { data: Uint8Array; width: number; height: number };
+}
+const jpegTurbo = lazy(() => require('@julusian/jpeg-turbo') as JpegTurbo);
+
+/** Colour components of a baseline/progressive JPEG (from its SOFn segment); 0 when not found. */
+export function jpegComponentCount(bytes: Uint8Array): number {
+  let i = 2;
+  while (i + 9 < bytes.length) {
+    if (bytes[i] !== 0xff) return 0;
+    const marker = bytes[i + 1];
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return bytes[i + 9];
+    if (marker === 0xda || marker === 0xd9) return 0;
+    i += 2 + ((bytes[i + 2] << 8) | bytes[i + 3]);
+  }
+  return 0;
+}
+
+registerImageDecoder({
+  name: '@julusian/jpeg-turbo',
+  codecs: [ImageCodec.jpeg],
+  isAvailable: () => jpegTurbo() !== null,
+  decodeSync: (bytes) => {
+    const turbo = jpegTurbo()!;
+    // Grey stays grey (like sharp and OpenCV's IMREAD_UNCHANGED); CMYK/YCCK (4 components) is
+    // left to the next decoder, libjpeg-turbo's TurboJPEG API cannot convert it to RGB.
+    const components = jpegComponentCount(bytes);
+    if (components !== 1 && components !== 3) throw new UnsupportedPixelFormatError(`JPEG with ${components} components`);
+    const out = turbo.decompressSync(bytes, { format: components === 1 ? turbo.FORMAT_GRAY : turbo.FORMAT_RGB });
+    return imageFromRawSamples(out.data, out.width, out.height, 1);
   },
 });
