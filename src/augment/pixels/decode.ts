@@ -26,8 +26,12 @@ export interface ImageDecoder {
   readonly name: string;
   /** Codecs (ImageCodec) this decoder accepts. */
   readonly codecs: readonly ImageCodecCode[];
-  /** Synchronous decode (usable on the worker hot path). `header` is what the sniffer read. */
-  readonly decodeSync?: (bytes: Uint8Array, header: SniffedImage) => Image;
+  /**
+   * Synchronous decode (usable on the worker hot path). `header` is what the sniffer read.
+   * `into`, when given, is a caller-owned scratch buffer the decoder MAY write the pixels into
+   * (the returned Image then aliases it) when it is large enough; decoders may ignore it.
+   */
+  readonly decodeSync?: (bytes: Uint8Array, header: SniffedImage, into?: Uint8Array) => Image;
   /** Asynchronous decode, for decoders that have no sync entry point. */
   readonly decode?: (bytes: Uint8Array, header: SniffedImage) => Promise<Image>;
   /** False when the backing package is missing; the registry then skips it. */
@@ -43,6 +47,12 @@ export interface DecodeImageOptions {
   maxImagePixels?: number;
   /** Record ordinal, named in errors. */
   recordIndex?: number;
+  /**
+   * Scratch for the pixels (8-bit decoders that can write into a caller buffer use it when it is
+   * large enough, saving an allocation per image): the result may alias it, so it is valid only
+   * until the buffer is reused. Ignored by decodeImage (async).
+   */
+  into?: Uint8Array;
 }
 
 const registry: ImageDecoder[] = [];
@@ -89,7 +99,7 @@ function decodeWithChain(bytes: Uint8Array, p: Prepared, chain: readonly ImageDe
   let first: FormatError | undefined;
   for (const decoder of chain) {
     try {
-      return decoder.decodeSync!(bytes, p.header);
+      return decoder.decodeSync!(bytes, p.header, p.options.into);
     } catch (e) {
       first ??= decodeFailed(e, p, decoder.name);
     }
@@ -100,7 +110,7 @@ function decodeWithChain(bytes: Uint8Array, p: Prepared, chain: readonly ImageDe
 interface Prepared {
   codec: ImageCodecCode;
   header: SniffedImage;
-  options: Required<Omit<DecodeImageOptions, 'recordIndex'>> & { recordIndex?: number };
+  options: Required<Omit<DecodeImageOptions, 'recordIndex' | 'into'>> & { recordIndex?: number; into?: Uint8Array };
 }
 
 function prepare(bytes: Uint8Array, options: DecodeImageOptions | undefined): Prepared {
@@ -114,6 +124,8 @@ function prepare(bytes: Uint8Array, options: DecodeImageOptions | undefined): Pr
   const maxImagePixels = options?.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   if (!(maxImagePixels > 0)) throw outOfRangeError('maxImagePixels', 'a positive number', maxImagePixels);
   const recordIndex = options?.recordIndex;
+  const into = options?.into;
+  if (into !== undefined && !(into instanceof Uint8Array)) throw invalidParameterError('into', 'a Uint8Array', into);
   const sniffed = sniffImage(bytes);
   if (sniffed.codec === ImageCodec.unknown) {
     throw new FormatError('unrecognised image bytes', {
@@ -122,7 +134,7 @@ function prepare(bytes: Uint8Array, options: DecodeImageOptions | undefined): Pr
     });
   }
   if (sniffed.width > 0 && sniffed.height > 0) checkPixelLimit(sniffed.width, sniffed.height, maxImagePixels, recordIndex);
-  return { codec: sniffed.codec, header: sniffed, options: { decodeMode, channels, maxImagePixels, recordIndex } };
+  return { codec: sniffed.codec, header: sniffed, options: { decodeMode, channels, maxImagePixels, recordIndex, into } };
 }
 
 function finish(image: Image, p: Prepared): Image {
@@ -158,7 +170,7 @@ export function decodeImageSync(bytes: Uint8Array, options?: DecodeImageOptions)
 
 /** Decode with any registered decoder (sync ones preferred; sharp covers the rest). */
 export async function decodeImage(bytes: Uint8Array, options?: DecodeImageOptions): Promise<Image> {
-  const p = prepare(bytes, options);
+  const p = prepare(bytes, { ...options, into: undefined });
   const chain = syncDecoderChain(p.codec);
   if (chain.length > 0) return finish(decodeWithChain(bytes, p, chain), p);
   const decoder = findDecoder(p.codec, false);
@@ -265,8 +277,10 @@ registerImageDecoder({
 interface JpegTurbo {
   FORMAT_RGB: number;
   FORMAT_GRAY: number;
-  decompressSync(image: Uint8Array, options: { format: number }): { data: Uint8Array; width: number; height: number };
+  decompressSync(image: Uint8Array, out: Uint8Array, options: { format: number }): { data: Uint8Array; width: number; height: number };
 }
+// 2.x: N-API 7 binaries. 3.x ships N-API 10 only, which Node 20 (N-API 9) cannot load (the
+// process crashes in dlopen instead of throwing), so package.json pins ~2.3.
 const jpegTurbo = lazy(() => require('@julusian/jpeg-turbo') as JpegTurbo);
 
 /** Colour components of a baseline/progressive JPEG (from its SOFn segment); 0 when not found. */
@@ -290,13 +304,21 @@ registerImageDecoder({
   name: '@julusian/jpeg-turbo',
   codecs: [ImageCodec.jpeg],
   isAvailable: () => jpegTurbo() !== null,
-  decodeSync: (bytes) => {
+  decodeSync: (bytes, header, into) => {
     const turbo = jpegTurbo()!;
     // Grey stays grey (like sharp and OpenCV's IMREAD_UNCHANGED); CMYK/YCCK (4 components) is
-    // left to the next decoder, libjpeg-turbo's TurboJPEG API cannot convert it to RGB.
+    // left to the next decoder: libjpeg-turbo's TurboJPEG API cannot convert it to RGB.
     const components = jpegComponentCount(bytes);
     if (components !== 1 && components !== 3) throw new UnsupportedPixelFormatError(`JPEG with ${components} components`);
-    const out = turbo.decompressSync(bytes, { format: components === 1 ? turbo.FORMAT_GRAY : turbo.FORMAT_RGB });
-    return imageFromRawSamples(out.data, out.width, out.height, 1);
+    if (header.width === 0 || header.height === 0) throw new UnsupportedPixelFormatError('JPEG size not found in the header');
+    const byteLength = header.width * header.height * components;
+    // Into the caller's scratch, or a fresh uninitialised buffer (every byte is written): both
+    // measured faster than letting the binding allocate a zeroed one.
+    const out = into !== undefined && into.length >= byteLength ? into.subarray(0, byteLength) : Buffer.allocUnsafeSlow(byteLength);
+    const result = turbo.decompressSync(bytes, out, { format: components === 1 ? turbo.FORMAT_GRAY : turbo.FORMAT_RGB });
+    if (result.width !== header.width || result.height !== header.height) {
+      throw new UnsupportedPixelFormatError(`JPEG header said ${header.width}x${header.height}, libjpeg-turbo decoded ${result.width}x${result.height}`);
+    }
+    return imageFromRawSamples(out, header.width, header.height, 1);
   },
 });
