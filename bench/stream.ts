@@ -92,11 +92,13 @@ async function stages(path: string, config: Record<string, unknown>, samples: nu
   const t = { read: 0, decode: 0, rasterize: 0, warp: 0, colour: 0, batch: 0 };
   let images: Float32Array | Uint8Array | undefined;
   let labels: Float32Array | undefined;
-  let nextRecord = store.get(0);
+  // As the workers do: one synchronous pread when the store offers it, else get() one ahead.
+  const readAhead = (i: number) => (store.getSync ? undefined : store.get(i % store.recordCount));
+  let nextRecord = readAhead(0);
   for (let i = 0; i < samples; i++) {
     const t0 = performance.now();
-    const record = await nextRecord;
-    nextRecord = store.get((i + 1) % store.recordCount);
+    const record = nextRecord ? await nextRecord : store.getSync!(i % store.recordCount) ?? await store.get(i % store.recordCount);
+    nextRecord = readAhead(i + 1);
     const t1 = performance.now();
     const image = await decodeField(record.fields[0], i, -1, 0);
     const t2 = performance.now();
