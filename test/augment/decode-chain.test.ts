@@ -89,6 +89,18 @@ describe('JPEG decoder chain', () => {
     assert.notEqual(syncDecoderChain(ImageCodec.jpeg)[0]?.name, 'test-failing-jpeg');
   });
 
+  test('libjpeg-turbo declines CMYK (the next decoder takes it) and garbage reports a real failure', { skip: !(turbo && napi) && 'skipped: needs both decoders' }, async () => {
+    const raw = { raw: { width: W, height: H, channels: 3 as const } };
+    const cmyk = new Uint8Array(await sharp(pixels(W, H, 1), raw).toColourspace('cmyk').jpeg().toBuffer());
+    assert.equal(jpegComponentCount(cmyk), 4);
+    const image = decodeImageSync(cmyk);
+    assert.deepEqual([image.width, image.height, image.channels], [W, H, 3]);
+    const garbage = await rgbJpeg();
+    garbage.fill(0x5a, 30); // SOI and a few header bytes, then garbage: zero components found
+    assert.throws(() => decodeImageSync(garbage, { recordIndex: 2 }), (e: unknown) =>
+      e instanceof FormatError && /image decode failed \(@napi-rs\/image/.test(e.message) && /record 2/.test(e.message));
+  });
+
   test('decoding into a scratch buffer: same pixels, aliased when large enough', { skip: !turbo && 'skipped: @julusian/jpeg-turbo does not load here' }, async () => {
     const bytes = await rgbJpeg();
     const fresh = decodeImageSync(bytes);

@@ -94,17 +94,30 @@ export function syncDecoderChain(codec: ImageCodecCode): readonly ImageDecoder[]
   return registry.filter((d) => usable(d, codec, true));
 }
 
-/** Try each sync decoder in turn; the first success wins, else the first decoder's error is thrown. */
+/**
+ * A decoder saying "not mine" (e.g. libjpeg-turbo and a CMYK JPEG) rather than "these bytes are
+ * bad": the chain moves on, and the error reported is another decoder's when there is one.
+ */
+export class DecoderDeclinedError extends UnsupportedPixelFormatError {}
+
+/**
+ * Try each sync decoder in turn; the first success wins. Otherwise the first real failure is
+ * thrown (a decline only when every decoder declined).
+ */
 function decodeWithChain(bytes: Uint8Array, p: Prepared, chain: readonly ImageDecoder[]): Image {
-  let first: FormatError | undefined;
+  let failure: FormatError | undefined;
+  let declined: DecoderDeclinedError | undefined;
   for (const decoder of chain) {
     try {
       return decoder.decodeSync!(bytes, p.header, p.options.into);
     } catch (e) {
-      first ??= decodeFailed(e, p, decoder.name);
+      if (e instanceof DecoderDeclinedError) declined ??= e;
+      else failure ??= decodeFailed(e, p, decoder.name);
     }
   }
-  throw first!;
+  if (failure !== undefined) throw failure;
+  const rec = p.options.recordIndex === undefined ? '' : ` (record ${p.options.recordIndex})`;
+  throw new UnsupportedPixelFormatError(`${declined!.message}${rec}`);
 }
 
 interface Prepared {
@@ -309,8 +322,8 @@ registerImageDecoder({
     // Grey stays grey (like sharp and OpenCV's IMREAD_UNCHANGED); CMYK/YCCK (4 components) is
     // left to the next decoder: libjpeg-turbo's TurboJPEG API cannot convert it to RGB.
     const components = jpegComponentCount(bytes);
-    if (components !== 1 && components !== 3) throw new UnsupportedPixelFormatError(`JPEG with ${components} components`);
-    if (header.width === 0 || header.height === 0) throw new UnsupportedPixelFormatError('JPEG size not found in the header');
+    if (components !== 1 && components !== 3) throw new DecoderDeclinedError(`libjpeg-turbo: JPEG with ${components} colour components`);
+    if (header.width === 0 || header.height === 0) throw new DecoderDeclinedError('libjpeg-turbo: JPEG size not found in the header');
     const byteLength = header.width * header.height * components;
     // Into the caller's scratch, or a fresh uninitialised buffer (every byte is written): both
     // measured faster than letting the binding allocate a zeroed one.

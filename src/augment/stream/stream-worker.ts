@@ -1,8 +1,9 @@
 // Worker entry of the training stream (started by worker-pool.ts through ts-worker.ts). It opens
 // the store(s) by path itself — record bytes never cross threads — and runs SamplePipeline on
 // the tasks it is sent, in arrival order, writing pixels into the shared batch buffers named
-// in each task. Reads are started as soon as a task arrives, so file I/O (libuv threads)
-// overlaps the decode of the previous sample.
+// in each task. A local .picpac record is read with one synchronous pread when its sample runs
+// (SamplePipeline.read returns undefined); other stores' async reads are started as soon as a
+// task arrives, so their I/O (libuv threads) overlaps the decode of the previous sample.
 //
 // Messages in:  { type: 'tasks', tasks } | { type: 'stats' } | { type: 'close' }
 // Messages out: { type: 'ready' } | { type: 'init-error', error } | { type: 'outcomes', outcomes }
