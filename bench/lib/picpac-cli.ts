@@ -2,7 +2,7 @@
 // The built CLI (dist/, compiled JavaScript) is used when it exists; otherwise bin/picpac.js,
 // which runs the TypeScript sources through tsx (slower to start).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './photo-set.ts';
 
@@ -13,10 +13,25 @@ export interface CliRun {
   stderr: string;
 }
 
+/** Newest modification time (ms) of the .ts files under `dir`. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
 /** The script node runs for `picpac`, and how to describe it in a report. */
 export function picpacEntry(): { script: string; kind: string } {
-  for (const built of ['dist/cli/bin.js', 'dist/cli/picpac.js']) {
-    if (existsSync(join(repoRoot, built))) return { script: join(repoRoot, built), kind: `built CLI (${built})` };
+  for (const built of ['dist/cli/bin.js']) {
+    const script = join(repoRoot, built);
+    if (!existsSync(script)) continue;
+    // A build older than the sources would measure old code: say so in the report.
+    const stale = statSync(script).mtimeMs < newestSource(join(repoRoot, 'src')) ? ', OLDER than src/: rebuild' : '';
+    return { script, kind: `built CLI (${built}${stale})` };
   }
   return { script: join(repoRoot, 'bin/picpac.js'), kind: 'bin/picpac.js (sources through tsx; no dist/ build)' };
 }
