@@ -13,8 +13,8 @@
 // Messages are chunked: the tasks dispatched in one synchronous fill() go to each worker as ONE
 // 'tasks' message (flushed on a microtask), and a worker answers with 'outcomes' messages of up
 // to OUTCOMES_PER_MESSAGE samples (stream-worker.ts). The queue refills only when a quarter of
-// its places are free, so chunks stay large in steady state. At thousands of small samples per second, per-message
-// costs on the main thread were what kept 2 threads from being twice as fast as 1.
+// its places are free, so chunks stay large in steady state: at thousands of small samples per
+// second, one message per sample each way kept the main thread busy (issue 10).
 import type { Worker } from 'node:worker_threads';
 import type { Store } from '../../engine/store.ts';
 import { ClosedError, PicpacError } from '../../errors.ts';
