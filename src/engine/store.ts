@@ -65,6 +65,11 @@ export interface Store {
   /** Index lookup, sync. Throws RangeError outside [0, recordCount). */
   meta(recordIndex: number): RecordMeta;
   get(recordIndex: number): Promise<StoredRecord>;
+  /**
+   * Optional: the record read on the calling thread (local files), or undefined when this record
+   * cannot be read synchronously (the caller then uses get()). Same result and errors as get().
+   */
+  getSync?(recordIndex: number): StoredRecord | undefined;
   /** The newest annotation text without reading image bytes. */
   getAnnotation(recordIndex: number): Promise<string | undefined>;
   /** File-order iteration with large reads. `return()` releases resources. */

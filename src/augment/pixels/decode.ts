@@ -1,10 +1,14 @@
 // Encoded bytes → Image, through a small decoder registry (STYLE §11).
 //
-// The hot path is synchronous and single-threaded per call so it runs inside worker_threads:
-// @napi-rs/image's `rawPixelsSync` decoded 256×256 JPEG q90 photographs ≈3.4× faster than one
-// sharp call in flight and ≈2× faster than @jsquash/jpeg on the same core (bench/decoders.ts);
-// its per-call overhead is tiny, which is what decides at these sizes. sharp stays registered as
-// the async fallback for everything else (AVIF, TIFF, …) and remains the ingest-time tool.
+// The hot path is synchronous and single-threaded per call so it runs inside worker_threads.
+// JPEG: libjpeg-turbo through `@julusian/jpeg-turbo` (prebuilt N-API binaries inside the npm
+// package) decoded the stream's q90 photographs 2.2–2.7× faster per core than `@napi-rs/image`
+// on both CPU kinds of this project (Intel Xeon, REFERENCE §4.2; AMD EPYC, docs/performance.md);
+// it is registered last, so it is tried first. `@napi-rs/image` follows (tiny per-call overhead,
+// PNG/WebP/GIF/BMP too); sharp is the async fallback for everything else (AVIF, TIFF, …) and
+// remains the ingest-time tool. When a sync decoder fails (e.g. libjpeg-turbo refuses a CMYK
+// JPEG or warns on a truncated one) the next one is tried, so adding a decoder never makes an
+// image that decoded before fail now.
 // The pixel size is read from the header (src/format/image-sniff.ts) BEFORE decoding, so
 // `maxImagePixels` is enforced without allocating the pixels of a decompression bomb.
 import { createRequire } from 'node:module';
@@ -22,8 +26,12 @@ export interface ImageDecoder {
   readonly name: string;
   /** Codecs (ImageCodec) this decoder accepts. */
   readonly codecs: readonly ImageCodecCode[];
-  /** Synchronous decode (usable on the worker hot path). `header` is what the sniffer read. */
-  readonly decodeSync?: (bytes: Uint8Array, header: SniffedImage) => Image;
+  /**
+   * Synchronous decode (usable on the worker hot path). `header` is what the sniffer read.
+   * `into`, when given, is a caller-owned scratch buffer the decoder MAY write the pixels into
+   * (the returned Image then aliases it) when it is large enough; decoders may ignore it.
+   */
+  readonly decodeSync?: (bytes: Uint8Array, header: SniffedImage, into?: Uint8Array) => Image;
   /** Asynchronous decode, for decoders that have no sync entry point. */
   readonly decode?: (bytes: Uint8Array, header: SniffedImage) => Promise<Image>;
   /** False when the backing package is missing; the registry then skips it. */
@@ -39,6 +47,12 @@ export interface DecodeImageOptions {
   maxImagePixels?: number;
   /** Record ordinal, named in errors. */
   recordIndex?: number;
+  /**
+   * Scratch for the pixels (8-bit decoders that can write into a caller buffer use it when it is
+   * large enough, saving an allocation per image): the result may alias it, so it is valid only
+   * until the buffer is reused. Ignored by decodeImage (async).
+   */
+  into?: Uint8Array;
 }
 
 const registry: ImageDecoder[] = [];
@@ -65,20 +79,51 @@ export function listImageDecoders(): readonly ImageDecoder[] {
   return [...registry];
 }
 
+function usable(d: ImageDecoder, codec: ImageCodecCode, needSync: boolean): boolean {
+  if (!d.codecs.includes(codec)) return false;
+  if (needSync && typeof d.decodeSync !== 'function') return false;
+  return !d.isAvailable || d.isAvailable();
+}
+
 function findDecoder(codec: ImageCodecCode, needSync: boolean): ImageDecoder | undefined {
-  for (const d of registry) {
-    if (!d.codecs.includes(codec)) continue;
-    if (needSync && typeof d.decodeSync !== 'function') continue;
-    if (d.isAvailable && !d.isAvailable()) continue;
-    return d;
+  return registry.find((d) => usable(d, codec, needSync));
+}
+
+/** The synchronous decoders for a codec, in the order they are tried (the fallback chain). */
+export function syncDecoderChain(codec: ImageCodecCode): readonly ImageDecoder[] {
+  return registry.filter((d) => usable(d, codec, true));
+}
+
+/**
+ * A decoder saying "not mine" (e.g. libjpeg-turbo and a CMYK JPEG) rather than "these bytes are
+ * bad": the chain moves on, and the error reported is another decoder's when there is one.
+ */
+export class DecoderDeclinedError extends UnsupportedPixelFormatError {}
+
+/**
+ * Try each sync decoder in turn; the first success wins. Otherwise the first real failure is
+ * thrown (a decline only when every decoder declined).
+ */
+function decodeWithChain(bytes: Uint8Array, p: Prepared, chain: readonly ImageDecoder[]): Image {
+  let failure: FormatError | undefined;
+  let declined: DecoderDeclinedError | undefined;
+  for (const decoder of chain) {
+    try {
+      return decoder.decodeSync!(bytes, p.header, p.options.into);
+    } catch (e) {
+      if (e instanceof DecoderDeclinedError) declined ??= e;
+      else failure ??= decodeFailed(e, p, decoder.name);
+    }
   }
-  return undefined;
+  if (failure !== undefined) throw failure;
+  const rec = p.options.recordIndex === undefined ? '' : ` (record ${p.options.recordIndex})`;
+  throw new UnsupportedPixelFormatError(`${declined!.message}${rec}`);
 }
 
 interface Prepared {
   codec: ImageCodecCode;
   header: SniffedImage;
-  options: Required<Omit<DecodeImageOptions, 'recordIndex'>> & { recordIndex?: number };
+  options: Required<Omit<DecodeImageOptions, 'recordIndex' | 'into'>> & { recordIndex?: number; into?: Uint8Array };
 }
 
 function prepare(bytes: Uint8Array, options: DecodeImageOptions | undefined): Prepared {
@@ -92,6 +137,8 @@ function prepare(bytes: Uint8Array, options: DecodeImageOptions | undefined): Pr
   const maxImagePixels = options?.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   if (!(maxImagePixels > 0)) throw outOfRangeError('maxImagePixels', 'a positive number', maxImagePixels);
   const recordIndex = options?.recordIndex;
+  const into = options?.into;
+  if (into !== undefined && !(into instanceof Uint8Array)) throw invalidParameterError('into', 'a Uint8Array', into);
   const sniffed = sniffImage(bytes);
   if (sniffed.codec === ImageCodec.unknown) {
     throw new FormatError('unrecognised image bytes', {
@@ -100,7 +147,7 @@ function prepare(bytes: Uint8Array, options: DecodeImageOptions | undefined): Pr
     });
   }
   if (sniffed.width > 0 && sniffed.height > 0) checkPixelLimit(sniffed.width, sniffed.height, maxImagePixels, recordIndex);
-  return { codec: sniffed.codec, header: sniffed, options: { decodeMode, channels, maxImagePixels, recordIndex } };
+  return { codec: sniffed.codec, header: sniffed, options: { decodeMode, channels, maxImagePixels, recordIndex, into } };
 }
 
 function finish(image: Image, p: Prepared): Image {
@@ -129,25 +176,21 @@ function noDecoder(p: Prepared, sync: boolean): UnsupportedPixelFormatError {
 /** Decode on the calling thread (the worker hot path). Throws if only async decoders handle the codec. */
 export function decodeImageSync(bytes: Uint8Array, options?: DecodeImageOptions): Image {
   const p = prepare(bytes, options);
-  const decoder = findDecoder(p.codec, true);
-  if (!decoder) throw noDecoder(p, true);
-  let image: Image;
-  try {
-    image = decoder.decodeSync!(bytes, p.header);
-  } catch (e) {
-    throw decodeFailed(e, p, decoder.name);
-  }
-  return finish(image, p);
+  const chain = syncDecoderChain(p.codec);
+  if (chain.length === 0) throw noDecoder(p, true);
+  return finish(decodeWithChain(bytes, p, chain), p);
 }
 
 /** Decode with any registered decoder (sync ones preferred; sharp covers the rest). */
 export async function decodeImage(bytes: Uint8Array, options?: DecodeImageOptions): Promise<Image> {
-  const p = prepare(bytes, options);
-  const decoder = findDecoder(p.codec, true) ?? findDecoder(p.codec, false);
+  const p = prepare(bytes, { ...options, into: undefined });
+  const chain = syncDecoderChain(p.codec);
+  if (chain.length > 0) return finish(decodeWithChain(bytes, p, chain), p);
+  const decoder = findDecoder(p.codec, false);
   if (!decoder) throw noDecoder(p, false);
   let image: Image;
   try {
-    image = decoder.decodeSync ? decoder.decodeSync(bytes, p.header) : await decoder.decode!(bytes, p.header);
+    image = await decoder.decode!(bytes, p.header);
   } catch (e) {
     throw decodeFailed(e, p, decoder.name);
   }
@@ -241,5 +284,54 @@ registerImageDecoder({
     const raw = transformer.rawPixelsSync();
     const bytesPerSample = header.codec === ImageCodec.png && pngBitDepth(bytes) === 16 ? 2 : 1;
     return imageFromRawSamples(raw, width, height, bytesPerSample);
+  },
+});
+
+interface JpegTurbo {
+  FORMAT_RGB: number;
+  FORMAT_GRAY: number;
+  decompressSync(image: Uint8Array, out: Uint8Array, options: { format: number }): { data: Uint8Array; width: number; height: number };
+}
+// 2.x: N-API 7 binaries. 3.x ships N-API 10 only, which Node 20 (N-API 9) cannot load (the
+// process crashes in dlopen instead of throwing), so package.json pins ~2.3.
+const jpegTurbo = lazy(() => require('@julusian/jpeg-turbo') as JpegTurbo);
+
+/** Colour components of a baseline/progressive JPEG (from its SOFn segment); 0 when not found. */
+export function jpegComponentCount(bytes: Uint8Array): number {
+  let i = 2;
+  while (i + 9 < bytes.length) {
+    if (bytes[i] !== 0xff) return 0;
+    const marker = bytes[i + 1];
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return bytes[i + 9];
+    if (marker === 0xda || marker === 0xd9) return 0;
+    i += 2 + ((bytes[i + 2] << 8) | bytes[i + 3]);
+  }
+  return 0;
+}
+
+registerImageDecoder({
+  name: '@julusian/jpeg-turbo',
+  codecs: [ImageCodec.jpeg],
+  isAvailable: () => jpegTurbo() !== null,
+  decodeSync: (bytes, header, into) => {
+    const turbo = jpegTurbo()!;
+    // Grey stays grey (like sharp and OpenCV's IMREAD_UNCHANGED); CMYK/YCCK (4 components) is
+    // left to the next decoder: libjpeg-turbo's TurboJPEG API cannot convert it to RGB.
+    const components = jpegComponentCount(bytes);
+    if (components !== 1 && components !== 3) throw new DecoderDeclinedError(`libjpeg-turbo: JPEG with ${components} colour components`);
+    if (header.width === 0 || header.height === 0) throw new DecoderDeclinedError('libjpeg-turbo: JPEG size not found in the header');
+    const byteLength = header.width * header.height * components;
+    // Into the caller's scratch, or a fresh uninitialised buffer (every byte is written): both
+    // measured faster than letting the binding allocate a zeroed one.
+    const out = into !== undefined && into.length >= byteLength ? into.subarray(0, byteLength) : Buffer.allocUnsafeSlow(byteLength);
+    const result = turbo.decompressSync(bytes, out, { format: components === 1 ? turbo.FORMAT_GRAY : turbo.FORMAT_RGB });
+    if (result.width !== header.width || result.height !== header.height) {
+      throw new UnsupportedPixelFormatError(`JPEG header said ${header.width}x${header.height}, libjpeg-turbo decoded ${result.width}x${result.height}`);
+    }
+    return imageFromRawSamples(out, header.width, header.height, 1);
   },
 });

@@ -104,6 +104,14 @@ export class SamplePipeline {
   readonly times = emptyStageTimes();
   private readonly params: PixelParams;
   private readonly cache: SampleCache | undefined;
+  /**
+   * Decoded pixels of field 0 land here instead of a fresh buffer per image (less allocation
+   * and GC): safe because without a cache nothing keeps the decoded image after its sample is
+   * written, and `scratchOwner` (the seq of the sample using it, -1 when free) keeps two
+   * interleaved inline samples from sharing it.
+   */
+  private scratch: Uint8Array | undefined;
+  private scratchOwner = -1;
 
   /**
    * @param stores main store and optional mixin store (index = sourceIndex)
@@ -123,12 +131,32 @@ export class SamplePipeline {
     return this.cache?.stats();
   }
 
-  /** Start reading a task's record (returns undefined on a cache hit: no bytes needed). */
+  /**
+   * Start reading a task's record ahead of run(). Undefined on a cache hit (no bytes needed) and
+   * when the store reads synchronously (local .picpac: run() does one pread on its own thread,
+   * cheaper than an async read's thread-pool hop for page-cached records).
+   */
   read(task: SampleTask): Promise<StoredRecord> | undefined {
     if (this.cache?.has(sampleKey(task.sourceIndex, task.recordIndex))) return undefined;
     const store = this.stores[task.sourceIndex];
     if (store === undefined) return Promise.reject(new PicpacError('IO', `no store for source ${task.sourceIndex}`));
+    if (store.getSync !== undefined) return undefined;
     return store.get(task.recordIndex);
+  }
+
+  /** The record now: a synchronous read when the store offers one for it, else get(). */
+  private readNow(task: SampleTask): StoredRecord | Promise<StoredRecord> {
+    const store = this.stores[task.sourceIndex];
+    if (store === undefined) throw new PicpacError('IO', `no store for source ${task.sourceIndex}`);
+    return store.getSync?.(task.recordIndex) ?? store.get(task.recordIndex);
+  }
+
+  /** The scratch buffer for sample `seq`, or undefined (cache on, or in use by another sample). */
+  private takeScratch(seq: number | undefined): Uint8Array | undefined {
+    if (seq === undefined || this.cache !== undefined || this.scratchOwner !== -1) return undefined;
+    this.scratchOwner = seq;
+    this.scratch ??= new Uint8Array(256 * 256 * 3);
+    return this.scratch;
   }
 
   /** Run the whole sample. `record` is what read(task) returned (awaited by the caller or here). */
@@ -139,10 +167,10 @@ export class SamplePipeline {
       if (prepared !== undefined) {
         this.times.cacheHits++;
       } else {
-        const stored = await (record ?? this.stores[task.sourceIndex]!.get(task.recordIndex));
+        const stored = await (record ?? this.readNow(task));
         const t1 = now();
         this.times.read += t1 - t0;
-        const decoded = await this.decode(stored);
+        const decoded = await this.decode(stored, task.seq);
         const t2 = now();
         this.times.decode += t2 - t1;
         prepared = prepareSample(decoded, this.params);
@@ -162,11 +190,16 @@ export class SamplePipeline {
       return outcome;
     } catch (error) {
       return { seq: task.seq, ok: false, inPlace: false, error: errorInfo(error, task.recordIndex, task.sourceIndex) };
+    } finally {
+      if (this.scratchOwner === task.seq) this.scratchOwner = -1;
     }
   }
 
-  /** Field 0 (first image or tensor field) and, per `annotate`, the label field or the annotation text. */
-  async decode(record: StoredRecord): Promise<DecodedSample> {
+  /**
+   * Field 0 (first image or tensor field) and, per `annotate`, the label field or the annotation text.
+   * @param [seq] the sample being run: its image may then be decoded into the pipeline's scratch
+   */
+  async decode(record: StoredRecord, seq?: number): Promise<DecodedSample> {
     if (this.config.multi_images > 1) return this.decodeMulti(record);
     const recordIndex = record.recordIndex;
     const imageField = record.fields.find((f) => f.kind === 'image' || f.kind === 'tensor');
@@ -174,7 +207,11 @@ export class SamplePipeline {
       throw new PicpacError('FORMAT', `record ${recordIndex} has no image or tensor field (fields: ${record.fields.map((f) => f.type).join(', ') || 'none'})`);
     }
     const c = this.config;
-    const image = await decodeField(imageField, recordIndex, c.decode_mode as -1 | 0 | 1, c.channels);
+    const into = this.takeScratch(seq);
+    const image = await decodeField(imageField, recordIndex, c.decode_mode as -1 | 0 | 1, c.channels, into);
+    if (into !== undefined && image.data.buffer !== into.buffer && image.data instanceof Uint8Array && image.data.length > into.length) {
+      this.scratch = new Uint8Array(image.data.length); // grow for the next sample
+    }
     const decoded: DecodedSample = { image, recordIndex };
     if (c.annotate === 'image') {
       const labelField = record.fields.find((f) => f.kind === 'label') ?? (record.fields[1]?.kind === 'image' ? record.fields[1] : undefined);
@@ -246,7 +283,7 @@ export class SamplePipeline {
 }
 
 /** Decode one field to an Image: encoded image (sync decoder, async fallback), v1 raw matrix, or tensor. */
-export async function decodeField(field: StoredField, recordIndex: number, decodeMode: -1 | 0 | 1, channels: number): Promise<Image> {
+export async function decodeField(field: StoredField, recordIndex: number, decodeMode: -1 | 0 | 1, channels: number, into?: Uint8Array): Promise<Image> {
   let image: Image;
   if (field.kind === 'tensor') {
     image = imageFromTensor(decodeTensor(field.bytes, 0, field.codec as TensorDTypeCode, recordIndex));
@@ -256,12 +293,12 @@ export async function decodeField(field: StoredField, recordIndex: number, decod
     if (image.channels >= 3) image = swapRedBlueInPlace({ ...image, data: image.data.slice() }); // OpenCV stored BGR(A)
   } else {
     const grey = isGreySource(field.bytes);
-    const options = grey ? { decodeMode: -1 as const, channels: 0, recordIndex } : { decodeMode, channels, recordIndex };
+    const options = grey ? { decodeMode: -1 as const, channels: 0, recordIndex, into } : { decodeMode, channels, recordIndex, into };
     try {
       image = decodeImageSync(field.bytes, options);
     } catch (error) {
       if (!(error instanceof PicpacError && /no synchronous decoder/.test(error.message))) throw error;
-      image = await decodeImage(field.bytes, options);
+      image = await decodeImage(field.bytes, { ...options, into: undefined });
     }
     if (!grey) return image;
     // Adapter: @napi-rs/image returns 8-bit grey PNG and grey JPEG as RGB; v1 kept them grey

@@ -1,19 +1,24 @@
 // Worker entry of the training stream (started by worker-pool.ts through ts-worker.ts). It opens
 // the store(s) by path itself — record bytes never cross threads — and runs SamplePipeline on
 // the tasks it is sent, in arrival order, writing pixels into the shared batch buffers named
-// in each task. Reads are started as soon as a task arrives, so file I/O (libuv threads)
-// overlaps the decode of the previous sample.
+// in each task. A local .picpac record is read with one synchronous pread when its sample runs
+// (SamplePipeline.read returns undefined); other stores' async reads are started as soon as a
+// task arrives, so their I/O (libuv threads) overlaps the decode of the previous sample.
 //
-// Messages in:  { type: 'task', task } | { type: 'stats' } | { type: 'close' }
-// Messages out: { type: 'ready' } | { type: 'init-error', error } | { type: 'outcome', outcome }
+// Messages in:  { type: 'tasks', tasks } | { type: 'stats' } | { type: 'close' }
+// Messages out: { type: 'ready' } | { type: 'init-error', error } | { type: 'outcomes', outcomes }
 //               | { type: 'stats', times, cache }
+// Outcomes go back in chunks: when the queue is empty or OUTCOMES_PER_MESSAGE are waiting.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../../engine/open-store.ts';
 import type { Store, StoredRecord } from '../../engine/store.ts';
 import { batchLayout } from './batch.ts';
 import { parseStreamConfig } from '../config.ts';
 import { SamplePipeline, errorInfo } from './sample-pipeline.ts';
-import type { SampleTask } from './sample-pipeline.ts';
+import type { SampleOutcome, SampleTask } from './sample-pipeline.ts';
+
+/** Outcomes per message at most (the pool keeps more tasks than this in flight per worker). */
+const OUTCOMES_PER_MESSAGE = 8;
 
 export interface StreamWorkerData {
   storePath: string;
@@ -45,13 +50,19 @@ async function init(): Promise<void> {
 async function drain(): Promise<void> {
   if (running) return;
   running = true;
+  let outcomes: SampleOutcome[] = [];
+  let transfer: ArrayBuffer[] = [];
   while (queue.length > 0) {
     const { task, record } = queue.shift()!;
     const outcome = await pipeline!.run(task, record);
-    const transfer: ArrayBuffer[] = [];
     if (outcome.images) transfer.push(outcome.images.buffer as ArrayBuffer);
     if (outcome.labels) transfer.push(outcome.labels.buffer as ArrayBuffer);
-    port.postMessage({ type: 'outcome', outcome }, transfer);
+    outcomes.push(outcome);
+    if (outcomes.length >= OUTCOMES_PER_MESSAGE || queue.length === 0) {
+      port.postMessage({ type: 'outcomes', outcomes }, transfer);
+      outcomes = [];
+      transfer = [];
+    }
   }
   running = false;
   if (closing) await shutdown();
@@ -63,12 +74,13 @@ async function shutdown(): Promise<void> {
   port.close();
 }
 
-port.on('message', (message: { type: string; task?: SampleTask }) => {
-  if (message.type === 'task') {
-    const task = message.task!;
-    const record = pipeline!.read(task);
-    record?.catch(() => {}); // observed again by run(); avoid an unhandled rejection meanwhile
-    queue.push({ task, record });
+port.on('message', (message: { type: string; tasks?: SampleTask[] }) => {
+  if (message.type === 'tasks') {
+    for (const task of message.tasks!) {
+      const record = pipeline!.read(task);
+      record?.catch(() => {}); // observed again by run(); avoid an unhandled rejection meanwhile
+      queue.push({ task, record });
+    }
     void drain();
   } else if (message.type === 'stats') {
     port.postMessage({ type: 'stats', times: pipeline?.times, cache: pipeline?.cacheStats() });

@@ -9,6 +9,12 @@
 // Routing: with the cache on, record r always goes to worker r mod T, so each worker's cache
 // holds a disjoint 1/T of the records and is hit on every later epoch. Without a cache, a task
 // goes to the worker with the fewest tasks outstanding (ties: lowest index).
+//
+// Messages are chunked: the tasks dispatched in one synchronous fill() go to each worker as ONE
+// 'tasks' message (flushed on a microtask), and a worker answers with 'outcomes' messages of up
+// to OUTCOMES_PER_MESSAGE samples (stream-worker.ts). The queue refills only when a quarter of
+// its places are free, so chunks stay large in steady state: at thousands of small samples per
+// second, one message per sample each way kept the main thread busy (issue 10).
 import type { Worker } from 'node:worker_threads';
 import type { Store } from '../../engine/store.ts';
 import { ClosedError, PicpacError } from '../../errors.ts';
@@ -27,6 +33,8 @@ export interface RunnerStats {
 
 export interface SampleRunner {
   readonly threads: number;
+  /** True: PrefetchQueue refills in chunks (about a quarter of its limit) rather than per sample. */
+  readonly chunkedDispatch: boolean;
   run(task: SampleTask): Promise<SampleOutcome>;
   stats(): Promise<RunnerStats>;
   close(): Promise<void>;
@@ -42,6 +50,7 @@ function mergeCache(into: SampleCacheStats | undefined, from: SampleCacheStats |
 /** threads = 0: run on the calling thread, with the caller's Store objects (no path needed). */
 export class InlineRunner implements SampleRunner {
   readonly threads = 0;
+  readonly chunkedDispatch = false;
   private readonly pipeline: SamplePipeline;
   constructor(stores: readonly (Store | undefined)[], config: StreamConfig, layout: BatchLayout, cacheBytes: number) {
     this.pipeline = new SamplePipeline(stores, config, layout, cacheBytes);
@@ -73,7 +82,11 @@ const CLOSE_TIMEOUT_MS = 5000;
 
 export class WorkerPool implements SampleRunner {
   readonly threads: number;
+  readonly chunkedDispatch = true;
   private readonly workers: PoolWorker[];
+  /** Tasks dispatched since the last flush, per worker. */
+  private readonly outbox: SampleTask[][];
+  private flushScheduled = false;
   private readonly pending = new Map<number, { resolve: (o: SampleOutcome) => void; reject: (e: unknown) => void; worker: number }>();
   private readonly routeByRecord: boolean;
   private statsWaiters: ((s: RunnerStats) => void)[] = [];
@@ -85,9 +98,10 @@ export class WorkerPool implements SampleRunner {
     this.workers = workers;
     this.threads = workers.length;
     this.routeByRecord = routeByRecord;
+    this.outbox = workers.map(() => []);
     workers.forEach((w, index) => {
-      w.worker.on('message', (message: { type: string; outcome?: SampleOutcome; times?: StageTimes; cache?: SampleCacheStats }) => {
-        if (message.type === 'outcome') this.settle(message.outcome!);
+      w.worker.on('message', (message: { type: string; outcomes?: SampleOutcome[]; times?: StageTimes; cache?: SampleCacheStats }) => {
+        if (message.type === 'outcomes') for (const outcome of message.outcomes!) this.settle(outcome);
         else if (message.type === 'stats') this.collectStats({ times: message.times ?? emptyStageTimes(), cache: message.cache });
       });
       w.worker.on('error', (error) => this.fail(new PicpacError('IO', `stream worker ${index} failed: ${error.message}`, { cause: error })));
@@ -147,7 +161,22 @@ export class WorkerPool implements SampleRunner {
     if (w.outstanding++ === 0) w.worker.ref();
     return new Promise<SampleOutcome>((resolve, reject) => {
       this.pending.set(task.seq, { resolve, reject, worker: chosen });
-      w.worker.postMessage({ type: 'task', task });
+      this.outbox[chosen].push(task);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  /** One 'tasks' message per worker for everything dispatched since the last flush. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.failure !== undefined) return;
+    this.outbox.forEach((tasks, i) => {
+      if (tasks.length === 0) return;
+      this.outbox[i] = [];
+      this.workers[i].worker.postMessage({ type: 'tasks', tasks });
     });
   }
 
@@ -240,6 +269,12 @@ export class PrefetchQueue {
     public limit: number,
   ) {}
 
+  /** Refill once a chunk of places is free (a quarter of the limit, ≤ 16) with chunked dispatch, else at once. */
+  private refill(): void {
+    const step = this.runner.chunkedDispatch ? Math.max(1, Math.min(16, Math.floor(this.limit / 4))) : 1;
+    if (this.size <= this.limit - step) this.fill();
+  }
+
   get size(): number {
     return this.inFlight.length - this.head;
   }
@@ -256,7 +291,7 @@ export class PrefetchQueue {
 
   /** The oldest task and its outcome, or undefined when nothing is in flight and nothing is left. */
   async shift(): Promise<{ task: SampleTask; outcome: SampleOutcome } | undefined> {
-    this.fill();
+    this.refill();
     if (this.size === 0) return undefined;
     const entry = this.inFlight[this.head];
     this.inFlight[this.head++] = undefined as never;
@@ -265,7 +300,7 @@ export class PrefetchQueue {
       this.head = 0;
     }
     const outcome = await entry.outcome;
-    this.fill();
+    this.refill();
     return { task: entry.task, outcome };
   }
 }

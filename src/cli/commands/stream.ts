@@ -63,7 +63,9 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
   }
   let stream: ImageStream;
   try {
-    stream = await ImageStream.open(db, pairs, { onError });
+    // reuseBuffers: each batch is hashed/dumped before the next is asked for, so the stream may
+    // recycle its shared batch buffers (no fresh allocation per batch).
+    stream = await ImageStream.open(db, pairs, { onError, reuseBuffers: true });
   } catch (error) {
     if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message, cmd);
     throw error;

@@ -189,6 +189,34 @@ export class PicpacReader implements Store {
     }
   }
 
+  /**
+   * get() on the calling thread, for a local file whose record has no annotation or has it right
+   * after the record (one pread); undefined otherwise (use get()). Stream workers use it.
+   */
+  getSync(recordIndex: number): StoredRecord | undefined {
+    if (!(this.source instanceof FileSource)) return undefined;
+    this.checkOpen();
+    this.checkRecordIndex(recordIndex);
+    const ix = this.index;
+    const frameOffset = ix.frameOffset[recordIndex];
+    const frameEnd = frameOffset + FRAME_HEADER_BYTES + ix.payloadByteLength[recordIndex];
+    const annotationOffset = ix.annotationOffset[recordIndex];
+    const adjacent = annotationOffset === frameEnd && ix.annotationByteLength[recordIndex] <= this.options.maxAnnotationBytes;
+    if (annotationOffset !== 0 && !adjacent) return undefined;
+    this.checkRecordLimit(recordIndex);
+    const readEnd = adjacent ? annotationOffset + FRAME_HEADER_BYTES + ix.annotationByteLength[recordIndex] : frameEnd;
+    try {
+      const bytes = this.source.readSync(frameOffset, readEnd - frameOffset);
+      const record = decodeStoredRecord(bytes, ix, recordIndex, this.options.verifyChecksums, this.options.maxRecordBytes);
+      if (adjacent) {
+        record.annotation = decodeAnnotationFrame(bytes.subarray(annotationOffset - frameOffset), ix, recordIndex, this.options.verifyChecksums, this.options.maxAnnotationBytes);
+      }
+      return record;
+    } catch (err) {
+      throw tagError(err, this.name);
+    }
+  }
+
   async getAnnotation(recordIndex: number): Promise<string | undefined> {
     this.checkOpen();
     this.checkRecordIndex(recordIndex);

@@ -1,0 +1,99 @@
+// The stream's fast paths give the same bytes as the plain ones: records read synchronously by
+// the workers (PicpacReader.getSync) vs get(), annotations moved away from their record (async
+// fallback), chunked worker messages, decoding into the pipeline's scratch, uint8 output.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { ImageStream } from '../../src/augment/stream/stream.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
+import { MemorySource } from '../../src/engine/sources/byte-source.ts';
+import { readFile } from 'node:fs/promises';
+import { rectAnnotation, tempDir, writeFixture } from './stream-fixtures.ts';
+
+const AUGMENT = { annotate: 'json', perturb: true, pert_angle: 20, pert_min_scale: 0.8, pert_max_scale: 1.2, pert_color1: 20, pert_color2: 20, pert_color3: 20, pert_hflip: true } as const;
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let plain: string;
+let moved: string;
+before(async () => {
+  ({ dir, cleanup } = await tempDir());
+  plain = await writeFixture(`${dir}/plain.picpac`, { count: 20, annotate: true });
+  // Same records; the annotations of 0, 5 and 9 rewritten later, so their newest frame is no
+  // longer adjacent to the record (getSync declines those, get() reads two places).
+  moved = await writeFixture(`${dir}/moved.picpac`, { count: 20, annotate: true });
+  const writer = await PicpacWriter.append(moved);
+  for (const i of [0, 5, 9]) await writer.setAnnotation(i, rectAnnotation(i + 1));
+  await writer.close();
+});
+after(() => cleanup());
+
+async function digest(path: string, config: Record<string, unknown>, batches = 30): Promise<{ digest: string; images: (Float32Array | Uint8Array)[] }> {
+  const stream = await ImageStream.open(path, { batch: 1, loop: true, ...config });
+  const hash = createHash('sha256');
+  const images: (Float32Array | Uint8Array)[] = [];
+  try {
+    for (let b = 0; b < batches; b++) {
+      const batch = (await stream.next())!;
+      hash.update(new Uint8Array(batch.images.buffer, batch.images.byteOffset, batch.images.byteLength));
+      hash.update(new Uint8Array(batch.labels.buffer, batch.labels.byteOffset, batch.labels.byteLength));
+      images.push(batch.images.slice());
+    }
+  } finally {
+    await stream.close();
+  }
+  return { digest: hash.digest('hex'), images };
+}
+
+describe('synchronous record reads', () => {
+  test('getSync gives what get gives; declines non-adjacent annotations and in-memory sources', async () => {
+    const reader = await PicpacReader.open(moved);
+    try {
+      for (let i = 0; i < reader.recordCount; i++) {
+        const sync = reader.getSync(i);
+        const viaGet = await reader.get(i);
+        if ([0, 5, 9].includes(i)) {
+          assert.equal(sync, undefined, `record ${i}`);
+          assert.equal(viaGet.annotation, rectAnnotation(i + 1));
+          continue;
+        }
+        assert.ok(sync !== undefined, `record ${i}`);
+        assert.equal(sync.annotation, viaGet.annotation);
+        assert.deepEqual(sync.fields.map((f) => Buffer.from(f.bytes).toString('hex')), viaGet.fields.map((f) => Buffer.from(f.bytes).toString('hex')));
+        assert.equal(sync.id, viaGet.id);
+      }
+      assert.throws(() => reader.getSync(reader.recordCount), RangeError);
+    } finally {
+      await reader.close();
+    }
+    const inMemory = await PicpacReader.open(new MemorySource(new Uint8Array(await readFile(plain)), 'mem'));
+    try {
+      assert.equal(inMemory.getSync(0), undefined);
+    } finally {
+      await inMemory.close();
+    }
+  });
+
+  test('stream bytes are identical with sync and async reads, 0/1/2 threads, cache on and off', async () => {
+    const reference = await digest(moved, { ...AUGMENT, threads: 0, cache: false });
+    for (const threads of [0, 1, 2]) {
+      for (const cache of [false, true]) {
+        assert.equal((await digest(moved, { ...AUGMENT, threads, cache, preload: 5 })).digest, reference.digest, `threads ${threads} cache ${cache}`);
+      }
+    }
+  });
+});
+
+describe('uint8 output', () => {
+  test('same digest for every thread count, and the float output rounded (mean 0)', async () => {
+    const u8 = await digest(plain, { ...AUGMENT, dtype: 'uint8', threads: 0 });
+    for (const threads of [1, 2]) assert.equal((await digest(plain, { ...AUGMENT, dtype: 'uint8', threads })).digest, u8.digest, `threads ${threads}`);
+    const f32 = await digest(plain, { ...AUGMENT, threads: 2 });
+    assert.equal(u8.images.length, f32.images.length);
+    u8.images.forEach((images, b) => {
+      assert.ok(images instanceof Uint8Array);
+      assert.deepEqual(Array.from(images), Array.from(f32.images[b], (v) => Math.round(v)), `batch ${b}`);
+    });
+  });
+});
