@@ -134,25 +134,38 @@ class LimitExceededError(FormatError):
 
 # --- CRC-32C (SPEC §10) -------------------------------------------------------------------------
 
-def _make_crc_table():
-    table = []
+def _make_crc_tables():
+    """Slicing-by-8 tables: _CRC_TABLES[k][b] is the CRC state after byte b and k zero bytes."""
+    first = []
     for n in range(256):
         c = n
         for _ in range(8):
             c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return tuple(table)
+        first.append(c)
+    tables = [first]
+    for _ in range(7):
+        prev = tables[-1]
+        tables.append([(prev[n] >> 8) ^ first[prev[n] & 0xFF] for n in range(256)])
+    return tuple(tuple(t) for t in tables)
 
 
-_CRC_TABLE = _make_crc_table()
+_CRC_TABLES = _make_crc_tables()
+_CRC_TABLE = _CRC_TABLES[0]
 
 
 def _crc32c_python(data, crc=0):
-    """CRC-32C (Castagnoli, reflected 0x82F63B78) of `data`, continuing from `crc`. [CRC-1]"""
-    table = _CRC_TABLE
+    """CRC-32C (Castagnoli, reflected 0x82F63B78) of `data`, continuing from `crc` [CRC-1].
+    Eight bytes per step (slicing-by-8): about 1.5x the byte-at-a-time loop in CPython."""
+    t0, t1, t2, t3, t4, t5, t6, t7 = _CRC_TABLES
+    data = bytes(data)
     c = crc ^ 0xFFFFFFFF
-    for b in bytes(data):
-        c = table[(c ^ b) & 0xFF] ^ (c >> 8)
+    whole = len(data) & ~7
+    for lo, hi in struct.iter_unpack("<II", data[:whole]) if whole else ():
+        c ^= lo
+        c = (t7[c & 0xFF] ^ t6[(c >> 8) & 0xFF] ^ t5[(c >> 16) & 0xFF] ^ t4[c >> 24]
+             ^ t3[hi & 0xFF] ^ t2[(hi >> 8) & 0xFF] ^ t1[(hi >> 16) & 0xFF] ^ t0[hi >> 24])
+    for b in data[whole:]:
+        c = t0[(c ^ b) & 0xFF] ^ (c >> 8)
     return c ^ 0xFFFFFFFF
 
 
