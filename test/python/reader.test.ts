@@ -217,14 +217,18 @@ describe('Python reader (python/picpac.py)', { skip }, () => {
   });
 
   test('torn files: same records and the same torn tail as picpac dump --recover', async () => {
-    const source = files.alignedAppended;
-    const bytes = await readFile(source);
-    const points = await cutPoints(source);
-    assert.ok(points.length > 20);
+    // Cuts around record frames of an aligned appended file and a compact one, and across the
+    // annotation-only commits of the re-annotated file (removals and replacements being cut).
+    const cuts: Array<[string, number]> = [];
+    for (const name of ['alignedAppended', 'appended']) for (const p of await cutPoints(files[name])) cuts.push([name, p]);
+    const base = (await readFile(files.alignedAppended)).length;
+    const size = (await readFile(files.reannotated)).length;
+    for (let k = 1; k <= 24; k++) cuts.push(['reannotated', base + Math.floor(((size - base) * k) / 25)]);
+    assert.ok(cuts.length > 60);
     const torn = [];
-    for (const length of points) {
-      torn.push(path.join(dir, `torn-${length}.picpac`));
-      await writeFile(torn.at(-1) as string, bytes.subarray(0, length));
+    for (const [name, length] of cuts) {
+      torn.push(path.join(dir, `torn-${name}-${length}.picpac`));
+      await writeFile(torn.at(-1) as string, (await readFile(files[name])).subarray(0, length));
     }
     for (const { py } of await assertSameDumps(torn, false)) {
       assert.equal(py.code, 1, 'strict open of a torn file must fail');
