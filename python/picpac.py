@@ -499,13 +499,21 @@ def decode_footer_payload(payload, payload_offset):
     return Footer(index_offset, record_count, annotated_count, generation, footer_offset)
 
 
+# frameOffset, payloadByteLength, payloadCrc, id, label, label2, width, height, fieldCount,
+# firstImageCodec, entryFlags + 12 reserved bytes (SPEC §8.1 record entry)
+_RECORD_ENTRY = struct.Struct("<QIIQddIIHBx12x")
+# recordIndex, frameOffset, payloadByteLength, payloadCrc (SPEC §8.1 annotation entry)
+_ANNOTATION_ENTRY = struct.Struct("<QQII")
+
+
 class _IndexBlock(_Plain):
     __slots__ = ("frame_offset", "payload_byte_length", "first_record_index", "previous_index_offset",
                  "records", "annotations")
 
 
 def decode_index_payload(payload, frame_offset):
-    """SPEC §8.1 [IDX-1]..[IDX-3]. records: list of IndexEntry; annotations: (recordIndex, frameOffset, length, crc)."""
+    """SPEC §8.1 [IDX-1]..[IDX-3]. records: one tuple per IndexEntry field (columns); annotations:
+    (recordIndex, frameOffset, length, crc, entry byte offset)."""
     at0 = frame_offset + FRAME_HEADER_BYTES
     if len(payload) < INDEX_HEAD_BYTES:
         raise FormatError("index block shorter than its head", "index", at0, None, ">= 48 bytes", len(payload))
@@ -520,23 +528,25 @@ def decode_index_payload(payload, frame_offset):
     expected = INDEX_HEAD_BYTES + record_count * record_entry_bytes + annotation_count * annotation_entry_bytes
     if expected != len(payload):  # [IDX-3]: before any entry is read
         raise FormatError("index block length does not match its counts", "index", at0, None, expected, len(payload))
-    records = []
-    unpack = struct.Struct("<QIIQddIIHB").unpack_from
-    for i in range(record_count):
-        at = INDEX_HEAD_BYTES + i * record_entry_bytes
-        offset, length, crc, rid, label, label2, width, height, fields, codec = unpack(payload, at)
-        if offset > MAX_SAFE_INTEGER or rid > MAX_SAFE_INTEGER:
-            raise FormatError("index entry value larger than 2^53-1", "index", at0 + at, first + i,
-                              "<= %d" % MAX_SAFE_INTEGER, max(offset, rid))
-        records.append(IndexEntry(offset, length, crc, rid, label, label2, width, height, fields, codec))
-    annotations = []
+    # Record entries as tuples in IndexEntry field order; larger (newer) entries are cut to 64 bytes.
+    entries = payload[INDEX_HEAD_BYTES:INDEX_HEAD_BYTES + record_count * record_entry_bytes]
+    if record_entry_bytes == RECORD_ENTRY_BYTES:
+        rows = _RECORD_ENTRY.iter_unpack(entries)
+    else:
+        rows = (_RECORD_ENTRY.unpack_from(entries, i * record_entry_bytes) for i in range(record_count))
+    records = list(zip(*rows)) or [()] * len(IndexEntry.__slots__)  # columns, in IndexEntry order
+    for column in (records[0], records[3]):  # frameOffset, id [CNV-2]
+        if column and max(column) > MAX_SAFE_INTEGER:
+            i = next(k for k, v in enumerate(column) if v > MAX_SAFE_INTEGER)
+            raise FormatError("index entry value larger than 2^53-1", "index", at0 + INDEX_HEAD_BYTES + i * record_entry_bytes,
+                              first + i, "<= %d" % MAX_SAFE_INTEGER, column[i])
     base = INDEX_HEAD_BYTES + record_count * record_entry_bytes
-    for i in range(annotation_count):
-        at = base + i * annotation_entry_bytes
-        record_index = _u64(payload, at, "annotation entry recordIndex", "index", at0)
-        offset = _u64(payload, at + 8, "annotation entry frameOffset", "index", at0)
-        length, crc = struct.unpack_from("<II", payload, at + 16)
-        annotations.append((record_index, offset, length, crc, at0 + at))
+    annotations = [_ANNOTATION_ENTRY.unpack_from(payload, base + i * annotation_entry_bytes) + (at0 + base + i * annotation_entry_bytes,)
+                   for i in range(annotation_count)]
+    for record_index, offset, _, _, where in annotations:
+        if record_index > MAX_SAFE_INTEGER or offset > MAX_SAFE_INTEGER:  # [CNV-2]
+            raise FormatError("annotation entry value larger than 2^53-1", "index", where, None,
+                              "<= %d" % MAX_SAFE_INTEGER, max(record_index, offset))
     return _IndexBlock(frame_offset, len(payload), first, previous, records, annotations)
 
 
@@ -591,6 +601,27 @@ class _FileSource:
         self.byte_length = state["byte_length"]
         self._fd = None
         self._pid = None
+
+
+class _BufferedSource:
+    """Reads of a source through one large buffer: sequential record reads (and the annotation
+    frames that follow their records) cost one read per 4 MiB."""
+
+    def __init__(self, source, chunk_bytes=_SCAN_CHUNK_BYTES):
+        self.source = source
+        self.byte_length = source.byte_length
+        self.chunk_bytes = chunk_bytes
+        self.buffer = b""
+        self.buffer_start = 0
+
+    def read(self, byte_offset, byte_length):
+        at = byte_offset - self.buffer_start
+        if at < 0 or at + byte_length > len(self.buffer):
+            if byte_length > self.chunk_bytes:
+                return self.source.read(byte_offset, byte_length)
+            self.buffer = self.source.read(byte_offset, self.chunk_bytes)
+            self.buffer_start, at = byte_offset, 0
+        return self.buffer[at:at + byte_length]
 
 
 class _ChunkReader:
@@ -713,47 +744,34 @@ def scan_frames(source, header, start_offset=None, end_offset=None, verify_check
 class _Index:
     """Columns of the record index (compact arrays, picklable) and the live annotations."""
 
+    # One array per IndexEntry field, in IndexEntry order: 48 bytes per record.
+    _COLUMNS = (("frame_offset", "q"), ("payload_byte_length", "I"), ("payload_crc", "I"), ("ids", "q"),
+                ("label", "d"), ("label2", "d"), ("width", "I"), ("height", "I"), ("field_count", "H"),
+                ("first_image_codec", "B"))
+
     def __init__(self):
-        self.frame_offset = array.array("q")
-        self.payload_byte_length = array.array("q")
-        self.payload_crc = array.array("q")
-        self.ids = array.array("q")
-        self.label = array.array("d")
-        self.label2 = array.array("d")
-        self.width = array.array("q")
-        self.height = array.array("q")
-        self.field_count = array.array("q")
-        self.first_image_codec = array.array("q")
+        for name, code in self._COLUMNS:
+            setattr(self, name, array.array(code))
         # record index -> (frame offset, payload length, payload crc) of its live annotation frame
         self.annotations = {}
 
     def __len__(self):
         return len(self.frame_offset)
 
-    def add(self, e):
-        self.frame_offset.append(e.frame_offset)
-        self.payload_byte_length.append(e.payload_byte_length)
-        self.payload_crc.append(e.payload_crc)
-        self.ids.append(e.id)
-        self.label.append(e.label)
-        self.label2.append(e.label2)
-        self.width.append(e.width)
-        self.height.append(e.height)
-        self.field_count.append(e.field_count)
-        self.first_image_codec.append(e.first_image_codec)
+    def extend(self, columns):
+        """Append entries given as columns (one sequence per IndexEntry field, in order)."""
+        for (name, _), values in zip(self._COLUMNS, columns):
+            getattr(self, name).extend(values)
 
     def entry(self, i):
-        return IndexEntry(self.frame_offset[i], self.payload_byte_length[i], self.payload_crc[i], self.ids[i],
-                          self.label[i], self.label2[i], self.width[i], self.height[i], self.field_count[i],
-                          self.first_image_codec[i])
+        return IndexEntry(*(getattr(self, name)[i] for name, _ in self._COLUMNS))
 
 
 def _entry_from_record(frame_offset, header, record_id, label, label2, fields):
     """The index entry a writer would store for this record [IDX-5]."""
     image = next((f for f in fields if f.kind == 1), None)
-    return IndexEntry(frame_offset, header.payload_byte_length, header.payload_crc, record_id, label, label2,
-                      image.width if image else 0, image.height if image else 0, len(fields),
-                      image.codec if image else 0)
+    return (frame_offset, header.payload_byte_length, header.payload_crc, record_id, label, label2,
+            image.width if image else 0, image.height if image else 0, len(fields), image.codec if image else 0)
 
 
 def rebuild_index(source, header, verify_checksums=True, max_payload_bytes=MAX_FRAME_PAYLOAD_BYTES):
@@ -769,7 +787,7 @@ def rebuild_index(source, header, verify_checksums=True, max_payload_bytes=MAX_F
         if frame.kind == KIND_RECORD:
             record_index = len(index)
             record = decode_record_payload(frame.payload, payload_offset, record_index)
-            index.add(_entry_from_record(frame.frame_offset, frame.header, *record))
+            index.extend([(v,) for v in _entry_from_record(frame.frame_offset, frame.header, *record)])
         elif frame.kind == KIND_ANNOTATION:
             _apply_annotation_frame(index, frame)
         elif frame.kind == KIND_FOOTER and frame.header.payload_byte_length == FOOTER_PAYLOAD_BYTES:
@@ -880,13 +898,12 @@ def _index_from_blocks(blocks, footer, header):
         if block.first_record_index != len(index):
             raise FormatError("firstRecordIndex does not continue the previous block", "index",
                               block.frame_offset + FRAME_HEADER_BYTES, None, len(index), block.first_record_index)
-        for entry in block.records:
-            i = len(index)
-            if entry.frame_offset < previous_end or entry.frame_offset % alignment:  # [REC-10] [ALN-1]
+        for k, (frame_offset, payload_byte_length) in enumerate(zip(block.records[0], block.records[1])):
+            if frame_offset < previous_end or frame_offset % alignment:  # [REC-10] [ALN-1]
                 raise FormatError("record entry out of file order or unaligned", "index", block.frame_offset,
-                                  i, ">= %d and a multiple of %d" % (previous_end, alignment), entry.frame_offset)
-            previous_end = entry.frame_offset + FRAME_HEADER_BYTES + entry.payload_byte_length
-            index.add(entry)
+                                  len(index) + k, ">= %d and a multiple of %d" % (previous_end, alignment), frame_offset)
+            previous_end = frame_offset + FRAME_HEADER_BYTES + payload_byte_length
+        index.extend(block.records)
         _apply_annotation_entries(index, block)
     problem = None
     if len(index) != footer.record_count:
@@ -921,18 +938,15 @@ def _apply_annotation_entries(index, block):
         index.annotations[record_index] = (offset, length, crc)
 
 
-def _known_extents(index, blocks):
-    """(start, end, is_record) of every frame the index describes, in file order."""
+def _other_extents(index, blocks):
+    """(start, end) of the indexed frames that are not records: annotation frames not directly
+    after their record, and index blocks; sorted by offset."""
     extents = []
-    annotations = index.annotations
-    for i in range(len(index)):
-        start = index.frame_offset[i]
-        end = start + FRAME_HEADER_BYTES + index.payload_byte_length[i]
-        extents.append((start, end, True))
-    for offset, length, _ in annotations.values():
-        extents.append((offset, offset + FRAME_HEADER_BYTES + length, False))
+    for i, (offset, length, _) in index.annotations.items():
+        if offset != index.frame_offset[i] + FRAME_HEADER_BYTES + index.payload_byte_length[i]:
+            extents.append((offset, offset + FRAME_HEADER_BYTES + length))
     for b in blocks:
-        extents.append((b.frame_offset, b.frame_offset + FRAME_HEADER_BYTES + b.payload_byte_length, False))
+        extents.append((b.frame_offset, b.frame_offset + FRAME_HEADER_BYTES + b.payload_byte_length))
     extents.sort()
     return extents
 
@@ -940,16 +954,35 @@ def _known_extents(index, blocks):
 def _check_gaps(source, header, index, blocks, footer):
     """Walk the frame headers between indexed frames (superseded annotations, old index blocks and
     footers, extension frames): they must tile the file by [ALN-4], and none may be an unknown
-    critical extension [EXT-2]. Padding before an aligned record frame is not read [ALN-5]."""
+    critical extension [EXT-2]. Padding before an aligned record frame is not read [ALN-5].
+    Records (ascending, checked when the index was loaded) are merged with the other frames."""
     alignment = header.alignment
     cursor = header.first_frame_offset
-    for start, end, is_record in _known_extents(index, blocks) + [(footer.footer_offset, None, False)]:
+    others = _other_extents(index, blocks)
+    k = 0
+    offsets, lengths, annotations = index.frame_offset, index.payload_byte_length, index.annotations
+
+    def visit(cursor, start, end, is_record):
         if start < cursor:
             raise FormatError("indexed frames overlap", "index", start, None, "a frame at or after %d" % cursor, start)
         if start > cursor and not (is_record and start == _align_up(cursor, alignment)):
             _walk_gap(source, cursor, start, is_record, alignment)
-        cursor = end
-    return None
+        return end
+
+    record_count, other_count = len(index), len(others)
+    for i in range(record_count + 1):
+        start = offsets[i] if i < record_count else footer.footer_offset
+        while k < other_count and others[k][0] < start:
+            cursor = visit(cursor, others[k][0], others[k][1], False)
+            k += 1
+        if i == record_count:
+            visit(cursor, start, start, False)
+            break
+        end = start + FRAME_HEADER_BYTES + lengths[i]
+        live = annotations.get(i)
+        if live is not None and live[0] == end:  # its annotation frame directly follows it
+            end += FRAME_HEADER_BYTES + live[1]
+        cursor = visit(cursor, start, end, True)
 
 
 def _walk_gap(source, gap_start, gap_end, ends_at_record, alignment):
@@ -1097,8 +1130,7 @@ class PicpacFile:
     def __getitem__(self, record_index):
         if isinstance(record_index, slice):
             return [self[i] for i in range(*record_index.indices(len(self)))]
-        i = self._check_index(record_index)
-        return self._record(i, self._verify_record_frame(i, self._read_record_frame(i)))
+        return self._read_record(self._check_index(record_index), self._source)
 
     def __iter__(self):
         return self.records()
@@ -1152,24 +1184,14 @@ class PicpacFile:
 
     def annotation(self, record_index):
         """The live annotation text of a record, or None (reads only the annotation frame) [ANN-7]."""
-        return self._read_annotation(self._check_index(record_index))
+        return self._read_annotation(self._check_index(record_index), self._source)
 
     def records(self, start=0, stop=None, step=1):
         """Records in file order (start/stop/step like range, e.g. one shard per DataLoader worker).
         Consecutive records are fetched with large sequential reads."""
-        indices = range(*slice(start, stop, step).indices(len(self)))
-        buffer, buffer_start = b"", 0
-        for i in indices:
-            offset = self._index.frame_offset[i]
-            length = FRAME_HEADER_BYTES + self._index.payload_byte_length[i]
-            if step != 1 or length > _SCAN_CHUNK_BYTES:
-                yield self[i]
-                continue
-            if not (buffer_start <= offset and offset + length <= buffer_start + len(buffer)):
-                buffer_start = offset
-                buffer = self._source.read(offset, max(_SCAN_CHUNK_BYTES, length))
-            frame = memoryview(buffer)[offset - buffer_start:offset - buffer_start + length]
-            yield self._record(i, self._verify_record_frame(i, frame))
+        source = _BufferedSource(self._source) if step == 1 else self._source
+        for i in range(*slice(start, stop, step).indices(len(self))):
+            yield self._read_record(i, source)
 
     # -- internals --
 
@@ -1182,18 +1204,17 @@ class PicpacFile:
             raise IndexError("record index %d out of range (%d records in %s)" % (record_index, n, self.path))
         return i
 
-    def _read_record_frame(self, i):
-        offset = self._index.frame_offset[i]
-        return self._source.read(offset, FRAME_HEADER_BYTES + self._index.payload_byte_length[i])
-
-    def _verify_record_frame(self, i, frame):
-        """[IDX-7]: verify the frame before returning its data, and that it is the one the index names."""
+    def _read_record(self, i, source):
+        """One record read through `source` (the file, or a buffered view of it), and its annotation."""
+        frame = source.read(self._index.frame_offset[i], FRAME_HEADER_BYTES + self._index.payload_byte_length[i])
         try:
-            return self._check_record_frame(i, frame)
+            payload = self._check_record_frame(i, frame)
         except PicpacError as err:
             raise err.with_file(self.path)
+        return self._record(i, payload, self._read_annotation(i, source))
 
     def _check_record_frame(self, i, frame):
+        """[IDX-7]: verify the frame before returning its data, and that it is the one the index names."""
         offset = self._index.frame_offset[i]
         fh = decode_frame_header(bytes(frame[:FRAME_HEADER_BYTES]), offset, self.max_record_bytes, i)
         if fh.kind != KIND_RECORD:
@@ -1210,8 +1231,8 @@ class PicpacFile:
             check_frame_payload(fh, payload, offset, i)
         return payload
 
-    def _record(self, i, payload):
-        """Decode a verified record payload and attach its live annotation."""
+    def _record(self, i, payload, annotation):
+        """Decode a verified record payload."""
         try:
             record_id, label, label2, fields = decode_record_payload(payload, self._index.frame_offset[i] + FRAME_HEADER_BYTES, i)
             if record_id != self._index.ids[i] or len(fields) != self._index.field_count[i]:  # [IDX-5]
@@ -1220,15 +1241,15 @@ class PicpacFile:
                                   "id %d, %d fields" % (record_id, len(fields)))
         except PicpacError as err:
             raise err.with_file(self.path)
-        return Record(i, record_id, label, label2, fields, self._read_annotation(i))
+        return Record(i, record_id, label, label2, fields, annotation)
 
-    def _read_annotation(self, i):
+    def _read_annotation(self, i, source):
         live = self._index.annotations.get(i)
         if live is None:
             return None
         offset, length, crc = live
         try:
-            fh, payload = _read_frame(self._source, offset, KIND_ANNOTATION, "annotation", self.max_annotation_bytes,
+            fh, payload = _read_frame(source, offset, KIND_ANNOTATION, "annotation", self.max_annotation_bytes,
                                       "maxAnnotationBytes", record_index=i)
             if fh.payload_crc != crc or fh.payload_byte_length != length:
                 raise FormatError("annotation frame does not match its index entry", "annotation", offset + 4, i,
