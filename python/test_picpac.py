@@ -391,6 +391,52 @@ class FileErrorTest(TempFiles):
             self.assertEqual(len(db), 3)
 
 
+class HostileBytesTest(TempFiles):
+    """[SEC-1]: mutated files (bytes changed inside a frame, its CRCs then recomputed so the
+    structure decoders see the damage, or plain bit flips and cuts) give a PicpacError naming the
+    file and a byte offset, never another exception."""
+
+    def test_mutations_raise_only_picpac_errors(self):
+        rng = __import__("random").Random(13)
+        names = [n for n, m in manifests() if m["expect"] == "ok"]
+        frames = {}
+        for name in names:
+            with open(vector(name), "rb") as f:
+                data = f.read()
+            header = picpac.decode_file_header(data[:64])
+            source = picpac._FileSource(vector(name))
+            frames[name] = [(fr.frame_offset, fr.header.payload_byte_length) for fr in picpac.scan_frames(source, header)]
+            source.close()
+        for iteration in range(150):
+            name = rng.choice(names)
+
+            def mutate(buf):
+                offset, length = rng.choice(frames[name])
+                if iteration % 3 == 2:  # raw damage: a flipped bit or a cut
+                    at = rng.randrange(len(buf))
+                    buf[at] ^= 1 << rng.randrange(8)
+                    return
+                for _ in range(rng.randrange(1, 4)):
+                    if length:
+                        at = offset + 16 + rng.randrange(min(length, 96))
+                        buf[at] = rng.choice([0, 1, 0x7F, 0x80, 0xFF, rng.randrange(256)])
+                refresh_frame_crcs(buf, offset)
+            path = self.copy(name, mutate)
+            for options in ({}, {"recover": True}, {"use_index": False, "recover": True}):
+                try:
+                    with picpac.open(path, **options) as db:
+                        for i in range(len(db)):
+                            try:
+                                for field in db[i].fields:
+                                    if field.kind == 3:
+                                        field.tensor()
+                            except picpac.PicpacError as err:
+                                self.assertEqual((err.file, err.record_index is None or err.record_index == i), (path, True))
+                except picpac.PicpacError as err:
+                    self.assertEqual(err.file, path)
+                    self.assertIsInstance(err.byte_offset, int)
+
+
 class CommandLineTest(unittest.TestCase):
     def test_dump_lines_format_numbers_like_javascript(self):
         cases = {0.0: "0", -0.0: "0", 1.5: "1.5", 1e300: "1e+300", 1e21: "1e+21", 1e20: "100000000000000000000",
