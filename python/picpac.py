@@ -33,7 +33,7 @@ from decimal import Decimal
 __all__ = [
     "open", "PicpacFile", "Record", "Field", "Tensor", "FileHeader", "Footer", "IndexEntry",
     "PicpacError", "FormatError", "ChecksumError", "TruncatedError", "UnfinishedFileError",
-    "UnsupportedVersionError", "LimitExceededError", "crc32c", "scan_frames", "dump_line",
+    "UnsupportedVersionError", "LimitExceededError", "crc32c", "scan_frames", "dump_line", "V1File",
 ]
 
 # --- Layout constants (SPEC §4, §5, §6, §7, §8) -----------------------------------------------
@@ -62,7 +62,7 @@ MAX_SAFE_INTEGER = (1 << 53) - 1
 CRITICAL_FEATURE_BITS = 0xFFFF
 
 FIELD_KINDS = {1: "image", 2: "label", 3: "tensor", 4: "bytes"}
-IMAGE_CODECS = {0: "unknown", 1: "jpeg", 2: "png", 3: "webp", 4: "gif", 5: "tiff", 6: "bmp", 7: "avif", 8: "raw"}
+IMAGE_CODECS = {0: "unknown", 1: "jpeg", 2: "png", 3: "webp", 4: "gif", 5: "tiff", 6: "bmp", 7: "avif", 8: "v1raw"}
 # TensorDType code -> (name, struct/array typecode, element bytes) [REC-8]
 TENSOR_DTYPES = {
     1: ("uint8", "B", 1), 2: ("int8", "b", 1), 3: ("uint16", "H", 2), 4: ("int16", "h", 2),
@@ -1011,8 +1011,16 @@ def _walk_gap(source, gap_start, gap_end, ends_at_record, alignment):
 def open(path, recover=False, use_index=True, verify_checksums=True, check_gaps=True,
          max_record_bytes=DEFAULT_MAX_RECORD_BYTES, max_annotation_bytes=DEFAULT_MAX_ANNOTATION_BYTES,
          max_index_bytes=DEFAULT_MAX_INDEX_BYTES):
-    """Open a .picpac 2.0 file (see PicpacFile). Shadows builtins.open inside this module's namespace
-    only when imported with `from picpac import *`; use `picpac.open`."""
+    """Open a .picpac 2.0 file (a PicpacFile), or a PicPac 1.0 file (a V1File, recognised by its
+    first segment header; only `recover` applies to it). Use as `picpac.open`: this module does not
+    export it by `from picpac import *` semantics that would shadow the builtin."""
+    source = _FileSource(path)
+    try:
+        first = source.read(0, 4)
+    finally:
+        source.close()
+    if first == V1_MAGIC_BYTES:
+        return V1File(path, recover=recover)
     return PicpacFile(path, recover=recover, use_index=use_index, verify_checksums=verify_checksums,
                       check_gaps=check_gaps, max_record_bytes=max_record_bytes,
                       max_annotation_bytes=max_annotation_bytes, max_index_bytes=max_index_bytes)
@@ -1266,6 +1274,267 @@ class PicpacFile:
         return _annotation_text(text)
 
 
+# --- PicPac 1.0 (SPEC §18, REFERENCE §1.1) ------------------------------------------------------------
+
+V1_MAGIC_BYTES = b"\xac\x59\x00\x01"  # u16 magic 0x59AC, u16 version 0x0100
+V1_SEGMENT_HEADER_BYTES = 8192
+V1_MAX_SEGMENT_RECORDS = 1020
+V1_RECORD_ALIGN = 4096
+V1_MAX_FIELDS = 6
+V1_RECORD_HEAD_BYTES = 64
+V1_MAX_RECORD_BYTES = 512 << 20
+_CV_DEPTH_BYTES = (1, 1, 2, 2, 4, 4, 8)
+
+
+def sniff_image_codec(data):
+    """ImageCodec of encoded image bytes by their signature (0 = not recognised) [V1-5]."""
+    d = bytes(data[:32])
+    if d.startswith(b"\x89PNG\r\n\x1a\n"):
+        return 2
+    if d.startswith(b"\xff\xd8\xff"):
+        return 1
+    if d.startswith(b"GIF8"):
+        return 4
+    if d.startswith(b"RIFF") and d[8:12] == b"WEBP":
+        return 3
+    if d.startswith(b"BM") and len(data) >= 26:
+        dib = struct.unpack_from("<I", d, 14)[0]
+        if dib == 12 or 40 <= dib <= 124:
+            return 6
+    if d.startswith(b"II*\x00") or d.startswith(b"MM\x00*"):
+        return 5
+    if d[4:8] == b"ftyp" and d[8:12] in (b"avif", b"avis"):
+        return 7
+    if _is_raw_matrix(data):
+        return 8
+    return 0
+
+
+def _is_raw_matrix(data):
+    """The 1.0 raw matrix: i32 OpenCV type, rows, cols, elemSize, then rows*cols*elemSize bytes."""
+    if len(data) < 16:
+        return False
+    cv_type, rows, cols, elem_size = struct.unpack_from("<iiii", data, 0)
+    if cv_type < 0 or rows < 1 or cols < 1:
+        return False
+    depth, channels = cv_type & 7, (cv_type >> 3) + 1
+    if depth > 6 or channels > 512 or _CV_DEPTH_BYTES[depth] * channels != elem_size:
+        return False
+    return rows * cols * elem_size == len(data) - 16
+
+
+def _v1_annotation_text(data):
+    """Slot 1 is the annotation when it is valid UTF-8 whose first non-blank byte is '{' [V1-5]."""
+    stripped = bytes(data).lstrip(b" \t\n\v\f\r")
+    if not stripped.startswith(b"{"):
+        return None
+    try:
+        return bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def map_v1_slots(slots):
+    """[V1-5]: the typed fields and annotation of a 1.0 record's slots."""
+    fields, annotation = [], None
+    for slot, data in enumerate(slots):
+        if slot == 1 and annotation is None:
+            text = _v1_annotation_text(data)
+            if text is not None:
+                annotation = text
+                continue
+        codec = sniff_image_codec(data) if data else 0
+        kind = (2 if slot == 1 else 1) if codec else 4
+        fields.append(Field(kind, codec, bytes(data), 0, 0))
+    return fields, annotation
+
+
+def _v1_segment(head, at, record_index):
+    """Decode a segment header: (record count, link, sizes) [V1-1] [V1-3]."""
+    if len(head) < V1_SEGMENT_HEADER_BYTES:
+        raise TruncatedError("truncated segment header", "v1-segment", at, record_index,
+                             "%d bytes" % V1_SEGMENT_HEADER_BYTES, len(head))
+    magic, version, count = struct.unpack_from("<HHH", head, 0)
+    if magic != 0x59AC:
+        raise FormatError("bad segment magic", "v1-segment", at, record_index, "0x59ac", "0x%04x" % magic)
+    if version != 0x0100:
+        raise UnsupportedVersionError("unsupported PicPac 1.x version", "v1-segment", at + 2, record_index, "0x0100", "0x%04x" % version)
+    if count > V1_MAX_SEGMENT_RECORDS:
+        raise FormatError("segment record count too large", "v1-segment", at + 4, record_index, "<= 1020", count)
+    link = struct.unpack_from("<Q", head, 8)[0]
+    return count, link, struct.unpack_from("<%dI" % count, head, 32)
+
+
+def _v1_plausible_length(head, left):
+    """Length (64 + field sizes) of a record head found by scanning an unclosed segment, or -1."""
+    if len(head) < V1_RECORD_HEAD_BYTES or left < V1_RECORD_HEAD_BYTES:
+        return -1
+    rid, label_bits, width, reserved1, label2, reserved2 = struct.unpack_from("<IIBBhI", head, 0)
+    if width > V1_MAX_FIELDS or reserved1 or reserved2:
+        return -1
+    total = V1_RECORD_HEAD_BYTES
+    for k in range(V1_MAX_FIELDS):
+        size, ftype, r1, r2 = struct.unpack_from("<IBBH", head, 16 + 8 * k)
+        if r1 or r2 or ftype > 3 or (k >= width and (size or ftype)):
+            return -1
+        total += size
+    if rid == 0 and label_bits == 0 and width == 0 and label2 == 0:
+        return -1
+    return total if total < V1_MAX_RECORD_BYTES and total <= left else -1
+
+
+class V1File:
+    """A PicPac 1.0 file (SPEC §18) with the PicpacFile reading interface: len, [i], iteration,
+    get_by_id; records mapped to typed fields by [V1-5] (width/height 0: not sniffed). recover=True
+    reads what a crashed 1.0 writer left ([V1-4]: closed segments, then the unclosed one's heads)."""
+
+    header = None
+    footer = None
+
+    def __init__(self, path, recover=False):
+        self.path = os.fspath(path)
+        self._source = _FileSource(self.path)
+        self.recovered = False
+        self.torn_offset = None
+        self.torn_reason = None
+        self._ids = None
+        try:
+            self._locators = self._discover(recover)
+        except PicpacError as err:
+            self._source.close()
+            raise err.with_file(self.path)
+
+    def _discover(self, recover):
+        source, file_length = self._source, self._source.byte_length
+        locators, segment, mode = [], 0, None
+        while segment < file_length or (segment == 0 and not recover):
+            try:
+                count, link, sizes = _v1_segment(source.read(segment, V1_SEGMENT_HEADER_BYTES), segment, len(locators))
+            except FormatError as err:
+                if not recover:
+                    raise
+                self._torn(segment, str(err))
+                break
+            if count:
+                mode = mode or ("aligned" if all(size % V1_RECORD_ALIGN == 0 for size in sizes) else "compact")
+            at = segment + V1_SEGMENT_HEADER_BYTES
+            end = at + sum(sizes)
+            if count == 0 and link == 0:  # never closed: the writer died [V1-4]
+                if not recover:
+                    raise UnfinishedFileError("unclosed segment (the writer did not finish; open with recover=True)",
+                                              "v1-segment", segment, len(locators), "a closed segment", "size 0, link 0")
+                found, mode = self._scan_unclosed(at, mode)
+                locators.extend(found)
+                self._torn(found[-1][0] + found[-1][1] if found else at, "unclosed segment")
+                if len(found) < V1_MAX_SEGMENT_RECORDS:
+                    break
+                segment = found[-1][0] + found[-1][1]
+                continue
+            if link != end or end > file_length:
+                problem = "segment link does not match the end of its records" if link != end else "segment extends past the end of the file"
+                if not recover:
+                    raise FormatError(problem, "v1-segment", segment + 8, len(locators), end, link)
+                for size in sizes:  # take the records that are complete
+                    if at + size > file_length:
+                        break
+                    locators.append((at, size))
+                    at += size
+                self._torn(at, problem)
+                break
+            locators.extend(zip(_running_offsets(at, sizes), sizes))
+            segment = link
+        return locators
+
+    def _torn(self, offset, reason):
+        """Recovered; bytes from `offset` on are not records (none when that is the end of the file)."""
+        self.recovered, self.torn_reason = True, reason
+        self.torn_offset = offset if offset < self._source.byte_length else None
+
+    def _scan_unclosed(self, start, mode):
+        """Record heads after an unclosed segment header; without closed records both layouts are
+        tried and the one that explains more records wins."""
+        results = {m: self._scan_heads(start, m) for m in ((mode,) if mode else ("compact", "aligned"))}
+        best = mode or ("aligned" if len(results["aligned"]) > len(results["compact"]) else "compact")
+        return results[best], best
+
+    def _scan_heads(self, at, mode):
+        found, file_length = [], self._source.byte_length
+        while len(found) < V1_MAX_SEGMENT_RECORDS and at + V1_RECORD_HEAD_BYTES <= file_length:
+            length = _v1_plausible_length(self._source.read(at, V1_RECORD_HEAD_BYTES), file_length - at)
+            if length < 0:
+                break
+            disk = _align_up(length, V1_RECORD_ALIGN) if mode == "aligned" else length
+            found.append((at, min(disk, file_length - at)))
+            at += disk
+        return found
+
+    def __len__(self):
+        return len(self._locators)
+
+    def __getitem__(self, record_index):
+        if isinstance(record_index, slice):
+            return [self[i] for i in range(*record_index.indices(len(self)))]
+        i = self._check_index(record_index)
+        rid, label, label2, slots = self.raw_slots(i)
+        fields, annotation = map_v1_slots(slots)
+        return Record(i, rid, label, label2, fields, annotation)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def records(self, start=0, stop=None, step=1):
+        return (self[i] for i in range(*slice(start, stop, step).indices(len(self))))
+
+    def raw_slots(self, i):
+        """(id, label, label2, [slot bytes]) exactly as stored [V1-2] [V1-3]."""
+        at, size = self._locators[i]
+        data = self._source.read(at, size)
+        try:
+            if len(data) < V1_RECORD_HEAD_BYTES:
+                raise TruncatedError("truncated record head", "v1-record", at, i, ">= 64 bytes", len(data))
+            rid, label, width, _, label2 = struct.unpack_from("<IfBBh", data, 0)
+            if width > V1_MAX_FIELDS:
+                raise FormatError("record width too large", "v1-record", at + 8, i, "<= 6", width)
+            slots, cursor = [], V1_RECORD_HEAD_BYTES
+            for k in range(width):
+                length = struct.unpack_from("<I", data, 16 + 8 * k)[0]
+                if length > len(data) - cursor:  # an empty last field at the very end is fine [V1-3]
+                    raise FormatError("field overruns the record", "v1-record", at + 16 + 8 * k, i,
+                                      "<= %d" % (len(data) - cursor), length)
+                slots.append(data[cursor:cursor + length])
+                cursor += length
+        except PicpacError as err:
+            raise err.with_file(self.path)
+        return rid, label, label2, slots
+
+    indices_of_id = PicpacFile.indices_of_id
+    get_by_id = PicpacFile.get_by_id
+    _check_index = PicpacFile._check_index
+
+    @property
+    def _index(self):  # indices_of_id reads ids from here
+        return self
+
+    @property
+    def ids(self):
+        return [struct.unpack_from("<I", self._source.read(at, 4))[0] for at, _ in self._locators]
+
+    def close(self):
+        self._source.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _running_offsets(start, sizes):
+    for size in sizes:
+        yield start
+        start += size
+
+
 # --- `picpac dump` lines (docs/cli.md), for comparing with the reference tool -----------------------
 
 def _js_number(value):
@@ -1291,11 +1560,13 @@ def _js_number(value):
     return ("-" if sign else "") + out
 
 
-def dump_line(record):
-    """One `picpac dump` line for a 2.0 record: fields, then the annotation as 'annotation/json'."""
+def dump_line(record, annotation_slot=None):
+    """One `picpac dump` line: the fields, with the annotation as a field of type 'annotation/json'
+    last (2.0), or at its stored slot (1.0 files: annotation_slot=1)."""
     parts = [(f.type, f.data) for f in record.fields]
     if record.annotation is not None:
-        parts.append(("annotation/json", record.annotation.encode("utf-8")))
+        annotation = ("annotation/json", record.annotation.encode("utf-8"))
+        parts.insert(len(parts) if annotation_slot is None else annotation_slot, annotation)
     fields = ",".join('{"type":%s,"size":%d,"sha256":"%s"}' % (json.dumps(t), len(b), hashlib.sha256(b).hexdigest())
                       for t, b in parts)
     return '{"index":%d,"id":%d,"label":%s,"label2":%s,"fields":[%s]}' % (
@@ -1309,14 +1580,14 @@ def _main(argv):
         return 2
     path, recover = argv[1], "--recover" in argv[2:]
     try:
-        with PicpacFile(path, recover=recover) as db:
+        with open(path, recover=recover) as db:
             if recover:
                 tail = "torn tail at byte %d" % db.torn_offset if db.torn_offset is not None else "no torn tail"
                 print("%s: recovered %d records%s; %s" % (path, len(db), "" if db.recovered else " (file was complete)", tail),
                       file=sys.stderr)
             out = sys.stdout
             for record in db:
-                out.write(dump_line(record) + "\n")
+                out.write(dump_line(record, 1 if isinstance(db, V1File) else None) + "\n")
     except PicpacError as err:
         print("picpac.py dump: %s" % err, file=sys.stderr)
         return 1

@@ -391,6 +391,52 @@ class FileErrorTest(TempFiles):
             self.assertEqual(len(db), 3)
 
 
+class PicPac1Test(TempFiles):
+    """SPEC §18: the 1.0 golden vectors (test/vectors/v1/*.db.json list every record's raw slots)."""
+
+    def test_every_v1_vector(self):
+        paths = sorted(glob.glob(os.path.join(REPO, "test", "vectors", "v1", "*.db")))
+        self.assertGreaterEqual(len(paths), 5)
+        for path in paths:
+            with self.subTest(vector=os.path.basename(path)), open(path + ".json", encoding="utf-8") as f:
+                m = json.load(f)
+                crashed = "recoverable_records" in m
+                if crashed:
+                    with self.assertRaises(picpac.UnfinishedFileError) as caught:
+                        picpac.open(path)
+                    self.assertTrue(str(caught.exception).startswith(path + ": "))
+                with picpac.open(path, recover=crashed) as db:
+                    self.assertIsInstance(db, picpac.V1File)
+                    self.assertEqual(db.recovered, crashed)
+                    expected = m["records"][:m["recoverable_records"]] if crashed else m["records"]
+                    self.assertEqual(len(db), len(expected))
+                    for i, r in enumerate(expected):
+                        rid, label, label2, slots = db.raw_slots(i)
+                        self.assertEqual((rid, label, label2), (r["id"], r["label"], r["label2"]))
+                        self.assertEqual([{"size": len(s), "sha256": sha256(s)} for s in slots], r["fields"])
+                    records = list(db)
+                    self.assertEqual([r.id for r in records], [r["id"] for r in expected])
+
+    def test_v1_mapping_annotation_and_image(self):  # [V1-5]
+        with picpac.open(os.path.join(REPO, "test", "vectors", "v1", "v1-anno.db")) as db:
+            r = db[0]
+            self.assertEqual([f.type for f in r.fields], ["image/jpeg"])
+            self.assertEqual(r.annotation_json() is not None, True)
+            self.assertEqual(db.get_by_id(r.id).index, 0)
+
+    def test_v1_truncated_inside_a_record(self):
+        source = os.path.join(REPO, "test", "vectors", "v1", "v1-compact.db")
+        size = os.path.getsize(source)
+        path = os.path.join(self.dir, "cut.db")
+        with open(source, "rb") as f, open(path, "wb") as out:
+            out.write(f.read()[:size - 100])
+        with self.assertRaises(picpac.FormatError) as caught:
+            picpac.open(path)
+        self.assertNames(caught.exception, path, 8, 0)
+        with picpac.open(path, recover=True) as db:
+            self.assertEqual((len(db), db.recovered), (39, True))
+
+
 class HostileBytesTest(TempFiles):
     """[SEC-1]: mutated files (bytes changed inside a frame, its CRCs then recomputed so the
     structure decoders see the damage, or plain bit flips and cuts) give a PicpacError naming the

