@@ -1,4 +1,4 @@
-"""Read .picpac 2.0 files from Python: standard library only (numpy optional).
+"""Read .picpac 2.0 files (and PicPac 1.0 .db files) from Python: standard library only, numpy optional.
 
 Written from SPEC.md (the section and requirement ids in comments, e.g. [FRM-3], point there).
 One module, no build step: copy it next to a training script, or put this folder on sys.path.
@@ -16,7 +16,7 @@ One module, no build step: copy it next to a training script, or put this folder
     picpac.open("train.picpac", use_index=False)     # sequential scan instead of the index
 
 Errors are PicpacError subclasses naming the file, the structure, the byte offset and, when
-known, the record index (SPEC §2 message template). `python3 picpac.py dump FILE [--recover]`
+known, the record index (the message template of the reference implementation, src/errors.ts). `python3 picpac.py dump FILE [--recover]`
 prints the same lines as `picpac dump` (docs/cli.md).
 """
 
@@ -30,8 +30,9 @@ import struct
 import sys
 from decimal import Decimal
 
+# `open` is left out on purpose: `from picpac import *` must not shadow the builtin; call picpac.open.
 __all__ = [
-    "open", "PicpacFile", "Record", "Field", "Tensor", "FileHeader", "Footer", "IndexEntry",
+    "PicpacFile", "Record", "Field", "Tensor", "FileHeader", "Footer", "IndexEntry",
     "PicpacError", "FormatError", "ChecksumError", "TruncatedError", "UnfinishedFileError",
     "UnsupportedVersionError", "LimitExceededError", "crc32c", "scan_frames", "dump_line", "V1File",
 ]
@@ -78,7 +79,7 @@ _SCAN_CHUNK_BYTES = 4 << 20
 _GAP_READ_BYTES = 1 << 20
 
 
-# --- Errors (SPEC §2 message template: "<section>: <problem> at byte <offset> (record <i)>...") ---
+# --- Errors ("<file>: <section>: <problem> at byte <offset> (record <i>): expected <x>, got <y>") ----
 
 class PicpacError(Exception):
     """Base of every error bad bytes can cause. Attributes: file, section, byte_offset,
@@ -850,7 +851,7 @@ def _footer_problem(footer, at, first):
     return None
 
 
-def _read_frame(source, frame_offset, expected_kind, section, limit, limit_name, record_index=None, end_limit=None):
+def _read_frame(source, frame_offset, expected_kind, section, limit, record_index=None, end_limit=None):
     """Read and verify one whole frame named by the footer or an index (header, kind, length, CRC)."""
     end_limit = source.byte_length if end_limit is None else end_limit
     head = source.read(frame_offset, FRAME_HEADER_BYTES)
@@ -875,7 +876,7 @@ def _load_index_chain(source, header, footer, max_index_bytes):
         if offset < header.first_frame_offset:
             raise FormatError("index block offset before the first frame", "index", offset, None,
                               ">= %d" % header.first_frame_offset, offset)
-        _, payload = _read_frame(source, offset, KIND_INDEX, "index", max_index_bytes, "maxIndexBytes",
+        _, payload = _read_frame(source, offset, KIND_INDEX, "index", max_index_bytes,
                                  end_limit=footer.footer_offset)
         block = decode_index_payload(payload, offset)
         blocks.append(block)
@@ -1011,9 +1012,8 @@ def _walk_gap(source, gap_start, gap_end, ends_at_record, alignment):
 def open(path, recover=False, use_index=True, verify_checksums=True, check_gaps=True,
          max_record_bytes=DEFAULT_MAX_RECORD_BYTES, max_annotation_bytes=DEFAULT_MAX_ANNOTATION_BYTES,
          max_index_bytes=DEFAULT_MAX_INDEX_BYTES):
-    """Open a .picpac 2.0 file (a PicpacFile), or a PicPac 1.0 file (a V1File, recognised by its
-    first segment header; only `recover` applies to it). Use as `picpac.open`: this module does not
-    export it by `from picpac import *` semantics that would shadow the builtin."""
+    """Open a .picpac 2.0 file (a PicpacFile, see there for the options), or a PicPac 1.0 file
+    (a V1File, recognised by its first segment header; only `recover` applies to it)."""
     source = _FileSource(path)
     try:
         first = source.read(0, 4)
@@ -1258,7 +1258,7 @@ class PicpacFile:
         offset, length, crc = live
         try:
             fh, payload = _read_frame(source, offset, KIND_ANNOTATION, "annotation", self.max_annotation_bytes,
-                                      "maxAnnotationBytes", record_index=i)
+                                      record_index=i)
             if fh.payload_crc != crc or fh.payload_byte_length != length:
                 raise FormatError("annotation frame does not match its index entry", "annotation", offset + 4, i,
                                   "%d bytes, crc %s" % (length, _hex32(crc)),
