@@ -615,6 +615,10 @@ class _BufferedSource:
         self.buffer = b""
         self.buffer_start = 0
 
+    def holds(self, byte_offset, byte_length):
+        at = byte_offset - self.buffer_start
+        return 0 <= at and at + byte_length <= len(self.buffer)
+
     def read(self, byte_offset, byte_length):
         at = byte_offset - self.buffer_start
         if at < 0 or at + byte_length > len(self.buffer):
@@ -1041,6 +1045,8 @@ class PicpacFile:
       critical extension frames [EXT-2] (few reads; none for a freshly written file).
     """
 
+    read_chunk_bytes = _SCAN_CHUNK_BYTES  # bytes per read when iterating in file order
+
     def __init__(self, path, recover=False, use_index=True, verify_checksums=True, check_gaps=True,
                  max_record_bytes=DEFAULT_MAX_RECORD_BYTES, max_annotation_bytes=DEFAULT_MAX_ANNOTATION_BYTES,
                  max_index_bytes=DEFAULT_MAX_INDEX_BYTES):
@@ -1197,7 +1203,7 @@ class PicpacFile:
     def records(self, start=0, stop=None, step=1):
         """Records in file order (start/stop/step like range, e.g. one shard per DataLoader worker).
         Consecutive records are fetched with large sequential reads."""
-        source = _BufferedSource(self._source) if step == 1 else self._source
+        source = _BufferedSource(self._source, self.read_chunk_bytes) if step == 1 else self._source
         for i in range(*slice(start, stop, step).indices(len(self))):
             yield self._read_record(i, source)
 
@@ -1256,6 +1262,8 @@ class PicpacFile:
         if live is None:
             return None
         offset, length, crc = live
+        if isinstance(source, _BufferedSource) and not source.holds(offset, FRAME_HEADER_BYTES + length):
+            source = self._source  # a replaced annotation far from its record: do not move the buffer
         try:
             fh, payload = _read_frame(source, offset, KIND_ANNOTATION, "annotation", self.max_annotation_bytes,
                                       record_index=i)

@@ -208,6 +208,20 @@ class GoldenVectorTest(unittest.TestCase):
             self.assertEqual(db[0].annotation_json()["shapes"][0]["type"], "rect")
             self.assertEqual(db.get_by_id(3).index, 3)
 
+    def test_iteration_reads_in_large_chunks(self):
+        # appended: record 0's annotation was replaced in the second commit, far from the record.
+        with picpac.open(vector("appended")) as db:
+            calls = []
+            read = db._source.read
+            db._source.read = lambda offset, length: calls.append((offset, length)) or read(offset, length)
+            self.assertEqual(len(list(db)), 4)
+            self.assertEqual(calls, [(64, 4 << 20)])  # the whole file in one buffer
+            del calls[:]
+            db.read_chunk_bytes = 6000  # records 0-1, then 2-3 with record 3's annotation
+            self.assertEqual([r.annotation is not None for r in db], [True, False, False, True])
+            # record 0's replaced annotation (second commit) is read directly: header, payload
+            self.assertEqual(calls, [(64, 6000), (11030, 16), (11046, 121), (6257, 6000)])
+
     def test_pickles_for_data_loader_workers(self):
         with picpac.open(vector("appended")) as db:
             clone = pickle.loads(pickle.dumps(db))
