@@ -42,7 +42,7 @@ function assertWithinPixel(actual: Shape[], expected: Shape[], W: number, H: num
     const a = actual[i];
     assert.equal(a.type, e.type, `${what}: type`);
     assert.equal(a.className, e.className, `${what}: class`);
-    const flat = (s: Shape): number[] => (s.type === 'polygon' ? s.geometry.points.flatMap((p) => [p.x * W, p.y * H]) : s.type === 'rect' ? [s.geometry.x * W, s.geometry.y * H, (s.geometry.x + s.geometry.width) * W, (s.geometry.y + s.geometry.height) * H] : [s.geometry.x * W, s.geometry.y * H]);
+    const flat = (s: Shape): number[] => (s.type === 'polygon' ? s.geometry.points.flatMap((p) => [p.x * W, p.y * H]) : s.type === 'rect' ? [s.geometry.x * W, s.geometry.y * H, (s.geometry.x + s.geometry.width) * W, (s.geometry.y + s.geometry.height) * H] : s.type === 'point' ? [s.geometry.x * W, s.geometry.y * H] : []);
     flat(a).forEach((v, k) => assert.ok(Math.abs(v - flat(e)[k]) <= 1, `${what}: coordinate ${k}: ${v} vs ${flat(e)[k]}`));
   });
 }

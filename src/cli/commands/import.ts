@@ -4,7 +4,8 @@ import type { NewRecord, StoreWriter } from '../../engine/store.ts';
 import { PicpacError } from '../../errors.ts';
 import { UsageError, choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 import { openImportSource } from '../import-sources.ts';
-import { openExchangeImportSource } from '../exchange-import-source.ts';
+import { openExchangeImportSource, type ExchangeImportSource } from '../exchange-import-source.ts';
+import { classTableToJson } from '../../annotate/class-table.ts';
 import { EXCHANGE_FORMATS, type ExchangeFormat } from '../../annotate/dataset-io.ts';
 import { orderedMap } from '../ordered-pool.ts';
 import { Progress } from '../progress.ts';
@@ -147,6 +148,11 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
     await queue.drain();
     await writer.close();
     writer = undefined;
+    if (source.kind === 'exchange') {
+      // The class table (names in label order, COCO ids): what every exporter numbers classes by.
+      const exchange = source as ExchangeImportSource;
+      if (exchange.shapeClasses.length > 0) await writeFile(`${out}.shape-classes.json`, classTableToJson(exchange.shapeClasses, exchange.coco) + '\n');
+    }
   } catch (error) {
     progress?.finish();
     if (writer) {
