@@ -233,6 +233,18 @@ describe('CLI: picpac import --format coco → picpac export (items 3–6)', () 
   });
   after(async () => root.cleanup());
 
+  test('the class table is kept IN the file (metadata frame), not next to it', async () => {
+    const store = await openStore(db);
+    const table = JSON.parse((await store.getMetadata!())!);
+    await store.close();
+    assert.deepEqual(table.classes, [
+      { label: 1, name: 'car', coco: { id: 3, supercategory: 'vehicle' } },
+      { label: 2, name: 'crowd', coco: { id: 7 } },
+      { label: 3, name: 'sign', coco: { id: 90 } },
+    ]);
+    await assert.rejects(readFile(`${db}.shape-classes.json`), { code: 'ENOENT' });
+  });
+
   test('COCO export is byte-identical to what was imported (first cycle)', async () => {
     const out = path.join(root.dir, 'coco');
     const r = await cli('export', db, out, '--format', 'coco');

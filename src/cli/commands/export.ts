@@ -52,13 +52,22 @@ async function runExport(args: ParsedCommand, io: CliIo): Promise<number> {
   const classOption = stringOption(args, 'classes');
   let classes: string[] = [];
   let coco: Record<string, CocoCategoryInfo> = {};
+  const split = yoloSplitOptions(args, format);
   if (classOption !== undefined) classes = await readClassList(classOption);
+  const store = await openStore(db);
+  // The class table: --classes, else the one kept in the file (import --format writes it), else
+  // DB.shape-classes.json (annotate export; v1 files).
+  const inFile = classOption !== undefined ? undefined : await store.getMetadata?.().catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  if (classOption !== undefined) {
+    // given on the command line
+  } else if (inFile !== undefined) ({ classes, coco } = classTableFromJson(inFile, `${db} (metadata)`));
   else {
     const sidecar = await readFile(`${db}.shape-classes.json`, 'utf8').catch(() => undefined);
     if (sidecar !== undefined) ({ classes, coco } = readClassTableFile(sidecar, `${db}.shape-classes.json`));
   }
-  const split = yoloSplitOptions(args, format);
-  const store = await openStore(db);
   const images: ImageAnnotation[] = [];
   const recordIndexes: number[] = [];
   const labelsOnly = flagOption(args, 'labels-only');

@@ -146,13 +146,14 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
       progress?.update(imported + skipped, skipped > 0 ? `${skipped} skipped` : '');
     }
     await queue.drain();
+    // The class table (names in label order, COCO ids) is kept in the file: what every exporter
+    // numbers classes by. A v1 output cannot hold it: it goes next to the file instead.
+    const exchange = source.kind === 'exchange' ? (source as ExchangeImportSource) : undefined;
+    const table = exchange && exchange.shapeClasses.length > 0 ? classTableToJson(exchange.shapeClasses, exchange.coco) : undefined;
+    if (table !== undefined && writer.setMetadata) await writer.setMetadata(table);
     await writer.close();
     writer = undefined;
-    if (source.kind === 'exchange') {
-      // The class table (names in label order, COCO ids): what every exporter numbers classes by.
-      const exchange = source as ExchangeImportSource;
-      if (exchange.shapeClasses.length > 0) await writeFile(`${out}.shape-classes.json`, classTableToJson(exchange.shapeClasses, exchange.coco) + '\n');
-    }
+    if (table !== undefined && format !== 'v2') await writeFile(`${out}.shape-classes.json`, table + '\n');
   } catch (error) {
     progress?.finish();
     if (writer) {

@@ -215,6 +215,11 @@ function futureMinor(records: RecordWithAnnotation[]): Uint8Array {
   return out;
 }
 
+// File metadata [EXT-6]: a class table in a metadata frame named by the index block; an append
+// that does not change it names the same frame again [EXT-7].
+const classTable = '{"classes":[{"label":1,"name":"car","coco":{"id":3,"supercategory":"vehicle"}},{"label":2,"name":"plate","coco":{"id":7}},{"label":3,"name":"person","coco":{"id":90,"keypoints":["nose","eye"],"skeleton":[[1,2]]}}]}';
+const withMetadata = appendFileImage(encodeFileImage(annotated.slice(0, 2), { alignment: 1, metadata: classTable }), annotated.slice(2));
+
 const cases: Case[] = [
   { name: 'empty', description: 'no records, compact: header, empty index block, footer', bytes: encodeFileImage([], { alignment: 1 }), expect: 'ok', records: [] },
   { name: 'compact-basic', description: 'three JPEG records, compact (alignment 1)', bytes: compactBasic, expect: 'ok', records: basic },
@@ -239,6 +244,13 @@ const cases: Case[] = [
     expect: 'ok',
     records: [{ ...annotated[0], annotation: replaced }, { ...annotated[1], annotation: undefined }, ...appendedNew],
   },
+  {
+    name: 'metadata-class-table',
+    description: 'annotated records 0-1 with a metadata frame (kind 5: a class table) named by the index block, then an append of records 2-3 whose index block names the same metadata frame',
+    bytes: withMetadata,
+    expect: 'ok',
+    records: annotated,
+  },
   { name: 'torn', description: 'compact-basic truncated in the middle of the last record payload: strict open fails, recovery returns the first two records', bytes: torn, expect: 'UnfinishedFileError', records: basic.slice(0, 2) },
 ];
 
@@ -253,12 +265,14 @@ function dump(c: Case): object {
   let footer: Footer | null = null;
   let header: FileHeader;
   let recovery: object | undefined;
+  let metadata: string | undefined;
   if (c.expect === 'UnsupportedVersionError') {
     header = decodeFileImage(c.bytes.subarray(0, 64), { recover: true }).header;
   } else {
     const d = decodeFileImage(c.bytes, { recover });
     header = d.header;
     footer = d.footer;
+    if (d.metadata) metadata = new TextDecoder().decode(d.metadata);
     if (recover) recovery = { recordCount: d.records.length, validByteLength: d.validByteLength, tornAt: d.tornAt };
     if (d.records.length !== c.records.length) throw new Error(`${c.name}: decoded ${d.records.length} records, expected ${c.records.length}`);
   }
@@ -270,6 +284,7 @@ function dump(c: Case): object {
     header: dumpHeader(header),
     footer,
     ...(recovery ? { recovery } : {}),
+    ...(metadata !== undefined ? { metadata } : {}),
     records: c.records.map((r, index) => ({
       index,
       id: r.id,
