@@ -245,6 +245,29 @@ describe('CLI: picpac import --format coco → picpac export (items 3–6)', () 
     await assert.rejects(readFile(`${db}.shape-classes.json`), { code: 'ENOENT' });
   });
 
+  test('split and repair carry the class table into their outputs', async () => {
+    const table = async (file: string): Promise<string | undefined> => {
+      const store = await openStore(file);
+      try {
+        return await store.getMetadata!();
+      } finally {
+        await store.close();
+      }
+    };
+    const expected = await table(db);
+    const base = path.join(root.dir, 'parts');
+    assert.equal((await cli('split', db, base, '--split', '2')).code, 0);
+    assert.equal(await table(`${base}.train.picpac`), expected);
+    assert.equal(await table(`${base}.test.picpac`), expected);
+    const torn = path.join(root.dir, 'torn.picpac');
+    const bytes = await readFile(db);
+    await writeFile(torn, bytes.subarray(0, bytes.length - 64));
+    const repaired = path.join(root.dir, 'repaired.picpac');
+    const r = await cli('repair', torn, repaired);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await table(repaired), expected);
+  });
+
   test('COCO export is byte-identical to what was imported (first cycle)', async () => {
     const out = path.join(root.dir, 'coco');
     const r = await cli('export', db, out, '--format', 'coco');
