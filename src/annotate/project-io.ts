@@ -112,6 +112,9 @@ export interface ExportReport {
   recordCount: number;
   shapeCount: number;
   classes: string[];
+  /** What the format could not hold, counted per kind (exchange formats). */
+  losses?: Record<string, number>;
+  notes?: string[];
 }
 
 /**
@@ -155,7 +158,7 @@ export async function exportProjectAs(project: AnnotationProject, dir: string, f
     overwrite: options.overwrite,
     ...(options.withImages === false ? {} : { imageBytes: (i: number) => project.imageBytes(ids[i]) }),
   });
-  return { recordCount: ids.length, shapeCount: set.images.reduce((n, im) => n + im.shapes.length, 0), classes: written.classes };
+  return { recordCount: ids.length, shapeCount: set.images.reduce((n, im) => n + im.shapes.length, 0), classes: written.classes, losses: written.losses, notes: written.notes };
 }
 
 /**
