@@ -3,16 +3,9 @@
 // need not be k+1, its supercategory, keypoint names, skeleton). One table per database, stored
 // in the .picpac file's metadata frame (SPEC §9.1) as {"classes": [{"label", "name", "coco"?}]};
 // every importer fills it and every exporter numbers classes from it.
-import { AnnotationInputError } from './shapes.ts';
+import { AnnotationInputError, type CocoCategoryInfo } from './shapes.ts';
 
-export interface CocoCategoryInfo {
-  id: number;
-  supercategory?: string;
-  /** Keypoint names of the category (COCO keypoint detection). */
-  keypoints?: string[];
-  /** Pairs of 1-based keypoint indices. */
-  skeleton?: number[][];
-}
+export type { CocoCategoryInfo };
 
 export interface ClassEntry {
   name: string;

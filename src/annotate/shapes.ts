@@ -4,7 +4,6 @@
 // through these types, and `checkShape` is the one strict validator (server bodies, imports).
 import { PicpacError } from '../errors.ts';
 import { rleBbox, rleRuns } from '../augment/pixels/coco-rle.ts';
-import type { CocoCategoryInfo } from './class-table.ts';
 
 export interface Point {
   x: number;
@@ -104,6 +103,16 @@ export interface ImageAnnotation {
   id?: number;
 }
 
+/** What COCO says about a class (the class table's `coco` entry, class-table.ts). */
+export interface CocoCategoryInfo {
+  id: number;
+  supercategory?: string;
+  /** Keypoint names of the category (COCO keypoint detection). */
+  keypoints?: string[];
+  /** Pairs of 1-based keypoint indices. */
+  skeleton?: number[][];
+}
+
 export interface AnnotatedSet {
   /** Class names; class k has picpac label k+1, COCO category id k+1, YOLO class id k. */
   classes: string[];
@@ -195,13 +204,12 @@ function keypointList(value: unknown, where: string): Keypoint[] {
   });
 }
 
-function cocoSource(value: unknown, where: string): CocoSource | undefined {
+function cocoSource(value: unknown): CocoSource | undefined {
   if (!isObject(value)) return undefined;
   const out: CocoSource = {};
   if (Number.isSafeInteger(value.id)) out.id = value.id as number;
   if (Array.isArray(value.bbox) && value.bbox.length === 4 && value.bbox.every((v) => typeof v === 'number' && Number.isFinite(v))) out.bbox = [...value.bbox] as CocoSource['bbox'];
   if (typeof value.area === 'number' && Number.isFinite(value.area) && value.area >= 0) out.area = value.area;
-  void where;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
@@ -233,7 +241,7 @@ export function checkShape(value: unknown, where = 'shape', options: { keepSourc
   if (value.crowd === true) common.crowd = true;
   if (value.keypoints !== undefined) common.keypoints = keypointList(value.keypoints, `${where}.keypoints`);
   if (options.keepSource) {
-    const coco = cocoSource(value.coco, `${where}.coco`);
+    const coco = cocoSource(value.coco);
     if (coco) common.coco = coco;
   }
   const g = `${where}.geometry`;

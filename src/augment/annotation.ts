@@ -190,7 +190,7 @@ export function annotationBounds(annotation: Annotation, pointRadius: { x: numbe
     else if (s.type === 'polygon') addPoints(s.points);
     else if (s.type === 'polygons') for (const r of s.rings) addPoints(r);
     else if (s.type === 'rle') {
-      const [x, y, w, h] = rleBbox(s);
+      const [x, y, w, h] = rleBbox({ size: s.size, counts: s.runs });
       add(x / s.size[1], y / s.size[0], (x + w) / s.size[1], (y + h) / s.size[0]);
     }
     else add(s.x - pointRadius.x, s.y - pointRadius.y, s.x + pointRadius.x, s.y + pointRadius.y);

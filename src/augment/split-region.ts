@@ -71,7 +71,7 @@ export function shapeBox(shape: Shape, width: number, height: number, pointRadiu
     case 'polygons':
       return fromPoints(shape.rings.flat());
     case 'rle': {
-      const [x, y, w, h] = rleBbox(shape);
+      const [x, y, w, h] = rleBbox({ size: shape.size, counts: shape.runs });
       return { x0: (x / shape.size[1]) * width, y0: (y / shape.size[0]) * height, x1: ((x + w) / shape.size[1]) * width, y1: ((y + h) / shape.size[0]) * height };
     }
     case 'point':

@@ -201,7 +201,7 @@ function shapePixelBox(shape: Shape, cols: number, rows: number, pointRadius: nu
       return { left: x - r, top: y - r, right: x + r, bottom: y + r };
     }
     case 'rle': {
-      const [x, y, w, h] = rleBbox(shape);
+      const [x, y, w, h] = rleBbox({ size: shape.size, counts: shape.runs });
       const [mh, mw] = shape.size;
       return { left: Math.floor((x * cols) / mw), top: Math.floor((y * rows) / mh), right: Math.ceil(((x + w) * cols) / mw) - 1, bottom: Math.ceil(((y + h) * rows) / mh) - 1 };
     }
