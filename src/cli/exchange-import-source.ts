@@ -14,8 +14,15 @@ import { SkippedInputError, type ImportSource } from './import-sources.ts';
 
 export type ExchangeImportSource = Omit<ImportSource, 'kind'> & { kind: 'exchange'; shapeClasses: string[]; coco: Record<string, CocoCategoryInfo> };
 
-export async function openExchangeImportSource(src: string, format: ExchangeFormat, options: { imagesDir?: string } = {}): Promise<ExchangeImportSource> {
-  const { set, imagePath } = await readAnnotatedSet(src, format, options);
+/**
+ * `base`: the class table of the file appended to — its classes keep their labels, the source's
+ * new classes follow, so one file keeps one class table.
+ */
+export async function openExchangeImportSource(src: string, format: ExchangeFormat, options: { imagesDir?: string; base?: { classes: string[]; coco: Record<string, CocoCategoryInfo> } } = {}): Promise<ExchangeImportSource> {
+  const read = await readAnnotatedSet(src, format, options);
+  const { imagePath } = read;
+  const base = options.base ?? { classes: [], coco: {} };
+  const set = { ...read.set, classes: [...base.classes, ...read.set.classes.filter((c) => !base.classes.includes(c))], coco: { ...(read.set.coco ?? {}), ...base.coco } };
   const classes = resolveClasses(set, { needDefault: false });
   return {
     kind: 'exchange',

@@ -245,6 +245,27 @@ describe('CLI: picpac import --format coco → picpac export (items 3–6)', () 
     await assert.rejects(readFile(`${db}.shape-classes.json`), { code: 'ENOENT' });
   });
 
+  test('import --append keeps the file\'s class table: old labels stay, new classes follow', async () => {
+    const copy = path.join(root.dir, 'append.picpac');
+    await writeFile(copy, await readFile(db));
+    const more = path.join(root.dir, 'more');
+    await mkdir(path.join(more, 'images'), { recursive: true });
+    await writeFile(path.join(more, 'images', '000099.png'), await readFile(path.join(src, 'images', '000003.png')));
+    const doc = { images: [{ id: 99, file_name: '000099.png', width: W, height: H }], categories: [{ id: 1, name: 'dog' }, { id: 90, name: 'sign' }], annotations: [
+      { id: 1, image_id: 99, category_id: 90, bbox: [1, 1, 5, 5], area: 25, iscrowd: 0 },
+      { id: 2, image_id: 99, category_id: 1, bbox: [10, 10, 5, 5], area: 25, iscrowd: 0 },
+    ] };
+    await writeFile(path.join(more, 'annotations.json'), JSON.stringify(doc));
+    const r = await cli('import', path.join(more, 'annotations.json'), copy, '--format', 'coco', '--append', '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    const store = await openStore(copy);
+    const table = JSON.parse((await store.getMetadata!())!);
+    const labels = JSON.parse((await store.getAnnotation(store.recordCount - 1))!).shapes.map((s: { label: number; class: string }) => `${s.class}=${s.label}`);
+    await store.close();
+    assert.deepEqual(table.classes.map((c: { name: string }) => c.name), ['car', 'crowd', 'sign', 'dog']);
+    assert.deepEqual(labels, ['sign=3', 'dog=4']);
+  });
+
   test('split and repair carry the class table into their outputs', async () => {
     const table = async (file: string): Promise<string | undefined> => {
       const store = await openStore(file);

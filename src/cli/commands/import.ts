@@ -5,7 +5,8 @@ import { PicpacError } from '../../errors.ts';
 import { UsageError, choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 import { openImportSource } from '../import-sources.ts';
 import { openExchangeImportSource, type ExchangeImportSource } from '../exchange-import-source.ts';
-import { classTableToJson } from '../../annotate/class-table.ts';
+import { openStore } from '../../engine/open-store.ts';
+import { classTableFromJson, classTableToJson, type CocoCategoryInfo } from '../../annotate/class-table.ts';
 import { EXCHANGE_FORMATS, type ExchangeFormat } from '../../annotate/dataset-io.ts';
 import { orderedMap } from '../ordered-pool.ts';
 import { Progress } from '../progress.ts';
@@ -88,7 +89,7 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
   const source =
     inputFormat === undefined || inputFormat === 'list'
       ? await openImportSource(src)
-      : await openExchangeImportSource(src, inputFormat as ExchangeFormat, { imagesDir });
+      : await openExchangeImportSource(src, inputFormat as ExchangeFormat, { imagesDir, ...(append ? { base: await classTableOf(out) } : {}) });
   if (inputFormat === 'list' && source.kind !== 'list') {
     await source.close();
     throw new UsageError(`${src} is not a list file (text, one path per line)`, cmd);
@@ -176,4 +177,16 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
       `in ${seconds.toFixed(2)} s, ${rate.toFixed(0)} images/s\n`,
   );
   return 0;
+}
+
+/** The class table kept in an existing file (appending keeps its labels), empty when none. */
+async function classTableOf(file: string): Promise<{ classes: string[]; coco: Record<string, CocoCategoryInfo> }> {
+  const store = await openStore(file).catch(() => undefined);
+  if (store === undefined) return { classes: [], coco: {} }; // a new file: openOutput reports real problems
+  try {
+    const text = await store.getMetadata?.();
+    return text === undefined ? { classes: [], coco: {} } : classTableFromJson(text, file);
+  } finally {
+    await store.close();
+  }
 }
