@@ -342,8 +342,10 @@ export function clamp01(value: number): number {
  * An ellipse as a polygon (normalised points) on a W × H image: vertices every 360/N degrees from
  * the rightmost point, N a multiple of 4 (so the four extreme points are vertices and the
  * polygon's box is the ellipse's box) with chords within ¼ pixel of the curve (16 ≤ N ≤ 360).
+ * With W = H = 1 and `clamp` false, `g` and the result are in pixels: exporters build the
+ * polygon from the box they print, so re-reading that box gives the same polygon.
  */
-export function ellipsePolygon(g: RectGeometry, W: number, H: number): Point[] {
+export function ellipsePolygon(g: RectGeometry, W: number, H: number, clamp = true): Point[] {
   const radiusPx = Math.max((g.width * W) / 2, (g.height * H) / 2, 1);
   const needed = Math.PI / Math.acos(Math.max(-1, 1 - 0.25 / radiusPx));
   const n = Math.min(360, Math.max(16, Math.ceil(needed / 4) * 4));
@@ -355,7 +357,9 @@ export function ellipsePolygon(g: RectGeometry, W: number, H: number): Point[] {
     // Exact extremes: cos/sin of multiples of 90° are not exactly 0/±1 in floating point.
     const c = k % (n / 4) === 0 ? [1, 0, -1, 0][k / (n / 4)] : Math.cos(t);
     const s = k % (n / 4) === 0 ? [0, 1, 0, -1][k / (n / 4)] : Math.sin(t);
-    points.push({ x: clamp01(cx + (g.width / 2) * c), y: clamp01(cy + (g.height / 2) * s) });
+    const x = cx + (g.width / 2) * c;
+    const y = cy + (g.height / 2) * s;
+    points.push(clamp ? { x: clamp01(x), y: clamp01(y) } : { x, y });
   }
   return points;
 }

@@ -144,6 +144,34 @@ describe('COCO import (item 3, 4, 5)', () => {
     const again = toCoco({ ...set, images: stored });
     assert.equal(JSON.stringify(again.instances, null, 1), JSON.stringify(doc, null, 1));
   });
+  test('fixed point from the first cycle for every shape type (property)', () => {
+    const frac = fc.double({ min: 0, max: 1, noNaN: true }).map((v) => v + 0);
+    const pt = fc.tuple(frac, frac).map(([x, y]) => ({ x, y }));
+    const box = fc.tuple(frac, frac, frac, frac).filter(([a, b, c, d]) => Math.abs(a - c) > 0.02 && Math.abs(b - d) > 0.02).map(([a, b, c, d]) => ({ x: Math.min(a, c), y: Math.min(b, d), width: Math.abs(a - c), height: Math.abs(b - d) }));
+    const shape: fc.Arbitrary<Shape> = fc.oneof(
+      box.map((geometry) => ({ type: 'rect' as const, geometry })),
+      box.map((geometry) => ({ type: 'ellipse' as const, geometry })),
+      fc.array(pt, { minLength: 3, maxLength: 8 }).map((points) => ({ type: 'polygon' as const, geometry: { points } })),
+      fc.array(fc.array(pt, { minLength: 3, maxLength: 6 }), { minLength: 2, maxLength: 3 }).map((points) => ({ type: 'polygons' as const, geometry: { points } })),
+      pt.map((geometry) => ({ type: 'point' as const, geometry })),
+      fc.constant({ type: 'rle' as const, crowd: true, geometry: { size: [H, W] as [number, number], counts: BLOCK_RUNS } }),
+    ).chain((s) => fc.constantFrom('car', 'plate', 'person').map((className) => ({ ...s, className }) as Shape));
+    fc.assert(fc.property(fc.array(shape, { maxLength: 8 }), fc.integer({ min: 8, max: 3000 }), fc.integer({ min: 8, max: 3000 }), (shapes, width, height) => {
+      const rle = shapes.map((s) => (s.type === 'rle' ? { ...s, geometry: { size: [height, width] as [number, number], counts: [0, width * height] } } : s));
+      const first = toCoco({ classes: ['car', 'plate', 'person'], coco: { car: { id: 3 }, person: { id: 90 } }, images: [{ fileName: 'a.png', width, height, shapes: rle, id: 5 }] });
+      const text = JSON.stringify(first.instances);
+      const set = fromCoco(JSON.parse(text));
+      const stored = set.images.map((im) => ({ ...im, shapes: fromPicpacAnnotation(toPicpacAnnotation(im.shapes, set.classes, set.coco), { classes: set.classes }) }));
+      assert.equal(JSON.stringify(toCoco({ ...set, images: stored }).instances), text);
+      // VOC and W3C too (each from its own first export).
+      const image = { fileName: 'a.png', width, height, shapes: rle };
+      const voc = toVoc(image);
+      assert.equal(toVoc({ ...fromVoc(voc), fileName: 'a.png' }), voc);
+      const w3c = JSON.stringify(toW3c({ classes: [], images: [image] }));
+      assert.equal(JSON.stringify(toW3c(fromW3c(JSON.parse(w3c), { sizeOf: () => ({ width, height }) }))), w3c);
+    }), { seed: 13, numRuns: 200 });
+  });
+
   test('category ids stay with their classes: YOLO id = label − 1, COCO id from the class table', () => {
     const set = fromCoco(JSON.parse(JSON.stringify(doc)));
     const text = toPicpacAnnotation(set.images[0].shapes, set.classes, set.coco);

@@ -76,7 +76,9 @@ function geometryOf(shape: Exclude<Shape, { type: 'point' }>, W: number, H: numb
     case 'ellipse': {
       const g = shape.geometry;
       const bbox: Box = [pixelValue(g.x * W), pixelValue(g.y * H), pixelValue(g.width * W), pixelValue(g.height * H)];
-      return { segmentation: [flat(px(ellipsePolygon(g, W, H)))], bbox, area: pixelValue((Math.PI / 4) * bbox[2] * bbox[3]) };
+      // Built from the printed box (pixels), so an imported box gives back the same polygon.
+      const ring = ellipsePolygon({ x: bbox[0], y: bbox[1], width: bbox[2], height: bbox[3] }, 1, 1, false).map((p) => ({ x: pixelValue(p.x), y: pixelValue(p.y) }));
+      return { segmentation: [flat(ring)], bbox, area: pixelValue((Math.PI / 4) * bbox[2] * bbox[3]) };
     }
     case 'polygon': {
       const ring = px(shape.geometry.points);

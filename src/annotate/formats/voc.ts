@@ -23,9 +23,22 @@ export function toVoc(image: ImageAnnotation, options: { folder?: string; depth?
     `  <size><width>${W}</width><height>${H}</height><depth>${options.depth ?? 3}</depth></size>`,
     `  <segmented>${image.shapes.some((s) => s.type !== 'rect' && s.type !== 'point') ? 1 : 0}</segmented>`,
   ];
-  const polygonXml = (points: Point[]): string => `    <polygon>${points.map((p, i) => `<x${i + 1}>${roundTo(p.x * W + 1, 2)}</x${i + 1}><y${i + 1}>${roundTo(p.y * H + 1, 2)}</y${i + 1}>`).join('')}</polygon>`;
+  // Polygon vertices as printed: 1-based pixels, 2 decimals. An ellipse's polygon is built from
+  // its box as printed, so reading the file back gives the same polygon.
+  const printed = (points: Point[]): Point[] => points.map((p) => ({ x: roundTo(p.x * W + 1, 2), y: roundTo(p.y * H + 1, 2) }));
+  const polygonXml = (ring: Point[]): string => `    <polygon>${ring.map((p, i) => `<x${i + 1}>${p.x}</x${i + 1}><y${i + 1}>${p.y}</y${i + 1}>`).join('')}</polygon>`;
   for (const shape of image.shapes) {
-    const b = shapeBounds(shape);
+    let rings: Point[][] = [];
+    if (shape.type === 'polygon') rings = [printed(shape.geometry.points)];
+    else if (shape.type === 'polygons') rings = shape.geometry.points.map(printed);
+    else if (shape.type === 'ellipse') {
+      const g = shape.geometry;
+      const [bx, by] = [roundTo(g.x * W + 1, 2), roundTo(g.y * H + 1, 2)];
+      const [bw, bh] = [roundTo((g.x + g.width) * W + 1, 2) - bx, roundTo((g.y + g.height) * H + 1, 2) - by];
+      rings = [ellipsePolygon({ x: bx, y: by, width: bw, height: bh }, 1, 1, false).map((p) => ({ x: roundTo(p.x, 2), y: roundTo(p.y, 2) }))];
+    }
+    // The box of what is printed (so a re-read gives the same box), else of the geometry.
+    const b = rings.length > 0 ? printedBounds(rings, W, H) : shapeBounds(shape);
     // Pixel span [x0, x1) → 1-based xmin = x0 + 1, xmax = x1; a point is the one pixel it is in.
     const x0 = Math.min(W - 1, Math.floor(b.x * W + (shape.type === 'point' ? 0 : 0.5)));
     const y0 = Math.min(H - 1, Math.floor(b.y * H + (shape.type === 'point' ? 0 : 0.5)));
@@ -36,10 +49,8 @@ export function toVoc(image: ImageAnnotation, options: { folder?: string; depth?
     if (shape.tag !== undefined) lines.push(`    <tag>${shape.tag}</tag>`);
     if (shape.type !== 'rect' && shape.type !== 'polygon' && shape.type !== 'point') lines.push(`    <shape>${shape.type}</shape>`);
     lines.push(`    <bndbox><xmin>${x0 + 1}</xmin><ymin>${y0 + 1}</ymin><xmax>${x1}</xmax><ymax>${y1}</ymax></bndbox>`);
-    if (shape.type === 'polygon') lines.push(polygonXml(shape.geometry.points));
-    else if (shape.type === 'polygons') for (const ring of shape.geometry.points) lines.push(polygonXml(ring));
-    else if (shape.type === 'ellipse') lines.push(polygonXml(ellipsePolygon(shape.geometry, W, H)));
-    else if (shape.type === 'rle') {
+    for (const ring of rings) lines.push(polygonXml(ring));
+    if (shape.type === 'rle') {
       const g = shape.geometry;
       const counts = typeof g.counts === 'string' ? g.counts : rleCountsToString(g.counts);
       lines.push(`    <rle><height>${g.size[0]}</height><width>${g.size[1]}</width><counts>${escapeXml(counts)}</counts></rle>`);
@@ -50,6 +61,15 @@ export function toVoc(image: ImageAnnotation, options: { folder?: string; depth?
   }
   lines.push('</annotation>', '');
   return lines.join('\n');
+}
+
+/** Normalised bounds of printed (1-based pixel) rings, clamped to the image as a reader does. */
+function printedBounds(rings: Point[][], W: number, H: number): { x: number; y: number; width: number; height: number } {
+  const xs = rings.flat().map((p) => clamp01((p.x - 1) / W));
+  const ys = rings.flat().map((p) => clamp01((p.y - 1) / H));
+  const x = Math.min(...xs);
+  const y = Math.min(...ys);
+  return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
 }
 
 function numberIn(element: XmlElement, name: string, file: string | undefined): number {

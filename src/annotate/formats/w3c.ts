@@ -31,8 +31,14 @@ export function toW3c(set: AnnotatedSet, skipped: W3cSkipped = { masks: 0 }): W3
   set.images.forEach((image, i) => {
     const W = image.width;
     const H = image.height;
-    image.shapes.forEach((shape, k) => {
-      const id = shape.id ?? `#${i + 1}-${k + 1}`;
+    // Made-up ids count the annotations written (a left-out mask does not shift them).
+    let written = 0;
+    image.shapes.forEach((shape) => {
+      if (shape.type === 'rle') {
+        skipped.masks++;
+        return;
+      }
+      const id = shape.id ?? `#${i + 1}-${++written}`;
       const body: W3cAnnotation['body'] = shape.className === undefined ? [] : [{ type: 'TextualBody', purpose: 'tagging', value: shape.className }];
       let selector: W3cAnnotation['target']['selector'];
       const svgPoints = (points: Point[]): string => points.map((p) => `${roundTo(p.x * W, PX)},${roundTo(p.y * H, PX)}`).join(' ');
@@ -43,9 +49,6 @@ export function toW3c(set: AnnotatedSet, skipped: W3cSkipped = { masks: 0 }): W3
         const g = shape.geometry;
         const [cx, cy, rx, ry] = [(g.x + g.width / 2) * W, (g.y + g.height / 2) * H, (g.width * W) / 2, (g.height * H) / 2].map((v) => roundTo(v, PX));
         selector = { type: 'SvgSelector', value: `<svg><ellipse cx="${cx}" cy="${cy}" rx="${rx}" ry="${ry}"></ellipse></svg>` };
-      } else if (shape.type === 'rle') {
-        skipped.masks++;
-        return;
       } else {
         const g = shape.type === 'rect' ? shape.geometry : { ...shape.geometry, width: 0, height: 0 };
         const xywh = [g.x * W, g.y * H, g.width * W, g.height * H].map((v) => roundTo(v, PX)).join(',');
