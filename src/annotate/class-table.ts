@@ -13,15 +13,17 @@ export interface ClassEntry {
 }
 
 /**
- * COCO category id of each class: its own `coco.id` when it has one, else its label (k+1) when
- * that id is free, else the next free id above every id in use — so ids never collide.
+ * COCO category id of each class: its own `coco.id` when it has one (the first class to claim an
+ * id keeps it), else its label (k+1) when that id is free, else the next free id above every id
+ * in use — so ids never collide.
  */
 export function cocoCategoryIds(classes: readonly string[], coco: Readonly<Record<string, CocoCategoryInfo>> = {}): number[] {
   const own = classes.map((name) => coco[name]?.id);
-  const used = new Set(own.filter((id): id is number => id !== undefined));
-  let next = Math.max(0, ...used, classes.length) + 1;
+  const used = new Set<number>();
+  const claimed = own.map((id) => (id !== undefined && !used.has(id) ? (used.add(id), id) : undefined));
+  let next = Math.max(0, ...own.filter((id): id is number => id !== undefined), classes.length) + 1;
   return classes.map((_, k) => {
-    if (own[k] !== undefined) return own[k]!;
+    if (claimed[k] !== undefined) return claimed[k]!;
     const id = used.has(k + 1) ? next++ : k + 1;
     used.add(id);
     return id;

@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { rleArea, rleBbox, rleCountsFromString, rleCountsToString, rleDecode, rleEncode } from '../../src/augment/pixels/coco-rle.ts';
 import { parseAnnotation } from '../../src/augment/annotation.ts';
 import { rasterizeAnnotation } from '../../src/augment/pixels/rasterize.ts';
+import { cocoCategoryIds } from '../../src/annotate/class-table.ts';
 import { fromCoco, toCoco } from '../../src/annotate/formats/coco.ts';
 import { fromPicpacAnnotation, toPicpacAnnotation } from '../../src/annotate/formats/picpac-json.ts';
 import { fromVoc, toVoc } from '../../src/annotate/formats/voc.ts';
@@ -179,6 +180,9 @@ describe('COCO import (item 3, 4, 5)', () => {
     assert.deepEqual(json.shapes.map((s: { label: number; category: number }) => [s.label, s.category]), [[3, 90], [1, 3], [2, 7], [2, 7]]);
     const yolo = toYolo({ shapes: [{ type: 'rect', className: 'person', geometry: { x: 0, y: 0, width: 0.5, height: 0.5 } }] }, set.classes);
     assert.match(yolo, /^2 /);
+    // Ids never collide: a second claim of id 3, and labels taken by other classes' own ids, move up.
+    assert.deepEqual(cocoCategoryIds(['car', 'crowd', 'sign', 'dog'], { car: { id: 3 }, crowd: { id: 7 }, sign: { id: 90 }, dog: { id: 3 } }), [3, 7, 90, 4]);
+    assert.deepEqual(cocoCategoryIds(['a', 'b', 'c'], { c: { id: 1 } }), [4, 2, 1]);
   });
   test('a malformed RLE is a typed error naming the annotation', () => {
     const bad = JSON.parse(JSON.stringify(doc));
