@@ -1,18 +1,19 @@
 // Folder layouts of the exchange formats, on disk: write an AnnotatedSet (labels plus image
 // files) to a folder, and read one back from the files a tool produced. The converters in
 // formats/ are pure; this file owns the paths.
-//   coco  DIR/annotations.json + DIR/images/<file>
+//   coco  DIR/annotations.json (+ DIR/keypoints.json for lone points) + DIR/images/<file>
 //   voc   DIR/Annotations/<stem>.xml + DIR/JPEGImages/<file>
 //   yolo  DIR/images/<file> + DIR/labels/<stem>.txt + DIR/classes.txt + DIR/data.yaml
+//         (+ DIR/train.txt, DIR/val.txt with a split)
 //   w3c   DIR/annotations.w3c.json + DIR/images/<file>
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sniffImage } from '../format/image-sniff.ts';
 import { ImageCodec } from '../format/layout.ts';
-import { fromCoco, toCoco } from './formats/coco.ts';
+import { fromCoco, mergeCocoSets, toCoco } from './formats/coco.ts';
 import { fromVoc, toVoc } from './formats/voc.ts';
 import { fromW3c, toW3c } from './formats/w3c.ts';
-import { fromClassesTxt, fromDataYaml, fromYolo, toClassesTxt, toDataYaml, toYolo } from './formats/yolo.ts';
+import { emptyLosses, fromClassesTxt, fromDataYaml, fromYolo, toClassesTxt, toDataYaml, toYolo, yoloTaskOf } from './formats/yolo.ts';
 import { AnnotationInputError, resolveClasses, type AnnotatedSet, type ImageAnnotation } from './shapes.ts';
 import { walkFiles } from './walk-files.ts';
 
@@ -46,10 +47,15 @@ export interface WriteSetOptions {
   imageBytes?: (imageIndex: number) => Promise<Uint8Array>;
   /** Write into a folder that already has files (default false: refuse). */
   overwrite?: boolean;
+  /** YOLO: image indexes of the training and validation sides (train.txt / val.txt in data.yaml). */
+  split?: { train: ArrayLike<number>; val: ArrayLike<number>; comment?: string };
 }
 
+/** What the chosen format could not hold exactly, counted per kind (empty: nothing). */
+export type ExportLosses = Record<string, number>;
+
 /** Write `set` to `dir` in `format`; returns the files written (labels and images). */
-export async function writeAnnotatedSet(dir: string, set: AnnotatedSet, format: ExchangeFormat, options: WriteSetOptions = {}): Promise<{ fileCount: number; classes: string[] }> {
+export async function writeAnnotatedSet(dir: string, set: AnnotatedSet, format: ExchangeFormat, options: WriteSetOptions = {}): Promise<{ fileCount: number; classes: string[]; losses: ExportLosses; notes: string[] }> {
   if (!options.overwrite && (await exists(dir)) && (await readdir(dir)).length > 0) {
     throw new AnnotationInputError(`refusing to write into ${dir}: the folder is not empty (pass --overwrite)`);
   }
@@ -62,7 +68,9 @@ export async function writeAnnotatedSet(dir: string, set: AnnotatedSet, format: 
     used.add(name);
     return { ...image, fileName: name };
   });
-  const safeSet: AnnotatedSet = { classes: set.classes, images };
+  const safeSet: AnnotatedSet = { ...set, images };
+  const losses: ExportLosses = {};
+  const notes: string[] = [];
   const imageFolder = format === 'voc' ? 'JPEGImages' : 'images';
   let fileCount = 0;
   const put = async (rel: string, data: string | Uint8Array): Promise<void> => {
@@ -73,21 +81,42 @@ export async function writeAnnotatedSet(dir: string, set: AnnotatedSet, format: 
   };
   let classes = resolveClasses(safeSet, { needDefault: format !== 'w3c' });
   if (format === 'coco') {
-    await put('annotations.json', JSON.stringify(toCoco(safeSet), null, 1) + '\n');
+    const coco = toCoco(safeSet);
+    await put('annotations.json', JSON.stringify(coco.instances, null, 1) + '\n');
+    if (coco.keypoints) {
+      await put('keypoints.json', JSON.stringify(coco.keypoints, null, 1) + '\n');
+      notes.push(`${coco.pointCount} points written as keypoints to keypoints.json (a point has no area: not an instance)`);
+    }
   } else if (format === 'w3c') {
     classes = resolveClasses(safeSet, { needDefault: false });
-    await put('annotations.w3c.json', JSON.stringify(toW3c(safeSet), null, 1) + '\n');
+    const skipped = { masks: 0 };
+    await put('annotations.w3c.json', JSON.stringify(toW3c(safeSet, skipped), null, 1) + '\n');
+    if (skipped.masks > 0) losses['masks left out (no W3C selector for a COCO mask)'] = skipped.masks;
   } else if (format === 'voc') {
     for (const image of images) await put(path.join('Annotations', `${stemOf(image.fileName)}.xml`), toVoc(image, { folder: imageFolder }));
   } else {
-    for (const image of images) await put(path.join('labels', `${stemOf(image.fileName)}.txt`), toYolo(image, classes));
+    const task = yoloTaskOf(images);
+    const yoloLosses = emptyLosses();
+    for (const image of images) await put(path.join('labels', `${stemOf(image.fileName)}.txt`), toYolo(image, classes, task, yoloLosses));
     await put('classes.txt', toClassesTxt(classes));
-    await put('data.yaml', toDataYaml(classes));
+    let lists: { train?: string; val?: string; comment?: string } = {};
+    if (options.split) {
+      const list = (indexes: ArrayLike<number>): string => Array.from(indexes, (i) => `./${imageFolder}/${images[i].fileName}\n`).join('');
+      await put('train.txt', list(options.split.train));
+      await put('val.txt', list(options.split.val));
+      lists = { train: 'train.txt', val: 'val.txt', comment: options.split.comment };
+    }
+    await put('data.yaml', toDataYaml(classes, lists));
+    notes.push(`YOLO ${task === 'segments' ? 'segment' : 'box'} labels (one kind per dataset)`);
+    if (yoloLosses.pointsDropped > 0) losses['points left out (a segment dataset has no points)'] = yoloLosses.pointsDropped;
+    if (yoloLosses.masksAsBoxes > 0) losses['masks written as their box'] = yoloLosses.masksAsBoxes;
+    if (yoloLosses.ellipsesAsBoxes > 0) losses['ellipses written as their box'] = yoloLosses.ellipsesAsBoxes;
+    if (yoloLosses.partsJoined > 0) losses['multi-part shapes joined into one outline'] = yoloLosses.partsJoined;
   }
   if (options.imageBytes) {
     for (let i = 0; i < images.length; i++) await put(path.join(imageFolder, images[i].fileName), await options.imageBytes(i));
   }
-  return { fileCount, classes };
+  return { fileCount, classes, losses, notes };
 }
 
 export interface ReadSetResult {
@@ -131,7 +160,21 @@ export async function readAnnotatedSet(src: string, format: ExchangeFormat, opti
       throw new AnnotationInputError(`not valid JSON (${(error as Error).message})`, { file: src });
     }
     const imagePath = (fileName: string): string => path.resolve(imagesDir, fileName);
-    if (format === 'coco') return { set: fromCoco(json, { file: src }), imagePath };
+    if (format === 'coco') {
+      let set = fromCoco(json, { file: src });
+      // Lone points exported next to the instances (toCoco's keypoints.json) come back with them.
+      const keypointsFile = path.join(path.dirname(src), 'keypoints.json');
+      if (path.basename(src) === 'annotations.json' && (await exists(keypointsFile))) {
+        let extra: unknown;
+        try {
+          extra = JSON.parse(await readFile(keypointsFile, 'utf8'));
+        } catch (error) {
+          throw new AnnotationInputError(`not valid JSON (${(error as Error).message})`, { file: keypointsFile });
+        }
+        set = mergeCocoSets(set, fromCoco(extra, { file: keypointsFile }));
+      }
+      return { set, imagePath };
+    }
     const sizes = new Map<string, { width: number; height: number } | undefined>();
     const record = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {};
     const sources = Array.isArray(json) ? json : Array.isArray(record.items) ? record.items : Array.isArray(record.annotations) ? record.annotations : [];

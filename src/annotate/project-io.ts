@@ -12,6 +12,7 @@ import { ImageCodec } from '../format/layout.ts';
 import { writeAnnotatedSet, type ExchangeFormat } from './dataset-io.ts';
 import { toPicpacAnnotation } from './formats/picpac-json.ts';
 import { AnnotationProject, type ImageEntry } from './project.ts';
+import { classTableToJson } from './class-table.ts';
 import { resolveClasses, type AnnotatedSet, type Shape } from './shapes.ts';
 import { walkFiles } from './walk-files.ts';
 
@@ -98,6 +99,7 @@ export function exportedImageIds(project: AnnotationProject, options: { all?: bo
 export function projectToSet(project: AnnotationProject, ids: readonly number[]): AnnotatedSet {
   return {
     classes: project.classes,
+    coco: project.classCoco,
     images: ids.map((id) => {
       const entry = project.image(id)!;
       const state = project.state(id);
@@ -110,6 +112,9 @@ export interface ExportReport {
   recordCount: number;
   shapeCount: number;
   classes: string[];
+  /** What the format could not hold, counted per kind (exchange formats). */
+  losses?: Record<string, number>;
+  notes?: string[];
 }
 
 /**
@@ -131,8 +136,10 @@ export async function exportProjectPicpac(project: AnnotationProject, out: strin
         const shapes: Shape[] = project.state(id).shapes;
         shapeCount += shapes.length;
         const bytes = await project.imageBytes(id);
-        await writer.append({ id, label: 0, fields: [{ kind: 'image', bytes, codec: entry.codec, width: entry.width, height: entry.height }], annotation: toPicpacAnnotation(shapes, classes) });
+        await writer.append({ id, label: 0, fields: [{ kind: 'image', bytes, codec: entry.codec, width: entry.width, height: entry.height }], annotation: toPicpacAnnotation(shapes, classes, set.coco) });
       }
+      // The class table, kept in the file (SPEC §9.1): what `picpac export` numbers classes by.
+      if (classes.length > 0) await writer.setMetadata(classTableToJson(classes, set.coco));
       await writer.close();
     } catch (error) {
       await writer.abort().catch(() => {});
@@ -151,7 +158,7 @@ export async function exportProjectAs(project: AnnotationProject, dir: string, f
     overwrite: options.overwrite,
     ...(options.withImages === false ? {} : { imageBytes: (i: number) => project.imageBytes(ids[i]) }),
   });
-  return { recordCount: ids.length, shapeCount: set.images.reduce((n, im) => n + im.shapes.length, 0), classes: written.classes };
+  return { recordCount: ids.length, shapeCount: set.images.reduce((n, im) => n + im.shapes.length, 0), classes: written.classes, losses: written.losses, notes: written.notes };
 }
 
 /**
@@ -170,6 +177,16 @@ export async function importIntoProject(project: AnnotationProject, set: Annotat
   const classes = project.classes;
   for (const c of set.classes) if (!classes.includes(c)) classes.push(c);
   if (classes.length !== project.classes.length) await project.setClasses(classes);
+  // COCO category ids (and keypoint names) of imported classes join the project's class table.
+  const coco = project.classCoco;
+  let added = false;
+  for (const [name, info] of Object.entries(set.coco ?? {})) {
+    if (coco[name] === undefined) {
+      coco[name] = info;
+      added = true;
+    }
+  }
+  if (added) await project.setClassCoco(coco);
   let matched = 0;
   let shapes = 0;
   const unmatched: string[] = [];

@@ -5,6 +5,7 @@
 // server acknowledged survives a killed process. A read-only mirror of the per-image state is
 // kept in memory (one server process owns the project), so the queue and the counters never
 // scan the database.
+import type { CocoCategoryInfo } from './class-table.ts';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -18,6 +19,8 @@ export interface ProjectMeta {
   formatVersion: number;
   createdAt: string;
   classes: string[];
+  /** COCO facts about classes (category ids, …) from imports: the rest of the class table. */
+  coco?: Record<string, CocoCategoryInfo>;
   /** The VIEWED_AS_DONE mode of the last `serve`, so `status` and `export` count the same way. */
   viewedAsDone?: boolean;
 }
@@ -182,6 +185,16 @@ export class AnnotationProject {
 
   async setClasses(classes: string[]): Promise<void> {
     this.meta = { ...this.meta, classes: [...classes] };
+    await this.metaDb.put('project', this.meta);
+  }
+
+  /** COCO category facts by class name (from `annotate import --format coco`). */
+  get classCoco(): Record<string, CocoCategoryInfo> {
+    return { ...(this.meta.coco ?? {}) };
+  }
+
+  async setClassCoco(coco: Record<string, CocoCategoryInfo>): Promise<void> {
+    this.meta = { ...this.meta, coco: { ...coco } };
     await this.metaDb.put('project', this.meta);
   }
 

@@ -3,6 +3,7 @@
 // ignored; a malformed document or shape throws AnnotationError naming the record and the
 // shape index. v1 mode tolerates a missing `shapes` (empty annotation); strict mode requires it.
 import { FormatError } from '../errors.ts';
+import { rleBbox, rleRuns } from './pixels/coco-rle.ts';
 
 export interface NormalizedPoint {
   x: number;
@@ -25,7 +26,13 @@ export interface PolygonsShape extends ShapeBase { type: 'polygons'; rings: Norm
 /** Circle of `point_radius` pixels (a single pixel when the radius is 0). */
 export interface PointShape extends ShapeBase { type: 'point'; x: number; y: number }
 
-export type Shape = RectShape | EllipseShape | PolygonShape | PolygonsShape | PointShape;
+/**
+ * A COCO run-length mask made for an image of size [height, width] (stored as COCO writes it:
+ * `counts` a run list or pycocotools' compressed string); `runs` is the decoded run list.
+ */
+export interface RleShape extends ShapeBase { type: 'rle'; size: [number, number]; counts: number[] | string; runs: number[] }
+
+export type Shape = RectShape | EllipseShape | PolygonShape | PolygonsShape | PointShape | RleShape;
 
 export interface Annotation {
   shapes: Shape[];
@@ -142,8 +149,23 @@ function parseShape(value: unknown, where: Where): Shape {
     }
     case 'point':
       return { ...base, type: 'point', x: num(geometry, 'x', where, 'geometry'), y: num(geometry, 'y', where, 'geometry') };
+    case 'rle': {
+      const size = geometry.size;
+      const counts = geometry.counts;
+      if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isSafeInteger(v) && v > 0)) {
+        throw new AnnotationError('geometry.size must be [height, width], two positive integers', { ...where, expected: '[height, width]', actual: describe(size) });
+      }
+      if (typeof counts !== 'string' && !Array.isArray(counts)) throw new AnnotationError('geometry.counts must be a string or an array', { ...where, expected: 'string | number[]', actual: describe(counts) });
+      try {
+        const rle = { size: size as [number, number], counts: counts as string | number[] };
+        return { ...base, type: 'rle', ...rle, runs: rleRuns(rle) };
+      } catch (error) {
+        if (error instanceof RangeError) throw new AnnotationError(`geometry.counts: ${error.message}`, { ...where });
+        throw error;
+      }
+    }
     default:
-      throw new AnnotationError('unknown shape type', { ...where, expected: 'rect, ellipse, polygon, polygons or point', actual: JSON.stringify(s.type) ?? 'undefined' });
+      throw new AnnotationError('unknown shape type', { ...where, expected: 'rect, ellipse, polygon, polygons, point or rle', actual: JSON.stringify(s.type) ?? 'undefined' });
   }
 }
 
@@ -167,6 +189,10 @@ export function annotationBounds(annotation: Annotation, pointRadius: { x: numbe
     if (s.type === 'rect' || s.type === 'ellipse') add(s.x, s.y, s.x + s.width, s.y + s.height);
     else if (s.type === 'polygon') addPoints(s.points);
     else if (s.type === 'polygons') for (const r of s.rings) addPoints(r);
+    else if (s.type === 'rle') {
+      const [x, y, w, h] = rleBbox({ size: s.size, counts: s.runs });
+      add(x / s.size[1], y / s.size[0], (x + w) / s.size[1], (y + h) / s.size[0]);
+    }
     else add(s.x - pointRadius.x, s.y - pointRadius.y, s.x + pointRadius.x, s.y + pointRadius.y);
   }
   // Both extents positive (v1 tested only their product, so "no shapes" gave a box of area (−1)·(−1)).

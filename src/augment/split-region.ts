@@ -11,6 +11,7 @@
 // scaled image is larger than the window rather than padded.
 import { invalidParameterError } from '../errors.ts';
 import type { Annotation, NormalizedPoint, Shape } from './annotation.ts';
+import { rleBbox } from './pixels/coco-rle.ts';
 import type { Image } from './pixels/image.ts';
 import { warpImage, warpLabel } from './pixels/warp.ts';
 import type { GeometryPlan } from './pixels/warp.ts';
@@ -69,6 +70,10 @@ export function shapeBox(shape: Shape, width: number, height: number, pointRadiu
       return fromPoints(shape.points);
     case 'polygons':
       return fromPoints(shape.rings.flat());
+    case 'rle': {
+      const [x, y, w, h] = rleBbox({ size: shape.size, counts: shape.runs });
+      return { x0: (x / shape.size[1]) * width, y0: (y / shape.size[0]) * height, x1: ((x + w) / shape.size[1]) * width, y1: ((y + h) / shape.size[0]) * height };
+    }
     case 'point':
       return { x0: shape.x * width - pointRadius, y0: shape.y * height - pointRadius, x1: shape.x * width + pointRadius, y1: shape.y * height + pointRadius };
   }
@@ -92,6 +97,9 @@ function mapShape(shape: Shape, fx: (x: number) => number, fy: (y: number) => nu
       return { ...shape, points: shape.points.map(point) };
     case 'polygons':
       return { ...shape, rings: shape.rings.map((ring) => ring.map(point)) };
+    case 'rle':
+      // A mask is not a list of coordinates: cutting it needs resampling, which regions do not do.
+      throw invalidParameterError('annotation', 'shapes other than rle (a COCO mask cannot be cut into regions)', 'rle');
     case 'point':
       return { ...shape, x: fx(shape.x), y: fy(shape.y) };
   }
@@ -196,6 +204,9 @@ export function annotationToJson(annotation: Annotation): string {
         break;
       case 'polygons':
         geometry = { points: shape.rings };
+        break;
+      case 'rle':
+        geometry = { size: shape.size, counts: shape.counts };
         break;
       case 'point':
         geometry = { x: shape.x, y: shape.y };

@@ -170,3 +170,21 @@ export class AppendQueue {
     while (this.pending.length > 0) await this.pending.shift();
   }
 }
+
+/**
+ * Carry a file's metadata (its class table, SPEC §9.1) into a copy. Returns what happened, so a
+ * caller can say so: 'none' (no metadata), 'copied', 'dropped' (the output cannot hold it:
+ * PicPac 1.0, LMDB) or 'unreadable' (a damaged metadata frame, e.g. in a file being repaired).
+ */
+export async function copyMetadata(from: Store, to: StoreWriter): Promise<'none' | 'copied' | 'dropped' | 'unreadable'> {
+  let text: string | undefined;
+  try {
+    text = await from.getMetadata?.();
+  } catch {
+    return 'unreadable';
+  }
+  if (text === undefined) return 'none';
+  if (!to.setMetadata) return 'dropped';
+  await to.setMetadata(text);
+  return 'copied';
+}

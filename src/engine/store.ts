@@ -75,6 +75,8 @@ export interface Store {
   /** File-order iteration with large reads. `return()` releases resources. */
   scan(options?: ScanOptions): AsyncIterableIterator<StoredRecord>;
   close(): Promise<void>;
+  /** The file's metadata JSON (its class table, …; .picpac 2.0 only), undefined when none. */
+  getMetadata?(): Promise<string | undefined>;
 }
 
 export interface NewField {
@@ -105,6 +107,8 @@ export interface StoreWriter {
   setAnnotation(recordIndex: number, annotation: string | undefined): Promise<void>;
   /** Hand buffered bytes to the OS; with fsync, also to the device. */
   flush(options?: { fsync?: boolean }): Promise<void>;
+  /** Set the file's metadata JSON (.picpac 2.0 only; the newest wins). */
+  setMetadata?(text: string): Promise<void>;
   /** Commit: write the index and the footer. The writer cannot be used after. */
   close(): Promise<void>;
 }

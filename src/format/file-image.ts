@@ -8,6 +8,7 @@ import { checkFramePayload, checkFramePlacement, decodeFrameHeader, encodeFrame,
 import { decodeRecordPayload, encodeRecordPayload } from './record.ts';
 import { decodeAnnotationPayload, encodeAnnotationPayload } from './annotation.ts';
 import { decodeIndexPayload, encodeIndexPayload, indexEntryFromRecord } from './index-block.ts';
+import { decodeMetadataPayload, encodeMetadataPayload, MetadataFormat } from './metadata.ts';
 import { decodeFooterFrame, encodeFooterFrame } from './footer.ts';
 import { ANNOTATION, AnnotationFormat, FOOTER, FRAME, FrameKind, HEADER, alignUp } from './layout.ts';
 import type { DecodedRecord, FileHeader, Footer, IndexAnnotationEntry, IndexBlock, IndexRecordEntry } from './types.ts';
@@ -62,7 +63,7 @@ function writeCommit(
   sink: FrameSink,
   records: readonly RecordWithAnnotation[],
   updates: readonly AnnotationUpdate[],
-  commit: { firstRecordIndex: number; previousIndexOffset: number; live: Set<number>; generation: number },
+  commit: { firstRecordIndex: number; previousIndexOffset: number; live: Set<number>; generation: number; metadata?: string; metadataOffset?: number },
 ): void {
   const recordEntries: IndexRecordEntry[] = [];
   const newest = new Map<number, IndexAnnotationEntry>(); // newest change per record in this commit
@@ -88,9 +89,16 @@ function writeCommit(
     if (typeof u.text !== 'string') throw invalidParameterError('annotation update text', 'a string', u.text);
     writeAnnotation(u.recordIndex, u.text);
   }
+  // New file metadata goes last before the index block that names it; else the old one stays named. [EXT-8]
+  let metadataOffset = commit.metadataOffset ?? 0;
+  if (commit.metadata !== undefined) {
+    if (typeof commit.metadata !== 'string') throw invalidParameterError('options.metadata', 'a string', commit.metadata);
+    metadataOffset = sink.frame(FrameKind.metadata, encodeMetadataPayload({ metadataFormat: MetadataFormat.json, text: utf8.encode(commit.metadata) })).frameOffset;
+  }
   const block: IndexBlock = {
     firstRecordIndex: commit.firstRecordIndex,
     previousIndexOffset: commit.previousIndexOffset,
+    ...(metadataOffset !== 0 ? { metadataOffset } : {}),
     records: recordEntries,
     annotations: [...newest.values()].sort((a, b) => a.recordIndex - b.recordIndex), // [IDX-6]
   };
@@ -112,7 +120,7 @@ function checkRecords(records: unknown): asserts records is RecordWithAnnotation
  * record has a non-empty annotation, one index block (firstRecordIndex 0, previousIndexOffset 0),
  * then the footer (generation 1). [WRT-1]
  */
-export function encodeFileImage(records: RecordWithAnnotation[], options: { alignment: number }): Uint8Array {
+export function encodeFileImage(records: RecordWithAnnotation[], options: { alignment: number; metadata?: string }): Uint8Array {
   checkRecords(records);
   const alignment = options?.alignment;
   if (!isValidAlignment(alignment)) throw invalidParameterError('options.alignment', '1 or a power of two up to 2^20', alignment);
@@ -121,7 +129,7 @@ export function encodeFileImage(records: RecordWithAnnotation[], options: { alig
   sink.raw(header);
   const start = alignUp(HEADER.byteLength, alignment);
   sink.raw(new Uint8Array(start - HEADER.byteLength));
-  writeCommit(sink, records, [], { firstRecordIndex: 0, previousIndexOffset: 0, live: new Set(), generation: 1 });
+  writeCommit(sink, records, [], { firstRecordIndex: 0, previousIndexOffset: 0, live: new Set(), generation: 1, metadata: options.metadata });
   return concat(sink.parts, sink.byteLength);
 }
 
@@ -131,7 +139,7 @@ export function encodeFileImage(records: RecordWithAnnotation[], options: { alig
  * then the annotation updates in the order given, an index block chained to the previous one,
  * and a footer with generation + 1. The old bytes are kept unchanged. [WRT-3] [WRT-4]
  */
-export function appendFileImage(base: Uint8Array, records: RecordWithAnnotation[], options?: { annotations?: AnnotationUpdate[] }): Uint8Array {
+export function appendFileImage(base: Uint8Array, records: RecordWithAnnotation[], options?: { annotations?: AnnotationUpdate[]; metadata?: string }): Uint8Array {
   checkRecords(records);
   const updates = options?.annotations ?? [];
   if (!Array.isArray(updates)) throw invalidParameterError('options.annotations', 'an array', updates);
@@ -144,6 +152,8 @@ export function appendFileImage(base: Uint8Array, records: RecordWithAnnotation[
     previousIndexOffset: footer.indexOffset,
     live: new Set(old.annotations.keys()),
     generation: footer.generation + 1,
+    metadata: options?.metadata,
+    metadataOffset: old.metadataOffset,
   });
   return concat(sink.parts, sink.byteLength);
 }
@@ -159,6 +169,9 @@ export interface DecodedFileImage {
   validByteLength: number;
   /** The torn offset [RCV-1] when recovering a torn file: the end of the last valid frame (= validByteLength). */
   tornAt?: number;
+  /** Text of the newest metadata frame (file order), and its frame offset (0: none). [EXT-7] */
+  metadata?: Uint8Array;
+  metadataOffset: number;
 }
 
 /**
@@ -182,6 +195,8 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
   }
   const records: DecodedRecord[] = [];
   const annotations = new Map<number, Uint8Array>();
+  let metadata: Uint8Array | undefined;
+  let metadataOffset = 0;
   let offset = firstFrameOffset(header);
   let validByteLength = offset;
   let tornAt: number | undefined;
@@ -212,6 +227,12 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
           if (a.text.length === 0) annotations.delete(a.recordIndex);
           else annotations.set(a.recordIndex, a.text);
         }
+      } else if (frame.kind === FrameKind.metadata) {
+        const m = decodeMetadataPayload(payload, payloadStart);
+        if (m.metadataFormat === MetadataFormat.json) {
+          metadata = m.text;
+          metadataOffset = frameOffset;
+        }
       } else if (frame.kind === FrameKind.index) {
         decodeIndexPayload(payload, payloadStart);
         indexBlocks++;
@@ -236,7 +257,7 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
   // Annotations for records that do not exist (a torn tail) are not reported. [ANN-5]
   for (const k of annotations.keys()) if (k >= records.length) annotations.delete(k);
   if (footer) checkFooterAgainstFrames(footer, records.length, annotations.size, indexBlocks);
-  return { header, footer, records, annotations, validByteLength, ...(tornAt === undefined ? {} : { tornAt }) };
+  return { header, footer, records, annotations, validByteLength, metadataOffset, ...(metadata === undefined ? {} : { metadata }), ...(tornAt === undefined ? {} : { tornAt }) };
 }
 
 

@@ -14,6 +14,7 @@ const A = INDEX_ANNOTATION_ENTRY;
 function checkBlock(block: IndexBlock): void {
   if (typeof block !== 'object' || block === null) throw invalidParameterError('block', 'an object', block);
   if (!isU64Safe(block.firstRecordIndex)) throw invalidParameterError('block.firstRecordIndex', 'an integer between 0 and 2^53-1', block.firstRecordIndex);
+  if (block.metadataOffset !== undefined && !isU64Safe(block.metadataOffset)) throw invalidParameterError('block.metadataOffset', 'an integer between 0 and 2^53-1', block.metadataOffset);
   if (!isU64Safe(block.previousIndexOffset)) throw invalidParameterError('block.previousIndexOffset', 'an integer between 0 and 2^53-1', block.previousIndexOffset);
   if (!Array.isArray(block.records)) throw invalidParameterError('block.records', 'an array', block.records);
   if (!Array.isArray(block.annotations)) throw invalidParameterError('block.annotations', 'an array', block.annotations);
@@ -48,6 +49,7 @@ export function encodeIndexPayload(block: IndexBlock): Uint8Array {
   writeU64(view, INDEX.recordCount.offset, block.records.length);
   writeU64(view, INDEX.annotationEntryCount.offset, block.annotations.length);
   writeU64(view, INDEX.previousIndexOffset.offset, block.previousIndexOffset);
+  writeU64(view, INDEX.metadataOffset.offset, block.metadataOffset ?? 0);
   view.setUint32(INDEX.recordEntryByteLength.offset, R.byteLength, true);
   view.setUint32(INDEX.annotationEntryByteLength.offset, A.byteLength, true);
   let o = INDEX.headByteLength;
@@ -86,6 +88,7 @@ export function decodeIndexPayload(payload: Uint8Array, byteOffset: number): Ind
   const recordCount = readU64(view, INDEX.recordCount.offset, 'record count', place);
   const annotationCount = readU64(view, INDEX.annotationEntryCount.offset, 'annotation entry count', place);
   const previousIndexOffset = readU64(view, INDEX.previousIndexOffset.offset, 'previous index offset', place);
+  const metadataOffset = readMetadataOffset(view, byteOffset);
   const recordEntryByteLength = view.getUint32(INDEX.recordEntryByteLength.offset, true);
   const annotationEntryByteLength = view.getUint32(INDEX.annotationEntryByteLength.offset, true);
   if (recordEntryByteLength < R.byteLength) {
@@ -155,7 +158,7 @@ export function decodeIndexPayload(payload: Uint8Array, byteOffset: number): Ind
     }
     o += annotationEntryByteLength;
   }
-  return { firstRecordIndex, previousIndexOffset, records, annotations };
+  return { firstRecordIndex, previousIndexOffset, ...(metadataOffset !== 0 ? { metadataOffset } : {}), records, annotations };
 }
 
 /**
@@ -177,4 +180,17 @@ export function indexEntryFromRecord(frameOffset: number, payload: Uint8Array, p
     firstImageCodec: image?.codec ?? 0,
     entryFlags: 0,
   };
+}
+
+/**
+ * The head's metadataOffset [EXT-8]: 0 or the offset of an earlier frame (a metadata frame is
+ * written before the index block that names it). `payloadOffset` is the payload's offset.
+ */
+export function readMetadataOffset(view: DataView, payloadOffset: number): number {
+  const place: ErrorPlace = { section: SECTION, byteOffset: payloadOffset };
+  const metadataOffset = readU64(view, INDEX.metadataOffset.offset, 'metadata offset', place);
+  if (metadataOffset !== 0 && metadataOffset >= payloadOffset - FRAME.headerByteLength) {
+    throw new FormatError('metadata offset does not point backwards', { ...place, byteOffset: payloadOffset + INDEX.metadataOffset.offset, expected: `< ${payloadOffset - FRAME.headerByteLength}`, actual: metadataOffset });
+  }
+  return metadataOffset;
 }

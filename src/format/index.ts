@@ -13,3 +13,4 @@ export * from './image-sniff.ts';
 export * from './field-type.ts';
 export * from './file-image.ts';
 export { readU64, writeU64, isU64Safe } from './bytes.ts';
+export * from './metadata.ts';

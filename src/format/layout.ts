@@ -53,7 +53,9 @@ export const FrameKind = {
   annotation: 2,
   index: 3,
   footer: 4,
-  /** Kinds 5..127 are reserved for future minors (treated as extensions: flag decides). */
+  /** File metadata (class table, …), ancillary: flags 0, so readers that do not know it skip it. [EXT-7] */
+  metadata: 5,
+  /** Kinds 6..127 are reserved for future minors (treated as extensions: flag decides). */
   firstExtension: 128,
 } as const;
 export type FrameKindCode = number;
@@ -142,7 +144,14 @@ export const INDEX = {
   previousIndexOffset: { offset: 24, size: 8 }, // u64 frame offset of the previous block, 0 = none
   recordEntryByteLength: { offset: 32, size: 4 }, // u32 = 64 in 2.0 (newer minors may grow it)
   annotationEntryByteLength: { offset: 36, size: 4 }, // u32 = 24 in 2.0
-  reserved: { offset: 40, size: 8 },
+  metadataOffset: { offset: 40, size: 8 }, // u64 frame offset of the newest metadata frame, 0 = none [EXT-8]
+} as const;
+
+/** Metadata frame payload (kind 5): format, reserved, then the text. [EXT-7] */
+export const METADATA = {
+  headByteLength: 8,
+  metadataFormat: { offset: 0, size: 4 }, // u32: 1 = JSON object
+  reserved: { offset: 4, size: 4 },
 } as const;
 
 export const INDEX_RECORD_ENTRY = {

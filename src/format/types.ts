@@ -77,6 +77,8 @@ export interface IndexAnnotationEntry {
 export interface IndexBlock {
   firstRecordIndex: number;
   previousIndexOffset: number;
+  /** Frame offset of the file's newest metadata frame as of this commit; 0 or absent = none. [EXT-8] */
+  metadataOffset?: number;
   records: IndexRecordEntry[];
   annotations: IndexAnnotationEntry[];
 }

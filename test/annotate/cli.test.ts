@@ -42,7 +42,7 @@ function assertWithinPixel(actual: Shape[], expected: Shape[], W: number, H: num
     const a = actual[i];
     assert.equal(a.type, e.type, `${what}: type`);
     assert.equal(a.className, e.className, `${what}: class`);
-    const flat = (s: Shape): number[] => (s.type === 'polygon' ? s.geometry.points.flatMap((p) => [p.x * W, p.y * H]) : s.type === 'rect' ? [s.geometry.x * W, s.geometry.y * H, (s.geometry.x + s.geometry.width) * W, (s.geometry.y + s.geometry.height) * H] : [s.geometry.x * W, s.geometry.y * H]);
+    const flat = (s: Shape): number[] => (s.type === 'polygon' ? s.geometry.points.flatMap((p) => [p.x * W, p.y * H]) : s.type === 'rect' ? [s.geometry.x * W, s.geometry.y * H, (s.geometry.x + s.geometry.width) * W, (s.geometry.y + s.geometry.height) * H] : s.type === 'point' ? [s.geometry.x * W, s.geometry.y * H] : []);
     flat(a).forEach((v, k) => assert.ok(Math.abs(v - flat(e)[k]) <= 1, `${what}: coordinate ${k}: ${v} vs ${flat(e)[k]}`));
   });
 }
@@ -108,6 +108,10 @@ describe('picpac annotate and format conversion (CLI)', () => {
       const exported = await cli('annotate', 'export', proj, dir, '--format', format);
       assert.equal(exported.code, 0, exported.stderr);
       assert.match(exported.stdout, new RegExp(`exported 3 images, 4 shapes to .* as ${format}`));
+      // A YOLO dataset with a polygon is a segment dataset: it has no points (counted, not silent).
+      const expectedShapes = (id: number): Shape[] => (format === 'yolo' ? SHAPES[id].filter((s) => s.type !== 'point') : SHAPES[id]);
+      const kept = format === 'yolo' ? 3 : 4;
+      if (format === 'yolo') assert.match(exported.stderr, /warning: 1 points left out/);
       const src = format === 'coco' ? path.join(dir, 'annotations.json') : format === 'w3c' ? path.join(dir, 'annotations.w3c.json') : dir;
       // Outside the annotator: import into a .picpac ...
       const db = path.join(tmp.dir, `${format}.picpac`);
@@ -118,24 +122,24 @@ describe('picpac annotate and format conversion (CLI)', () => {
       const ids = [1, 2, 4];
       records.forEach((rec, k) => {
         const { width, height } = sizes.get(ids[k])!;
-        assertWithinPixel(rec.shapes, SHAPES[ids[k]], width, height, `${format} image ${ids[k]}`);
+        assertWithinPixel(rec.shapes, expectedShapes(ids[k]), width, height, `${format} image ${ids[k]}`);
       });
       // ... export it again in the same format (class names travel in the annotation JSON) ...
       const dir2 = path.join(tmp.dir, `${format}-2`);
       const again = await cli('export', db, dir2, '--format', format);
       assert.equal(again.code, 0, again.stderr);
-      assert.match(again.stdout, new RegExp(`exported 3 images, 4 shapes to .* as ${format} \\(2 classes\\)`));
+      assert.match(again.stdout, new RegExp(`exported 3 images, ${kept} shapes to .* as ${format} \\(2 classes\\)`));
       // ... and load it into a fresh project of the same images, matched by file name.
       const proj2 = path.join(tmp.dir, `proj-${format}`);
       assert.equal((await cli('annotate', 'init', proj2, '--images', photos)).code, 0);
       const src2 = format === 'coco' ? path.join(dir, 'annotations.json') : format === 'w3c' ? path.join(dir, 'annotations.w3c.json') : dir;
       const loaded = await cli('annotate', 'import', proj2, src2, '--format', format);
       assert.equal(loaded.code, 0, loaded.stderr);
-      assert.match(loaded.stdout, /imported 4 shapes into 3 images \(0 unmatched\)/);
+      assert.match(loaded.stdout, new RegExp(`imported ${kept} shapes into 3 images \\(0 unmatched\\)`));
       const project = await AnnotationProject.open(proj2);
       try {
         assert.deepEqual(project.classes, ['car', 'plate']);
-        for (const id of ids) assertWithinPixel(project.state(id).shapes, SHAPES[id], sizes.get(id)!.width, sizes.get(id)!.height, `${format} project image ${id}`);
+        for (const id of ids) assertWithinPixel(project.state(id).shapes, expectedShapes(id), sizes.get(id)!.width, sizes.get(id)!.height, `${format} project image ${id}`);
       } finally {
         await project.close();
       }
@@ -186,7 +190,8 @@ describe('picpac annotate and format conversion (CLI)', () => {
     assert.deepEqual((await readdir(dir)).sort(), ['classes.txt', 'data.yaml', 'labels']);
     assert.equal(await readFile(path.join(dir, 'classes.txt'), 'utf8'), 'car\nplate\n');
     assert.equal(await readFile(path.join(dir, 'labels', 'img003.txt'), 'utf8'), '', 'a negative has an empty label file');
-    assert.match(await readFile(path.join(dir, 'labels', 'img001.txt'), 'utf8'), /^0 0\.25 0\.4 0\.3 0\.4\n$/);
+    // The project has a polygon, so this is a segment dataset: the rect is its 4 corners.
+    assert.match(await readFile(path.join(dir, 'labels', 'img001.txt'), 'utf8'), /^0 0\.1 0\.2 0\.4 0\.2 0\.4 0\.6 0\.1 0\.6\n$/);
   });
 
   test('init from a list file (missing files reported) and with --copy (works without the originals)', async () => {

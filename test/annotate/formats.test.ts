@@ -29,7 +29,7 @@ describe('checkShape (server and import validation)', () => {
   });
   test('rejects what would corrupt an export, naming the field', () => {
     rejects(() => checkShape(null), /shape: must be an object, got null/);
-    rejects(() => checkShape({ type: 'circle', geometry: {} }), /type must be one of rect, polygon, point, got "circle"/);
+    rejects(() => checkShape({ type: 'circle', geometry: {} }), /type must be one of rect, ellipse, polygon, polygons, point, rle, got "circle"/);
     rejects(() => checkShape({ type: 'rect', geometry: { x: 0.5, y: 0, width: 0, height: 0.1 } }), /positive width and height/);
     rejects(() => checkShape({ type: 'rect', geometry: { x: 0.5, y: 0, width: 0.6, height: 0.1 } }), /extends past the image/);
     rejects(() => checkShape({ type: 'rect', geometry: { x: '0.5', y: 0, width: 0.1, height: 0.1 } }), /shape\.geometry: x must be a finite number, got "0\.5"/);
@@ -65,32 +65,35 @@ describe('picpac annotation JSON', () => {
     rejects(() => fromPicpacAnnotation('{"shapes":', { file: 'a.picpac', recordIndex: 3 }), /^a\.picpac#3: annotation is not valid JSON/);
     rejects(() => fromPicpacAnnotation('[1]', { file: 'a.picpac' }), /^a\.picpac: annotation must be a JSON object/);
     rejects(() => fromPicpacAnnotation('{"shapes":{}}', { file: 'a' }), /"shapes" must be an array/);
-    rejects(() => fromPicpacAnnotation('{"shapes":[{"type":"ellipse","geometry":{}}]}', { file: 'a', recordIndex: 0 }), /^a#0: shapes\[0\]: type must be one of/);
+    rejects(() => fromPicpacAnnotation('{"shapes":[{"type":"circle","geometry":{}}]}', { file: 'a', recordIndex: 0 }), /^a#0: shapes\[0\]: type must be one of/);
   });
 });
 
 describe('COCO', () => {
   const base = () => ({ images: [{ id: 7, file_name: 'a.jpg', width: 100, height: 50 }], categories: [{ id: 3, name: 'car' }], annotations: [] as unknown[] });
-  test('bbox, polygon rings (one shape each), keypoints (unlabelled skipped), RLE falls back to the box', () => {
+  test('bbox, a two-ring polygon is ONE instance, keypoints (unlabelled skipped), RLE kept as a mask', () => {
     const doc = base();
     doc.annotations.push(
       { id: 1, image_id: 7, category_id: 3, bbox: [10, 5, 20, 10] },
       { id: 2, image_id: 7, category_id: 3, bbox: [0, 0, 1, 1], segmentation: [[0, 0, 10, 0, 10, 10], [50, 25, 60, 25, 60, 30]] },
       { id: 3, image_id: 7, category_id: 3, bbox: [0, 0, 0, 0], keypoints: [50, 25, 2, 1, 1, 0], num_keypoints: 1 },
-      { id: 4, image_id: 7, category_id: 3, bbox: [20, 10, 40, 20], segmentation: { counts: 'abc', size: [50, 100] }, iscrowd: 1 },
+      { id: 4, image_id: 7, category_id: 3, bbox: [20, 10, 40, 20], segmentation: { counts: [0, 5000], size: [50, 100] }, iscrowd: 1 },
     );
     const set = fromCoco(doc);
     assert.deepEqual(set.classes, ['car']);
-    assert.deepEqual(set.images[0].shapes.map((s) => s.type), ['rect', 'polygon', 'polygon', 'point', 'rect']);
+    assert.deepEqual(set.coco, { car: { id: 3 } });
+    assert.deepEqual(set.images[0].shapes.map((s) => s.type), ['rect', 'polygons', 'point', 'rle']);
     assert.deepEqual(set.images[0].shapes[0].geometry, { x: 0.1, y: 0.1, width: 0.2, height: 0.2 });
-    assert.deepEqual(set.images[0].shapes[3].geometry, { x: 0.5, y: 0.5 });
+    assert.deepEqual(set.images[0].shapes[2].geometry, { x: 0.5, y: 0.5 });
+    assert.equal(set.images[0].shapes[3].crowd, true);
   });
-  test('a point is written as one visible keypoint with a zero-size box; categories are 1-based', () => {
+  test('a point is a one-keypoint annotation in keypoints.json, in a category that names it; never in the instances', () => {
     const coco = toCoco({ classes: ['a', 'b'], images: [{ fileName: 'x.jpg', width: 10, height: 10, shapes: [{ type: 'point', className: 'b', geometry: { x: 0.5, y: 0.25 } }] }] });
-    assert.deepEqual(coco.annotations[0].keypoints, [5, 2.5, 2]);
-    assert.deepEqual(coco.annotations[0].bbox, [5, 2.5, 0, 0]);
-    assert.equal(coco.annotations[0].category_id, 2);
-    assert.deepEqual(coco.categories.map((c) => c.id), [1, 2]);
+    assert.equal(coco.instances.annotations.length, 0);
+    assert.deepEqual(coco.keypoints!.annotations[0].keypoints, [5, 2.5, 2]);
+    assert.equal(coco.keypoints!.annotations[0].category_id, 2);
+    assert.deepEqual(coco.keypoints!.categories, [{ id: 2, name: 'b', supercategory: '', keypoints: ['b'], skeleton: [] }]);
+    assert.deepEqual(coco.instances.categories.map((c) => c.id), [1, 2]);
   });
   test('bad documents name the file and the JSON path', () => {
     rejects(() => fromCoco([], { file: 'c.json' }), /^c\.json: \$: a COCO file must be a JSON object/);
@@ -151,14 +154,18 @@ describe('Pascal VOC', () => {
 });
 
 describe('YOLO', () => {
-  test('box, polygon (segmentation form) and point (zero-size box); empty file = negative', () => {
+  test('box dataset: box and point (zero-size box); segment dataset: a rect is its 4 corners; empty file = negative', () => {
+    const rect = { type: 'rect', className: 'b', geometry: { x: 0.25, y: 0.25, width: 0.5, height: 0.5 } } as const;
+    const point = { type: 'point', className: 'a', geometry: { x: 0.5, y: 0.5 } } as const;
+    const boxes = toYolo({ shapes: [rect, point] }, ['a', 'b']);
+    assert.equal(boxes, '1 0.5 0.5 0.5 0.5\n0 0.5 0.5 0 0\n');
+    assert.deepEqual(fromYolo(boxes, { classes: ['a', 'b'] }).map((s) => s.type), ['rect', 'point']);
     const text = toYolo({ shapes: [
-      { type: 'rect', className: 'b', geometry: { x: 0.25, y: 0.25, width: 0.5, height: 0.5 } },
+      rect,
       { type: 'polygon', className: 'a', geometry: { points: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }] } },
-      { type: 'point', className: 'a', geometry: { x: 0.5, y: 0.5 } },
     ] }, ['a', 'b']);
-    assert.equal(text, '1 0.5 0.5 0.5 0.5\n0 0 0 1 0 1 1\n0 0.5 0.5 0 0\n');
-    assert.deepEqual(fromYolo(text, { classes: ['a', 'b'] }).map((s) => s.type), ['rect', 'polygon', 'point']);
+    assert.equal(text, '1 0.25 0.25 0.75 0.25 0.75 0.75 0.25 0.75\n0 0 0 1 0 1 1\n');
+    assert.deepEqual(fromYolo(text, { classes: ['a', 'b'] }).map((s) => s.type), ['rect', 'polygon']);
     assert.deepEqual(fromYolo('', { classes: [] }), []);
     assert.equal(toYolo({ shapes: [] }, ['a']), '');
     assert.throws(() => toYolo({ shapes: [{ type: 'point', className: 'zz', geometry: { x: 0, y: 0 } }] }, ['a']), RangeError);

@@ -58,6 +58,8 @@ describe('v2 golden vectors through openStore', () => {
         assert.equal((store as PicpacReader).generation, json.footer.generation);
         assert.equal((store as PicpacReader).annotatedCount, json.footer.annotatedCount);
         assert.deepEqual(await dumpAll(store), expectedRecords);
+        // File metadata [EXT-7]: through the newest index block's metadataOffset [EXT-8].
+        assert.equal(await store.getMetadata?.(), json.metadata);
         await store.close();
         const memory = await PicpacReader.open(new MemorySource(new Uint8Array(readFileSync(file)), name));
         assert.deepEqual(await dumpAll(memory), expectedRecords);

@@ -1,8 +1,11 @@
 // picpac annotation JSON (REFERENCE §1.3.3) ⇄ shapes. Writing: normalised geometry, a 1-based
 // numeric `label` from the class list (0 stays background when a mask is rasterised), the
 // class name as `class` and a `tag` (instance number, 1-based, unless the shape has one) —
-// readers ignore unknown keys, so `id` and `class` ride along for lossless round trips.
+// readers ignore unknown keys, so `id`, `class`, `category` (the class's COCO id when it is not
+// the label), `crowd`, `keypoints` and `coco` (the imported COCO id/bbox/area) ride along for
+// lossless round trips.
 // Reading: `class` wins over `label`; a label k maps to classes[k-1] when that exists.
+import { cocoCategoryIds, type CocoCategoryInfo } from '../class-table.ts';
 import { AnnotationInputError, checkShape, type Shape } from '../shapes.ts';
 
 export interface PicpacJsonReadOptions {
@@ -12,18 +15,26 @@ export interface PicpacJsonReadOptions {
   recordIndex?: number;
   /** A shape with a numeric label but no class name gets the label as its name ("3"). */
   nameUnknownLabels?: boolean;
+  /** Filled with the COCO category id (`category`) each class's shapes carry. */
+  categories?: Record<string, CocoCategoryInfo>;
 }
 
-export function toPicpacAnnotation(shapes: Shape[], classes: string[]): string {
+export function toPicpacAnnotation(shapes: Shape[], classes: string[], coco: Record<string, CocoCategoryInfo> = {}): string {
+  const categoryIds = cocoCategoryIds(classes, coco);
   const out = shapes.map((shape, i) => {
     const json: Record<string, unknown> = { type: shape.type, geometry: shape.geometry };
     if (shape.className !== undefined) {
       const k = classes.indexOf(shape.className);
       if (k >= 0) json.label = k + 1;
       json.class = shape.className;
+      // The class table's COCO id rides with the shape when it is not the label (3/7/90 ≠ 1/2/3).
+      if (k >= 0 && categoryIds[k] !== k + 1) json.category = categoryIds[k];
     }
     json.tag = shape.tag ?? i + 1;
     if (shape.id !== undefined) json.id = shape.id;
+    if (shape.crowd) json.crowd = true;
+    if (shape.keypoints !== undefined) json.keypoints = shape.keypoints;
+    if (shape.coco !== undefined) json.coco = shape.coco;
     return json;
   });
   return JSON.stringify({ shapes: out });
@@ -44,7 +55,7 @@ export function fromPicpacAnnotation(text: string, options: PicpacJsonReadOption
   return shapes.map((value, i) => {
     let shape: Shape;
     try {
-      shape = checkShape(value, `shapes[${i}]`);
+      shape = checkShape(value, `shapes[${i}]`, { keepSource: true });
     } catch (error) {
       if (error instanceof AnnotationInputError) throw new AnnotationInputError(error.message, { file });
       throw error;
@@ -54,6 +65,10 @@ export function fromPicpacAnnotation(text: string, options: PicpacJsonReadOption
       shape.className = options.classes[label - 1];
     }
     if (shape.className === undefined && options.nameUnknownLabels && typeof label === 'number' && Number.isFinite(label)) shape.className = String(label);
+    const category = (value as Record<string, unknown>).category;
+    if (options.categories && shape.className !== undefined && Number.isSafeInteger(category) && options.categories[shape.className] === undefined) {
+      options.categories[shape.className] = { id: category as number };
+    }
     return shape;
   });
 }

@@ -2,9 +2,11 @@
 // each with an `id`, a tagging TextualBody holding the class name, and a target whose
 // `source` is the image file name. Rects and points use a media-fragment selector
 // `xywh=pixel:x,y,w,h` (a point is zero-size); polygons an SvgSelector
-// `<svg><polygon points="x,y x,y …"/></svg>` in pixels. Reading also accepts `xywh=percent:`
+// `<svg><polygon points="x,y x,y …"/></svg>` in pixels (one <polygon> per ring of a multi-part
+// shape), ellipses `<svg><ellipse cx cy rx ry/></svg>`. A COCO mask has no W3C selector: it is
+// left out and counted. Reading also accepts `xywh=percent:`
 // and `xywh=` without a unit (pixels), so it needs each image's size only for pixel selectors.
-import { AnnotationInputError, clamp01, roundTo, type AnnotatedSet, type ImageAnnotation, type Shape } from '../shapes.ts';
+import { AnnotationInputError, clamp01, roundTo, type AnnotatedSet, type ImageAnnotation, type Point, type Shape } from '../shapes.ts';
 
 export interface W3cAnnotation {
   '@context': string;
@@ -19,18 +21,34 @@ const CONTEXT = 'http://www.w3.org/ns/anno.jsonld';
 const MEDIA_FRAGMENTS = 'http://www.w3.org/TR/media-frags/';
 const PX = 3;
 
-export function toW3c(set: AnnotatedSet): W3cAnnotation[] {
+/** Shapes W3C selectors cannot hold (COCO masks), counted by toW3c's caller. */
+export interface W3cSkipped {
+  masks: number;
+}
+
+export function toW3c(set: AnnotatedSet, skipped: W3cSkipped = { masks: 0 }): W3cAnnotation[] {
   const out: W3cAnnotation[] = [];
   set.images.forEach((image, i) => {
     const W = image.width;
     const H = image.height;
-    image.shapes.forEach((shape, k) => {
-      const id = shape.id ?? `#${i + 1}-${k + 1}`;
+    // Made-up ids count the annotations written (a left-out mask does not shift them).
+    let written = 0;
+    image.shapes.forEach((shape) => {
+      if (shape.type === 'rle') {
+        skipped.masks++;
+        return;
+      }
+      const id = shape.id ?? `#${i + 1}-${++written}`;
       const body: W3cAnnotation['body'] = shape.className === undefined ? [] : [{ type: 'TextualBody', purpose: 'tagging', value: shape.className }];
       let selector: W3cAnnotation['target']['selector'];
-      if (shape.type === 'polygon') {
-        const points = shape.geometry.points.map((p) => `${roundTo(p.x * W, PX)},${roundTo(p.y * H, PX)}`).join(' ');
-        selector = { type: 'SvgSelector', value: `<svg><polygon points="${points}"></polygon></svg>` };
+      const svgPoints = (points: Point[]): string => points.map((p) => `${roundTo(p.x * W, PX)},${roundTo(p.y * H, PX)}`).join(' ');
+      if (shape.type === 'polygon' || shape.type === 'polygons') {
+        const rings = shape.type === 'polygon' ? [shape.geometry.points] : shape.geometry.points;
+        selector = { type: 'SvgSelector', value: `<svg>${rings.map((ring) => `<polygon points="${svgPoints(ring)}"></polygon>`).join('')}</svg>` };
+      } else if (shape.type === 'ellipse') {
+        const g = shape.geometry;
+        const [cx, cy, rx, ry] = [(g.x + g.width / 2) * W, (g.y + g.height / 2) * H, (g.width * W) / 2, (g.height * H) / 2].map((v) => roundTo(v, PX));
+        selector = { type: 'SvgSelector', value: `<svg><ellipse cx="${cx}" cy="${cy}" rx="${rx}" ry="${ry}"></ellipse></svg>` };
       } else {
         const g = shape.type === 'rect' ? shape.geometry : { ...shape.geometry, width: 0, height: 0 };
         const xywh = [g.x * W, g.y * H, g.width * W, g.height * H].map((v) => roundTo(v, PX)).join(',');
@@ -97,14 +115,25 @@ export function fromW3c(json: unknown, options: W3cReadOptions): AnnotatedSet {
     if (Number.isSafeInteger(a.picpacTag)) extra.tag = a.picpacTag as number;
     let shape: Shape;
     if (sel.type === 'SvgSelector' || sel.value.trimStart().startsWith('<svg')) {
-      const m = /<polygon\b[^>]*\bpoints\s*=\s*["']([^"']*)["']/.exec(sel.value);
-      if (!m) fail('SvgSelector must hold a <polygon points="…">', `${path}.target.selector`);
+      if (!/<(polygon|ellipse)\b/.test(sel.value)) fail('SvgSelector must hold a <polygon points="…"> or an <ellipse>', `${path}.target.selector`);
       if (!size) fail(`size of image ${JSON.stringify(source)} is unknown (pixel coordinates)`, `${path}.target.source`);
-      const numbers = m![1].trim().split(/[\s,]+/).map(Number);
-      if (numbers.length < 6 || numbers.length % 2 !== 0 || !numbers.every(Number.isFinite)) fail('polygon points must be at least 3 x,y pairs', `${path}.target.selector`);
-      const points = [];
-      for (let k = 0; k < numbers.length; k += 2) points.push({ x: clamp01(numbers[k] / size!.width), y: clamp01(numbers[k + 1] / size!.height) });
-      shape = { ...extra, type: 'polygon', geometry: { points } };
+      const ellipse = /<ellipse\b([^>]*)>/.exec(sel.value);
+      const rings = [...sel.value.matchAll(/<polygon\b[^>]*\bpoints\s*=\s*["']([^"']*)["']/g)].map((m) => {
+        const numbers = m[1].trim().split(/[\s,]+/).map(Number);
+        if (numbers.length < 6 || numbers.length % 2 !== 0 || !numbers.every(Number.isFinite)) fail('polygon points must be at least 3 x,y pairs', `${path}.target.selector`);
+        const points: Point[] = [];
+        for (let k = 0; k < numbers.length; k += 2) points.push({ x: clamp01(numbers[k] / size!.width), y: clamp01(numbers[k + 1] / size!.height) });
+        return points;
+      });
+      if (ellipse) {
+        const attr = (name: string): number => Number(new RegExp(`\\b${name}\\s*=\\s*["']([^"']*)["']`).exec(ellipse[1])?.[1]);
+        const [cx, cy, rx, ry] = ['cx', 'cy', 'rx', 'ry'].map(attr);
+        if (![cx, cy, rx, ry].every(Number.isFinite) || !(rx > 0 && ry > 0)) fail('<ellipse> needs numeric cx, cy and positive rx, ry', `${path}.target.selector`);
+        const x = clamp01((cx - rx) / size!.width);
+        const y = clamp01((cy - ry) / size!.height);
+        shape = { ...extra, type: 'ellipse', geometry: { x, y, width: Math.min((2 * rx) / size!.width, 1 - x), height: Math.min((2 * ry) / size!.height, 1 - y) } };
+      } else if (rings.length === 0) fail('SvgSelector must hold a <polygon points="…"> or an <ellipse>', `${path}.target.selector`);
+      else shape = rings.length === 1 ? { ...extra, type: 'polygon', geometry: { points: rings[0] } } : { ...extra, type: 'polygons', geometry: { points: rings } };
     } else {
       const m = /^xywh=(?:(pixel|percent):)?([^,]+),([^,]+),([^,]+),([^,]+)$/.exec(sel.value.trim());
       const values = m ? [m[2], m[3], m[4], m[5]].map(Number) : [];

@@ -1,24 +1,85 @@
-// YOLO txt (Darknet/Ultralytics, REFERENCE §2.6), one file per image, normalised coordinates,
-// 0-based class ids. A box is `c xc yc w h`; a polygon is the segmentation form
-// `c x1 y1 x2 y2 …` (≥ 3 points, so ≥ 6 numbers); a point is a zero-size box `c x y 0 0`.
+// YOLO txt (Darknet/Ultralytics, docs.ultralytics.com/datasets/detect and /segment), one file
+// per image, normalised coordinates, 0-based class ids. A dataset is either boxes — `c xc yc w h`,
+// a point as the zero-size box `c x y 0 0` — or segments — `c x1 y1 x2 y2 …` (≥ 3 points), a
+// rect as its 4 corners, an ellipse as its polygon — never both in one dataset (yoloTaskOf).
 // An empty file is a negative image. Class names live in classes.txt (one per line) or in a
 // data.yaml `names:` entry; both are read and written here.
-import { AnnotationInputError, roundTo, DEFAULT_CLASS, type ImageAnnotation, type Shape } from '../shapes.ts';
+import { AnnotationInputError, ellipsePolygon, roundTo, shapeBounds, DEFAULT_CLASS, type ImageAnnotation, type Point, type Shape } from '../shapes.ts';
 
 const DIGITS = 6;
 
-export function toYolo(image: Pick<ImageAnnotation, 'shapes'>, classes: string[]): string {
-  const lines = image.shapes.map((shape) => {
+/**
+ * Ultralytics reads a label file with any polygon row as all polygons (a 5-field box row then
+ * becomes a 2-point "polygon"), so one dataset is written one way: `segments` when any shape
+ * has an outline (polygon, polygons, ellipse), else `boxes`.
+ */
+export type YoloTask = 'boxes' | 'segments';
+
+export function yoloTaskOf(images: ReadonlyArray<Pick<ImageAnnotation, 'shapes'>>): YoloTask {
+  return images.some((im) => im.shapes.some((s) => s.type === 'polygon' || s.type === 'polygons' || s.type === 'ellipse')) ? 'segments' : 'boxes';
+}
+
+/** What a label file could not say exactly, per kind: counted, never silent. */
+export interface YoloLosses {
+  /** Points in a segment dataset (a point has no outline): left out. */
+  pointsDropped: number;
+  /** COCO masks written as their box (boxes) or their box's outline (segments). */
+  masksAsBoxes: number;
+  /** Multi-part shapes joined into one outline (Ultralytics' merge of segments). */
+  partsJoined: number;
+  /** Ellipses written as their box in a box dataset. */
+  ellipsesAsBoxes: number;
+}
+
+export function emptyLosses(): YoloLosses {
+  return { pointsDropped: 0, masksAsBoxes: 0, partsJoined: 0, ellipsesAsBoxes: 0 };
+}
+
+/**
+ * Several rings as one outline, as Ultralytics' merge_multi_segment does: walk ring 0, jump to
+ * ring 1 and walk it, … then come back along the same jumps; the jumps have no area.
+ */
+function joinRings(rings: Point[][]): Point[] {
+  const out: Point[] = [];
+  const back: Point[] = [];
+  for (const ring of rings) {
+    out.push(...ring, ring[0]);
+    back.unshift(ring[0]);
+  }
+  return [...out, ...back.slice(1)];
+}
+
+export function toYolo(image: Pick<ImageAnnotation, 'shapes'> & Partial<Pick<ImageAnnotation, 'width' | 'height'>>, classes: string[], task: YoloTask = yoloTaskOf([image]), losses: YoloLosses = emptyLosses()): string {
+  const n = (v: number): string => String(roundTo(v, DIGITS));
+  const lines: string[] = [];
+  for (const shape of image.shapes) {
     const c = classes.indexOf(shape.className ?? DEFAULT_CLASS);
     if (c < 0) throw new RangeError(`class ${JSON.stringify(shape.className ?? DEFAULT_CLASS)} is not in the class list`);
-    const n = (v: number): string => String(roundTo(v, DIGITS));
-    if (shape.type === 'rect') {
-      const g = shape.geometry;
-      return [c, n(g.x + g.width / 2), n(g.y + g.height / 2), n(g.width), n(g.height)].join(' ');
+    const b = shapeBounds(shape);
+    if (task === 'boxes') {
+      if (shape.type === 'point') lines.push([c, n(shape.geometry.x), n(shape.geometry.y), 0, 0].join(' '));
+      else {
+        if (shape.type === 'rle') losses.masksAsBoxes++;
+        if (shape.type === 'ellipse') losses.ellipsesAsBoxes++;
+        lines.push([c, n(b.x + b.width / 2), n(b.y + b.height / 2), n(b.width), n(b.height)].join(' '));
+      }
+      continue;
     }
-    if (shape.type === 'point') return [c, n(shape.geometry.x), n(shape.geometry.y), 0, 0].join(' ');
-    return [c, ...shape.geometry.points.flatMap((p) => [n(p.x), n(p.y)])].join(' ');
-  });
+    let ring: Point[];
+    if (shape.type === 'point') {
+      losses.pointsDropped++;
+      continue;
+    } else if (shape.type === 'polygon') ring = shape.geometry.points;
+    else if (shape.type === 'polygons') {
+      if (shape.geometry.points.length > 1) losses.partsJoined++;
+      ring = joinRings(shape.geometry.points);
+    } else if (shape.type === 'ellipse') ring = ellipsePolygon(shape.geometry, image.width ?? 1000, image.height ?? 1000);
+    else {
+      if (shape.type === 'rle') losses.masksAsBoxes++;
+      ring = [{ x: b.x, y: b.y }, { x: b.x + b.width, y: b.y }, { x: b.x + b.width, y: b.y + b.height }, { x: b.x, y: b.y + b.height }];
+    }
+    lines.push([c, ...ring.flatMap((p) => [n(p.x), n(p.y)])].join(' '));
+  }
   return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }
 
@@ -45,7 +106,11 @@ export function fromYolo(text: string, options: { classes: string[]; file?: stri
     } else if (values.length >= 6 && values.length % 2 === 0) {
       const points = [];
       for (let k = 0; k < values.length; k += 2) points.push({ x: values[k], y: values[k + 1] });
-      shapes.push({ className, type: 'polygon', geometry: { points } });
+      // A rect in a segment dataset is its 4 corners from the top-left, clockwise: a rect again.
+      const [p0, p1, p2, p3] = points;
+      if (points.length === 4 && p0.y === p1.y && p1.x === p2.x && p2.y === p3.y && p3.x === p0.x && p1.x > p0.x && p2.y > p1.y) {
+        shapes.push({ className, type: 'rect', geometry: { x: p0.x, y: p0.y, width: p1.x - p0.x, height: p2.y - p1.y } });
+      } else shapes.push({ className, type: 'polygon', geometry: { points } });
     } else {
       throw new AnnotationInputError(`expected 'class xc yc w h' or 'class x1 y1 x2 y2 x3 y3 …', got ${values.length} numbers after the class`, { file: options.file, line });
     }
@@ -61,9 +126,14 @@ export function fromClassesTxt(text: string): string[] {
   return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
 }
 
-export function toDataYaml(classes: string[], options: { train?: string; val?: string } = {}): string {
+/**
+ * Ultralytics data.yaml. Without `path:` Ultralytics resolves train/val next to the yaml file;
+ * a `.txt` list names one image per line, `./`-relative to the list's folder.
+ */
+export function toDataYaml(classes: string[], options: { train?: string; val?: string; comment?: string } = {}): string {
   const quote = (s: string): string => JSON.stringify(s);
   return [
+    ...(options.comment ? [`# ${options.comment}`] : []),
     `train: ${options.train ?? 'images'}`,
     `val: ${options.val ?? 'images'}`,
     `nc: ${classes.length}`,

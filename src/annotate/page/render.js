@@ -119,6 +119,11 @@ export function renderCell(cell) {
     const g = shape.geometry;
     if (shape.type === 'rect') node = el('rect', { x: g.x * W, y: g.y * H, width: g.width * W, height: g.height * H }, shapesGroup);
     else if (shape.type === 'polygon') node = el('polygon', { points: g.points.map((p) => `${p.x * W},${p.y * H}`).join(' ') }, shapesGroup);
+    // Imported shapes the page cannot draw itself are shown as they are (ellipse, multi-part);
+    // a COCO mask (rle) is not drawn here.
+    else if (shape.type === 'ellipse') node = el('ellipse', { cx: (g.x + g.width / 2) * W, cy: (g.y + g.height / 2) * H, rx: (g.width * W) / 2, ry: (g.height * H) / 2 }, shapesGroup);
+    else if (shape.type === 'polygons') node = el('path', { d: g.points.map((ring) => `M${ring.map((p) => `${p.x * W},${p.y * H}`).join('L')}Z`).join(' ') }, shapesGroup);
+    else if (shape.type === 'rle') continue;
     else node = el('circle', { cx: g.x * W, cy: g.y * H, r: 5 * k }, shapesGroup);
     node.setAttribute('class', cls);
     node.setAttribute('color', color);
@@ -126,7 +131,8 @@ export function renderCell(cell) {
     node.dataset.type = shape.type;
     if (shape.className) node.dataset.className = shape.className;
     if (shape.className) {
-      const anchor = shape.type === 'rect' ? { x: g.x * W, y: g.y * H } : shape.type === 'point' ? { x: g.x * W + 7 * k, y: g.y * H - 4 * k } : { x: g.points[0].x * W, y: g.points[0].y * H };
+      const first = shape.type === 'polygons' ? g.points[0][0] : shape.type === 'polygon' ? g.points[0] : g;
+      const anchor = shape.type === 'point' ? { x: g.x * W + 7 * k, y: g.y * H - 4 * k } : { x: first.x * W, y: first.y * H };
       const t = el('text', { x: anchor.x + 3 * k, y: anchor.y - 4 * k, 'font-size': 13 * k, class: 'label' }, shapesGroup);
       t.textContent = shape.className;
     }

@@ -9,6 +9,7 @@ import { cloneImage, createImage } from './image.ts';
 import type { ChannelCount, Image, SampleType } from './image.ts';
 import type { Annotation, NormalizedPoint, Shape } from '../annotation.ts';
 import { DIGIT_HEIGHT, digitsWidth, drawDigits } from './digits.ts';
+import { rleBbox } from './coco-rle.ts';
 
 type Rgb = readonly [number, number, number];
 
@@ -150,6 +151,10 @@ export function drawShape(canvas: Image, shape: Shape, value: readonly number[],
     case 'polygons':
       for (const ring of shape.rings) pen.polygon(toPixels(ring, cols, rows), thickness);
       return;
+    case 'rle':
+      // A mask is an area: drawn filled at any thickness, resampled nearest to the canvas.
+      pen.rle(shape.runs, shape.size[0], shape.size[1]);
+      return;
   }
 }
 
@@ -194,6 +199,11 @@ function shapePixelBox(shape: Shape, cols: number, rows: number, pointRadius: nu
       const y = roundHalfAway(rows * shape.y);
       const r = Math.floor(pointRadius);
       return { left: x - r, top: y - r, right: x + r, bottom: y + r };
+    }
+    case 'rle': {
+      const [x, y, w, h] = rleBbox({ size: shape.size, counts: shape.runs });
+      const [mh, mw] = shape.size;
+      return { left: Math.floor((x * cols) / mw), top: Math.floor((y * rows) / mh), right: Math.ceil(((x + w) * cols) / mw) - 1, bottom: Math.ceil(((y + h) * rows) / mh) - 1 };
     }
     case 'polygon':
     case 'polygons': {
@@ -363,6 +373,34 @@ class Pen {
       }
       crossings.sort((p, q) => p - q);
       for (let k = 0; k + 1 < crossings.length; k += 2) this.span(y, Math.round(crossings[k]), Math.round(crossings[k + 1]));
+    }
+  }
+
+  /**
+   * A COCO run-length mask of mh × mw pixels (column-major runs, 0s first), sampled nearest:
+   * canvas pixel (cx, cy) takes mask pixel (⌊(cx + ½)·mw/W⌋, ⌊(cy + ½)·mh/H⌋). Work is bounded
+   * by the runs and the canvas pixels they cover, not by the mask size.
+   */
+  rle(runs: readonly number[], mh: number, mw: number): void {
+    const W = this.width;
+    const H = this.height;
+    // First canvas index whose sample falls at or after source index s (of n source → N canvas).
+    const firstAt = (s: number, n: number, N: number): number => Math.max(0, Math.ceil((s * N) / n - 0.5));
+    let at = 0;
+    for (let i = 0; i < runs.length; i++) {
+      if (i % 2 === 1 && runs[i] > 0) {
+        const first = at;
+        const last = at + runs[i] - 1;
+        const xa = Math.floor(first / mh);
+        const xb = Math.floor(last / mh);
+        for (let cx = firstAt(xa, mw, W); cx < Math.min(W, firstAt(xb + 1, mw, W)); cx++) {
+          const x = Math.min(mw - 1, Math.floor(((cx + 0.5) * mw) / W));
+          const ys = x === xa ? first - xa * mh : 0;
+          const ye = x === xb ? last - xb * mh : mh - 1;
+          for (let cy = firstAt(ys, mh, H); cy < Math.min(H, firstAt(ye + 1, mh, H)); cy++) this.pixel(cx, cy);
+        }
+      }
+      at += runs[i];
     }
   }
 

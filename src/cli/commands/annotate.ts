@@ -170,6 +170,8 @@ async function runAnnotate(args: ParsedCommand, io: CliIo): Promise<number> {
       } else {
         const report = await exportProjectAs(project, third, format, { all, overwrite, withImages: !flagOption(args, 'labels-only') });
         io.stdout.write(`exported ${report.recordCount} images, ${report.shapeCount} shapes to ${third} as ${format}\n`);
+        for (const note of report.notes ?? []) io.stdout.write(`${note}\n`);
+        for (const [what, count] of Object.entries(report.losses ?? {})) io.stderr.write(`warning: ${count} ${what}\n`);
       }
       return 0;
     }

@@ -10,7 +10,7 @@ import { transcodeStore } from '../../augment/pixels/transcode.ts';
 import type { TranscodeTarget } from '../../augment/pixels/transcode.ts';
 import { choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 import { Progress } from '../progress.ts';
-import { OUTPUT_FORMATS, alignmentOf, checkNotSameFile, formatOfStore, openOutput, toNewRecord, AppendQueue, alignOption, refuseExisting } from '../store-output.ts';
+import { OUTPUT_FORMATS, alignmentOf, checkNotSameFile, formatOfStore, openOutput, toNewRecord, AppendQueue, alignOption, copyMetadata, refuseExisting } from '../store-output.ts';
 
 /** v2 / v1 plus the LMDB backends: lmdb-encoded (image bytes as they are), lmdb-raw (decoded pixels). */
 const CONVERT_FORMATS = [...OUTPUT_FORMATS, 'lmdb-raw', 'lmdb-encoded'] as const;
@@ -73,6 +73,7 @@ async function runConvert(args: ParsedCommand, io: CliIo): Promise<number> {
         progress?.update(written);
       }
       await queue.drain();
+      if ((await copyMetadata(store, writer)) === 'dropped') io.stderr.write(`warning: ${input}'s class table (file metadata) has no place in a PicPac 1.0 file: not copied\n`);
     } finally {
       await writer.close();
       progress?.finish();

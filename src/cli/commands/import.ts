@@ -4,7 +4,9 @@ import type { NewRecord, StoreWriter } from '../../engine/store.ts';
 import { PicpacError } from '../../errors.ts';
 import { UsageError, choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 import { openImportSource } from '../import-sources.ts';
-import { openExchangeImportSource } from '../exchange-import-source.ts';
+import { openExchangeImportSource, type ExchangeImportSource } from '../exchange-import-source.ts';
+import { openStore } from '../../engine/open-store.ts';
+import { classTableFromJson, classTableToJson, type CocoCategoryInfo } from '../../annotate/class-table.ts';
 import { EXCHANGE_FORMATS, type ExchangeFormat } from '../../annotate/dataset-io.ts';
 import { orderedMap } from '../ordered-pool.ts';
 import { Progress } from '../progress.ts';
@@ -87,7 +89,7 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
   const source =
     inputFormat === undefined || inputFormat === 'list'
       ? await openImportSource(src)
-      : await openExchangeImportSource(src, inputFormat as ExchangeFormat, { imagesDir });
+      : await openExchangeImportSource(src, inputFormat as ExchangeFormat, { imagesDir, ...(append ? { base: await classTableOf(out) } : {}) });
   if (inputFormat === 'list' && source.kind !== 'list') {
     await source.close();
     throw new UsageError(`${src} is not a list file (text, one path per line)`, cmd);
@@ -145,8 +147,14 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
       progress?.update(imported + skipped, skipped > 0 ? `${skipped} skipped` : '');
     }
     await queue.drain();
+    // The class table (names in label order, COCO ids) is kept in the file: what every exporter
+    // numbers classes by. A v1 output cannot hold it: it goes next to the file instead.
+    const exchange = source.kind === 'exchange' ? (source as ExchangeImportSource) : undefined;
+    const table = exchange && exchange.shapeClasses.length > 0 ? classTableToJson(exchange.shapeClasses, exchange.coco) : undefined;
+    if (table !== undefined && writer.setMetadata) await writer.setMetadata(table);
     await writer.close();
     writer = undefined;
+    if (table !== undefined && format !== 'v2') await writeFile(`${out}.shape-classes.json`, table + '\n');
   } catch (error) {
     progress?.finish();
     if (writer) {
@@ -169,4 +177,16 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
       `in ${seconds.toFixed(2)} s, ${rate.toFixed(0)} images/s\n`,
   );
   return 0;
+}
+
+/** The class table kept in an existing file (appending keeps its labels), empty when none. */
+async function classTableOf(file: string): Promise<{ classes: string[]; coco: Record<string, CocoCategoryInfo> }> {
+  const store = await openStore(file).catch(() => undefined);
+  if (store === undefined) return { classes: [], coco: {} }; // a new file: openOutput reports real problems
+  try {
+    const text = await store.getMetadata?.();
+    return text === undefined ? { classes: [], coco: {} } : classTableFromJson(text, file);
+  } finally {
+    await store.close();
+  }
 }

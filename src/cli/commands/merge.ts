@@ -58,6 +58,10 @@ async function runMerge(args: ParsedCommand, io: CliIo): Promise<number> {
         io.stdout.write(`${inputs[k]}: ${store.recordCount} records${relabel ? ` → label ${k}` : ''}\n`);
       }
       await queue.drain();
+      // One class table per file: kept when the inputs that have one agree, else said.
+      const tables = new Set((await Promise.all(stores.map((s) => s.getMetadata?.().catch(() => undefined)))).filter((t) => t !== undefined));
+      if (tables.size === 1 && writer.setMetadata) await writer.setMetadata([...tables][0]!);
+      else if (tables.size > 1) io.stderr.write('warning: the inputs have different class tables (file metadata): none copied; labels may disagree between inputs\n');
     } finally {
       await writer.close();
       progress?.finish();

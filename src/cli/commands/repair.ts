@@ -15,6 +15,7 @@ import {
   toNewRecord,
   AppendQueue,
   alignOption,
+  copyMetadata,
 } from '../store-output.ts';
 
 export const repairCommand: CommandSpec = {
@@ -60,6 +61,7 @@ async function runRepair(args: ParsedCommand, io: CliIo): Promise<number> {
           saved++;
         }
         await queue.drain();
+        if ((await copyMetadata(store, writer)) === 'unreadable') io.stderr.write(`warning: ${input}: the file metadata (class table) is damaged: not copied\n`);
       } finally {
         await writer.close();
       }

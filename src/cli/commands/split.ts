@@ -5,7 +5,7 @@ import { DEFAULT_SEED, kfoldPlan, kfoldSelect } from '../../engine/kfold.ts';
 import { openStore } from '../../engine/open-store.ts';
 import type { Store } from '../../engine/store.ts';
 import { UsageError, choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
-import { OUTPUT_FORMATS, openOutput, toNewRecord, AppendQueue, alignOption, refuseExisting } from '../store-output.ts';
+import { OUTPUT_FORMATS, openOutput, toNewRecord, AppendQueue, alignOption, copyMetadata, refuseExisting } from '../store-output.ts';
 
 export const splitCommand: CommandSpec = {
   name: 'split',
@@ -74,6 +74,7 @@ async function runSplit(args: ParsedCommand, io: CliIo): Promise<number> {
       try {
         for (const recordIndex of side.indices) await queue.add(toNewRecord(await store.get(recordIndex)));
         await queue.drain();
+        await copyMetadata(store, writer);
       } finally {
         await writer.close();
       }

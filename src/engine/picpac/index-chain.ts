@@ -3,6 +3,7 @@
 // typed-array columns. Shared by strict open and live refresh().
 import { FormatError, UnfinishedFileError } from '../../errors.ts';
 import { decodeFooterFrame } from '../../format/footer.ts';
+import { readMetadataOffset } from '../../format/index-block.ts';
 import { checkFramePayload, decodeFrameHeader } from '../../format/frame.ts';
 import { FOOTER, FRAME, FrameKind } from '../../format/layout.ts';
 import type { Footer } from '../../format/types.ts';
@@ -88,6 +89,8 @@ export async function loadIndexChain(source: { read(o: number, l: number): Promi
     const payload = bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + header.payloadByteLength);
     checkFramePayload(header, payload, blockOffset);
     const head = decodeIndexHead(payload, blockOffset + FRAME_HEADER_BYTES);
+    // The newest block names the file's metadata frame. [EXT-8]
+    if (blocks.length === 0) index.metadataOffset = readMetadataOffset(new DataView(payload.buffer, payload.byteOffset, payload.byteLength), blockOffset + FRAME_HEADER_BYTES);
     // Entries of a block describe frames written before it.
     blocks.push({ payload, payloadOffset: blockOffset + FRAME_HEADER_BYTES, endOffset: blockOffset });
     if (head.previousIndexOffset !== 0 && head.previousIndexOffset >= blockOffset) {

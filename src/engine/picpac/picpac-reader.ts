@@ -2,10 +2,12 @@
 // each, one in total for small files), then the index chain, into typed-array columns; meta() is
 // a sync column lookup; get() is one positional read per record (annotation included when it
 // directly follows); scan() reads large sequential chunks and yields views into them.
-import { ClosedError, LimitExceededError, PicpacError, SourceError, UnfinishedFileError, outOfRangeError } from '../../errors.ts';
+import { ClosedError, FormatError, LimitExceededError, PicpacError, SourceError, UnfinishedFileError, outOfRangeError } from '../../errors.ts';
 import { decodeFooterFrame } from '../../format/footer.ts';
 import { checkExtendedHeaderCrc, decodeHeader, firstFrameOffset, headerBytesToCheck } from '../../format/header.ts';
-import { FOOTER, FRAME, HEADER, SIGNATURE } from '../../format/layout.ts';
+import { FOOTER, FRAME, FrameKind, HEADER, SIGNATURE } from '../../format/layout.ts';
+import { checkFramePayload, decodeFrameHeader } from '../../format/frame.ts';
+import { decodeMetadataPayload, MetadataFormat } from '../../format/metadata.ts';
 import type { FileHeader, Footer } from '../../format/types.ts';
 import type { ByteSource } from '../sources/byte-source.ts';
 import './crc-native.ts';
@@ -23,6 +25,7 @@ import type { PicpacReaderOptions, PicpacScanOptions, ValidReaderOptions } from 
 
 export type { PicpacReaderOptions, PicpacScanOptions } from '../reader-options.ts';
 
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const FRAME_HEADER_BYTES = FRAME.headerByteLength;
 /** Files up to this size are opened with a single read. */
 const WHOLE_FILE_BYTES = 256 << 10;
@@ -265,6 +268,28 @@ export class PicpacReader implements Store {
         if (text !== undefined) out.set(records[k], text);
       });
       return out;
+    } catch (err) {
+      throw tagError(err, this.name);
+    }
+  }
+
+  /** Frame offset of the file's metadata frame (0 = none). [EXT-8] */
+  get metadataOffset(): number {
+    return this.index.metadataOffset;
+  }
+
+  /** The file's metadata JSON text (class table, …), undefined when it has none. [EXT-7] */
+  async getMetadata(): Promise<string | undefined> {
+    this.checkOpen();
+    const offset = this.index.metadataOffset;
+    if (offset === 0) return undefined;
+    try {
+      const header = decodeFrameHeader(await this.source.read(offset, FRAME_HEADER_BYTES), offset, { maxPayloadBytes: this.options.maxAnnotationBytes });
+      if (header.kind !== FrameKind.metadata) throw new FormatError('metadata offset does not point at a metadata frame', { section: 'metadata', byteOffset: offset, expected: FrameKind.metadata, actual: header.kind });
+      const payload = await this.source.read(offset + FRAME_HEADER_BYTES, header.payloadByteLength);
+      checkFramePayload(header, payload, offset);
+      const m = decodeMetadataPayload(payload, offset + FRAME_HEADER_BYTES);
+      return m.metadataFormat === MetadataFormat.json ? utf8Decoder.decode(m.text) : undefined;
     } catch (err) {
       throw tagError(err, this.name);
     }

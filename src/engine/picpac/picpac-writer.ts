@@ -9,6 +9,7 @@ import { writeSync, writevSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ClosedError, FileExistsError, PicpacError, UnfinishedFileError, invalidParameterError, outOfRangeError } from '../../errors.ts';
 import { encodeAnnotationPayload } from '../../format/annotation.ts';
+import { encodeMetadataPayload, MetadataFormat } from '../../format/metadata.ts';
 import { encodeFooterFrame } from '../../format/footer.ts';
 import { crc32c } from '../../format/crc32c.ts';
 import { encodeFrame, encodeFrameHeader, writeFrameHeaderAt } from '../../format/frame.ts';
@@ -237,6 +238,24 @@ export class PicpacWriter implements StoreWriter {
     }
   }
 
+  /**
+   * Set the file's metadata (a JSON object: the class table, …): a metadata frame written now
+   * and named by this commit's index block; the newest one wins. [EXT-7] [EXT-8]
+   */
+  setMetadata(text: string): Promise<void> {
+    try {
+      this.checkWritable();
+      if (typeof text !== 'string') throw invalidParameterError('metadata', 'a string', text);
+      const payload = encodeMetadataPayload({ metadataFormat: MetadataFormat.json, text: utf8.encode(text) });
+      if (payload.length > DEFAULT_LIMITS.maxAnnotationBytes) throw outOfRangeError('metadata', `text of at most ${DEFAULT_LIMITS.maxAnnotationBytes - 8} bytes`, text.length);
+      this.index.metadataOffset = this.byteOffset;
+      this.pushFrame(FrameKind.metadata, payload);
+      return this.enqueueAck(this.index.recordCount).then(() => undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   /** Hand batched frames to the OS; with fsync, to the device too. */
   async flush(options?: { fsync?: boolean }): Promise<void> {
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidParameterError('options', 'an object', options);
@@ -259,7 +278,7 @@ export class PicpacWriter implements StoreWriter {
       const records = [];
       for (let i = this.commit.firstRecordIndex; i < this.index.recordCount; i++) records.push(this.index.entry(i));
       const annotations = [...this.annotationChanges.values()].sort((a, b) => a.recordIndex - b.recordIndex);
-      const indexPayload = encodeIndexPayload({ firstRecordIndex: this.commit.firstRecordIndex, previousIndexOffset: this.commit.previousIndexOffset, records, annotations });
+      const indexPayload = encodeIndexPayload({ firstRecordIndex: this.commit.firstRecordIndex, previousIndexOffset: this.commit.previousIndexOffset, metadataOffset: this.index.metadataOffset, records, annotations });
       const indexOffset = this.byteOffset;
       this.push(encodeFrame(FrameKind.index, indexPayload));
       const footerOffset = this.byteOffset;

@@ -12,6 +12,8 @@ export class RecordIndex {
   recordCount = 0;
   /** Records whose newest annotation is non-empty. */
   annotatedCount = 0;
+  /** Frame offset of the file's newest metadata frame, 0 = none. [EXT-8] */
+  metadataOffset = 0;
   frameOffset: Float64Array;
   payloadByteLength: Uint32Array;
   payloadCrc: Uint32Array;

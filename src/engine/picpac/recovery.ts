@@ -332,6 +332,8 @@ export async function rebuildIndex(source: ByteSource, options: RebuildIndexOpti
       index.setAnnotation(annotation.recordIndex, frame.frameOffset, frame.header.payloadByteLength, frame.header.payloadCrc, live);
     } else if (frame.kind === FrameKind.footer) {
       footerFrames++;
+    } else if (frame.kind === FrameKind.metadata) {
+      index.metadataOffset = frame.frameOffset; // the newest in file order wins [EXT-9]
     }
     // Index frames and ancillary extensions carry nothing the scan does not already know.
   }

@@ -333,6 +333,10 @@ const outOfRange = buildCompact(plainHeader, annotatedItems, { entries: (e) => [
 
 // [ANN-8] annotation text that is not UTF-8 (a lone 0xFF and a UTF-16 surrogate).
 const badUtf8 = buildCompact(plainHeader, [{ record: basic[0] }, annotationItem(0, Uint8Array.of(...utf8.encode('{"note": "'), 0xff, 0xed, 0xa0, 0x80, ...utf8.encode('"}')))]);
+// File metadata [EXT-7]: a class table in a metadata frame named by the index block; an append
+// that does not change it names the same frame again [EXT-8].
+const classTable = '{"classes":[{"label":1,"name":"car","coco":{"id":3,"supercategory":"vehicle"}},{"label":2,"name":"plate","coco":{"id":7}},{"label":3,"name":"person","coco":{"id":90,"keypoints":["nose","eye"],"skeleton":[[1,2]]}}]}';
+const withMetadata = appendFileImage(encodeFileImage(annotated.slice(0, 2), { alignment: 1, metadata: classTable }), annotated.slice(2));
 
 const cases: Case[] = [
   { name: 'empty', description: 'no records, compact: header, empty index block, footer', bytes: encodeFileImage([], { alignment: 1 }), expect: 'ok', records: [] },
@@ -357,6 +361,13 @@ const cases: Case[] = [
     bytes: alignedAppended,
     expect: 'ok',
     records: [{ ...annotated[0], annotation: replaced }, { ...annotated[1], annotation: undefined }, ...appendedNew],
+  },
+  {
+    name: 'metadata-class-table',
+    description: 'annotated records 0-1 with a metadata frame (kind 5: a class table) named by the index block, then an append of records 2-3 whose index block names the same metadata frame',
+    bytes: withMetadata,
+    expect: 'ok',
+    records: annotated,
   },
   { name: 'torn', description: 'compact-basic truncated in the middle of the last record payload: strict open fails, recovery returns the first two records', bytes: torn, expect: 'UnfinishedFileError', records: basic.slice(0, 2) },
   { name: 'aligned-torn', description: 'aligned-4096 cut in the middle of the last record payload: the torn offset is the end of record 1, before the padding, not the aligned start of record 2 [RCV-1]', bytes: alignedTorn, expect: 'UnfinishedFileError', records: basic.slice(0, 2) },
@@ -395,6 +406,7 @@ function dump(c: Case): object {
   let footer: Footer | null = null;
   let header: FileHeader;
   let recovery: object | undefined;
+  let metadata: string | undefined;
   if (c.expect === 'UnsupportedVersionError') {
     header = decodeFileImage(c.bytes.subarray(0, 64), { recover: true }).header;
     expectThrows(c, UnsupportedVersionError, undefined);
@@ -405,6 +417,7 @@ function dump(c: Case): object {
     const d = decodeFileImage(c.bytes, { recover });
     header = d.header;
     footer = d.footer;
+    if (d.metadata) metadata = new TextDecoder().decode(d.metadata);
     if (recover) recovery = { recordCount: d.records.length, validByteLength: d.validByteLength, tornAt: d.tornAt };
     if (d.records.length !== c.records.length) throw new Error(`${c.name}: decoded ${d.records.length} records, expected ${c.records.length}`);
   }
@@ -417,6 +430,7 @@ function dump(c: Case): object {
     footer,
     ...(recovery ? { recovery } : {}),
     ...(c.expect === 'FormatError' ? { error: { name: 'FormatError', byteOffset: c.errorByteOffset } } : {}),
+    ...(metadata !== undefined ? { metadata } : {}),
     records: c.records.map((r, index) => ({
       index,
       id: r.id,
