@@ -9,7 +9,7 @@ import { decodeRecordPayload, encodeRecordPayload } from './record.ts';
 import { decodeAnnotationPayload, encodeAnnotationPayload } from './annotation.ts';
 import { decodeIndexPayload, encodeIndexPayload, indexEntryFromRecord } from './index-block.ts';
 import { decodeFooterFrame, encodeFooterFrame } from './footer.ts';
-import { AnnotationFormat, FOOTER, FRAME, FrameKind, HEADER, alignUp } from './layout.ts';
+import { AnnotationFormat, FOOTER, FORMAT_MINOR, FRAME, FrameKind, HEADER, RECORD_FLAG_ANNOTATION_FOLLOWS, alignUp } from './layout.ts';
 import type { DecodedRecord, FileHeader, Footer, IndexAnnotationEntry, IndexBlock, IndexRecordEntry } from './types.ts';
 
 export type RecordWithAnnotation = DecodedRecord & { annotation?: string };
@@ -62,7 +62,7 @@ function writeCommit(
   sink: FrameSink,
   records: readonly RecordWithAnnotation[],
   updates: readonly AnnotationUpdate[],
-  commit: { firstRecordIndex: number; previousIndexOffset: number; live: Set<number>; generation: number },
+  commit: { firstRecordIndex: number; previousIndexOffset: number; live: Set<number>; generation: number; annotationFlags: boolean },
 ): void {
   const recordEntries: IndexRecordEntry[] = [];
   const newest = new Map<number, IndexAnnotationEntry>(); // newest change per record in this commit
@@ -75,7 +75,9 @@ function writeCommit(
     else commit.live.add(recordIndex);
   };
   records.forEach((record, i) => {
-    const payload = encodeRecordPayload(record);
+    // Minor >= 1: a record written with its annotation says so, for recovery. [REC-11]
+    const annotated = record.annotation !== undefined && record.annotation !== '';
+    const payload = encodeRecordPayload(record, commit.annotationFlags && annotated ? RECORD_FLAG_ANNOTATION_FOLLOWS : 0);
     const { frameOffset, payloadCrc } = sink.frame(FrameKind.record, payload);
     recordEntries.push(indexEntryFromRecord(frameOffset, payload, payloadCrc, record));
     if (record.annotation !== undefined && record.annotation !== '') writeAnnotation(commit.firstRecordIndex + i, record.annotation);
@@ -112,16 +114,18 @@ function checkRecords(records: unknown): asserts records is RecordWithAnnotation
  * record has a non-empty annotation, one index block (firstRecordIndex 0, previousIndexOffset 0),
  * then the footer (generation 1). [WRT-1]
  */
-export function encodeFileImage(records: RecordWithAnnotation[], options: { alignment: number }): Uint8Array {
+export function encodeFileImage(records: RecordWithAnnotation[], options: { alignment: number; minorVersion?: number }): Uint8Array {
   checkRecords(records);
   const alignment = options?.alignment;
   if (!isValidAlignment(alignment)) throw invalidParameterError('options.alignment', '1 or a power of two up to 2^20', alignment);
-  const header = encodeHeader({ alignment });
+  // minorVersion 0 writes the 2.0 bytes (no record flags): the published 2.0 vectors.
+  const minorVersion = options?.minorVersion ?? FORMAT_MINOR;
+  const header = encodeHeader({ alignment, minorVersion });
   const sink = new FrameSink(0, alignment);
   sink.raw(header);
   const start = alignUp(HEADER.byteLength, alignment);
   sink.raw(new Uint8Array(start - HEADER.byteLength));
-  writeCommit(sink, records, [], { firstRecordIndex: 0, previousIndexOffset: 0, live: new Set(), generation: 1 });
+  writeCommit(sink, records, [], { firstRecordIndex: 0, previousIndexOffset: 0, live: new Set(), generation: 1, annotationFlags: minorVersion >= 1 });
   return concat(sink.parts, sink.byteLength);
 }
 
@@ -144,6 +148,8 @@ export function appendFileImage(base: Uint8Array, records: RecordWithAnnotation[
     previousIndexOffset: footer.indexOffset,
     live: new Set(old.annotations.keys()),
     generation: footer.generation + 1,
+    // The file's own minor version decides (the header is never rewritten): a 2.0 file stays 2.0.
+    annotationFlags: old.header.minorVersion >= 1,
   });
   return concat(sink.parts, sink.byteLength);
 }

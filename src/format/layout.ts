@@ -6,7 +6,8 @@
 export const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x50, 0x43, 0x0d, 0x0a, 0x1a, 0x0a); // "\x89PPC\r\n\x1a\n"
 
 export const FORMAT_MAJOR = 2;
-export const FORMAT_MINOR = 0;
+/** 2.1: record frames may carry RECORD_FLAG_ANNOTATION_FOLLOWS ([REC-11]); a 2.0 reader ignores it. */
+export const FORMAT_MINOR = 1;
 
 /** File header: 64 bytes at offset 0. */
 export const HEADER = {
@@ -56,9 +57,16 @@ export const RECORD = {
   label: { offset: 8, size: 8 }, // f64
   label2: { offset: 16, size: 8 }, // f64
   fieldCount: { offset: 24, size: 2 }, // u16, at most MAX_FIELDS
-  recordFlags: { offset: 26, size: 2 }, // u16, zero in 2.0
+  recordFlags: { offset: 26, size: 2 }, // u16: bit 0 RECORD_FLAG_ANNOTATION_FOLLOWS (2.1), other bits zero
   reserved: { offset: 28, size: 4 },
 } as const;
+
+/**
+ * recordFlags bit 0 [REC-11]: the record frame is directly followed by the annotation frame
+ * written with it. Recovery keeps the two as one unit: a record whose annotation frame is lost
+ * is dropped, never returned as an unannotated sample. Written by files of minor version >= 1.
+ */
+export const RECORD_FLAG_ANNOTATION_FOLLOWS = 1;
 
 /** Field descriptor: 16 bytes each, directly after the record head. */
 export const FIELD = {

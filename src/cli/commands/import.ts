@@ -110,6 +110,8 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
       skipped++;
     }
     writer = await openOutput(out, { format, alignment, overwrite, append });
+    const savedTail = (writer as { tornTailSavedTo?: string }).tornTailSavedTo;
+    if (savedTail !== undefined) io.stderr.write(`warning: ${out}: a writer had stopped after the last commit; its uncommitted bytes were moved to ${savedTail} and the append continues from the last commit\n`);
     created = !append;
     if (source.classNames) {
       const mapping = Object.fromEntries(source.classNames.map((name, label) => [name, label]));

@@ -15,7 +15,6 @@ import {
   appendFileImage,
   decodeFileImage,
   decodeFrameHeader,
-  encodeFileImage,
   encodeFooterFrame,
   encodeFrame,
   encodeHeader,
@@ -34,6 +33,11 @@ import {
 } from '../../../src/format/index.ts';
 import type { DecodedRecord, Field, FileHeader, Footer } from '../../../src/format/index.ts';
 import type { RecordWithAnnotation } from '../../../src/format/file-image.ts';
+import { encodeFileImage as encodeFileImageLatest } from '../../../src/format/index.ts';
+
+// The cases published as 2.0 are written as 2.0 (minor 0, no record flags); 2.1 cases below use
+// encodeFileImageLatest.
+const encodeFileImage = (records: RecordWithAnnotation[], options: { alignment: number }): Uint8Array => encodeFileImageLatest(records, { ...options, minorVersion: 0 });
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const src = (name: string): Uint8Array => new Uint8Array(readFileSync(path.join(here, 'src', name)));
@@ -92,7 +96,7 @@ const allKinds: RecordWithAnnotation[] = [
 /** A file like encodeFileImage's, with extension frames inserted before given record indices. */
 function withExtension(records: DecodedRecord[], before: number, kind: number, flags: number, payload: Uint8Array): Uint8Array {
   const alignment = 1;
-  const parts: Uint8Array[] = [encodeHeader({ alignment })];
+  const parts: Uint8Array[] = [encodeHeader({ alignment, minorVersion: 0 })];
   let offset = HEADER.byteLength;
   const entries = [];
   for (let i = 0; i < records.length; i++) {
