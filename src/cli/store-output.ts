@@ -144,7 +144,7 @@ export function recoveryInfo(store: Store, fileByteLength: number | undefined): 
   const v1 = store as Store & {
     recovery?: { tailByteOffset: number; problems: Array<{ message: string }>; closedSegmentRecords: number };
   };
-  if (v1.recovery !== undefined) {
+  if (store.format === 'picpac-1' && v1.recovery !== undefined) {
     const tail = v1.recovery.tailByteOffset;
     const torn = fileByteLength !== undefined && tail < fileByteLength ? tail : undefined;
     return { recovered: v1.recovery.problems.length > 0, tornTailOffset: torn, problems: v1.recovery.problems.map((p) => p.message), dropped: [] };

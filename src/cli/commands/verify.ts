@@ -1,6 +1,7 @@
 // picpac verify DB: every checksum and structure; exit 0 when all valid, 1 otherwise.
 import { openStore, sniffFileKind } from '../../engine/open-store.ts';
 import { verifyStore } from '../../engine/picpac/verify.ts';
+import { liveLockHolder } from '../../engine/picpac/writer-lock.ts';
 import { isLmdbDirectory } from '../../engine/lmdb/lmdb-detect.ts';
 import { FormatError } from '../../errors.ts';
 import { flagOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
@@ -29,7 +30,8 @@ async function runVerify(args: ParsedCommand, io: CliIo): Promise<number> {
   const path = args.positionals[0];
   if (isLmdbDirectory(path)) return verifyV1(path, io, 'LMDB'); // no checksums either: structure by reading every record
   if (!/^https?:\/\//i.test(path) && (await sniffFileKind(path)) === 'picpac-1') return verifyV1(path, io);
-  const result = await verifyStore(path, { maxProblems: MAX_LISTED });
+  const holder = /^https?:\/\//i.test(path) ? undefined : await liveLockHolder(path);
+  const result = await verifyStore(path, { maxProblems: MAX_LISTED, lockedBy: holder ? `${path} is locked by pid ${holder.pid}` : undefined });
   if (result.ok) {
     io.stdout.write(`OK: ${result.recordCount} records, ${result.bytesChecked} bytes checked\n`);
     return 0;

@@ -109,14 +109,6 @@ export class PicpacReader implements Store {
     }
     const header = decodeHeader(headerBytes);
     const first = firstFrameOffset(header);
-    let strictError: FormatError;
-    try {
-      return await PicpacReader.openCommit(source, ownsSource, header, opts, byteLength, whole);
-    } catch (err) {
-      // A critical extension or a limit is not damage: no fallback reads around it.
-      if (!(err instanceof FormatError) || err instanceof UnsupportedVersionError || err instanceof LimitExceededError) throw err;
-      strictError = err;
-    }
     const maxPayloadBytes = Math.max(opts.maxRecordBytes, opts.maxAnnotationBytes, opts.maxIndexBytes);
     if (opts.recover) {
       // Every valid frame, past damaged ranges (resync), a record with the annotation written with it or not at all.
@@ -126,6 +118,14 @@ export class PicpacReader implements Store {
       reader.tornTailOffset = rebuilt.tornOffset;
       reader.recovery = rebuilt;
       return reader;
+    }
+    let strictError: FormatError;
+    try {
+      return await PicpacReader.openCommit(source, ownsSource, header, opts, byteLength, whole);
+    } catch (err) {
+      // A critical extension or a limit is not damage: no fallback reads around it.
+      if (!(err instanceof FormatError) || err instanceof UnsupportedVersionError || err instanceof LimitExceededError) throw err;
+      strictError = err;
     }
     if (opts.strict) throw strictError;
     if (strictError instanceof UnfinishedFileError) {

@@ -75,7 +75,7 @@ const KIND_NAMES: Record<number, string> = {
 };
 
 function kindName(kind: number | undefined): string {
-  if (kind === undefined) return 'frame (header damaged)';
+  if (kind === undefined) return 'frame whose header does not check';
   return KIND_NAMES[kind] ?? `extension frame (kind ${kind})`;
 }
 
@@ -111,7 +111,7 @@ export function resolveUnits(events: readonly ScanEvent[], indexOrdinals: Readon
       const lost = recordsLostIn(e.skip, alignment);
       const end = e.skip.byteOffset + e.skip.byteLength;
       const listed = [...indexOrdinals].filter(([offset]) => offset >= e.skip.byteOffset && offset < end).map(([, ordinal]) => ordinal);
-      let what = `${kindName(e.skip.frameKind)} damaged (${e.skip.reason})`;
+      let what = `damaged ${kindName(e.skip.frameKind)} (${e.skip.reason})`;
       let recordIndex: number | undefined;
       if (lost === 1 && previous !== undefined && lostSincePrevious !== undefined) recordIndex = previous + lostSincePrevious + 1;
       if (listed.length === 1) recordIndex = listed[0];

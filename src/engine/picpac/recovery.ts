@@ -396,8 +396,9 @@ export async function rebuildIndex(source: ByteSource, options: RebuildIndexOpti
   }
   for (; skipsSeen < result.skipped.length; skipsSeen++) events.push({ type: 'skip', skip: result.skipped[skipsSeen] });
   const units = resolveUnits(events, indexOrdinals, base, header.alignment, true);
-  for (const { event } of units.kept) {
+  for (const { event, originalIndex } of units.kept) {
     const recordIndex = index.recordCount;
+    if (originalIndex !== undefined && originalIndex !== recordIndex) (index.originalIndex ??= new Map()).set(recordIndex, originalIndex);
     index.setRecord(recordIndex, event.entry);
     // A fresh slot may hold stale annotation columns from a truncated refresh.
     index.setAnnotation(recordIndex, 0, 0, 0, false);
