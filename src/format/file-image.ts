@@ -5,7 +5,7 @@ import { FormatError, UnfinishedFileError, UnsupportedVersionError, invalidParam
 import { crc32c } from './crc32c.ts';
 import { decodeHeader, encodeHeader, firstFrameOffset, isValidAlignment } from './header.ts';
 import { checkFramePayload, checkFramePlacement, decodeFrameHeader, encodeFrame, frameOffsetAfter, isCriticalFrame, isKnownFrameKind, nextFrame } from './frame.ts';
-import { decodeRecordPayload, encodeRecordPayload } from './record.ts';
+import { annotationFollows, decodeRecordPayload, encodeRecordPayload } from './record.ts';
 import { decodeAnnotationPayload, encodeAnnotationPayload } from './annotation.ts';
 import { decodeIndexPayload, encodeIndexPayload, indexEntryFromRecord } from './index-block.ts';
 import { decodeFooterFrame, encodeFooterFrame } from './footer.ts';
@@ -191,6 +191,8 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
   let offset = firstFrameOffset(header);
   let validByteLength = offset;
   let tornAt: number | undefined;
+  // A record flagged "annotation follows" [REC-11] is kept only once its annotation frame is read.
+  let pendingUnit: { frameOffset: number; previousEnd: number } | undefined;
   while (offset < end) {
     let frameOffset = offset; // where the failing structure starts, when one fails
     try {
@@ -203,9 +205,14 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
       const payloadStart = frameOffset + FRAME.headerByteLength;
       const payload = bytes.subarray(payloadStart, payloadStart + frame.payloadByteLength);
       checkFramePayload(frame, payload, frameOffset, records.length);
+      if (pendingUnit !== undefined && frame.kind !== FrameKind.annotation) {
+        throw new FormatError('record flagged "annotation follows" without its annotation frame', { section: 'record', byteOffset: pendingUnit.frameOffset, recordIndex: records.length - 1 });
+      }
       if (frame.kind === FrameKind.record) {
         records.push(decodeRecordPayload(payload, payloadStart, records.length));
+        if (annotationFollows(payload)) pendingUnit = { frameOffset, previousEnd: validByteLength };
       } else if (frame.kind === FrameKind.annotation) {
+        pendingUnit = undefined;
         const a = decodeAnnotationPayload(payload, payloadStart);
         if (a.annotationFormat === AnnotationFormat.json) {
           if (a.text.length === 0) annotations.delete(a.recordIndex);
@@ -223,6 +230,14 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
       tornAt = frameOffset;
       break;
     }
+  }
+  if (pendingUnit !== undefined) {
+    // The annotation written with the last record is missing: the unit is torn, from its record frame on.
+    if (!recover) throw new FormatError('record flagged "annotation follows" without its annotation frame', { section: 'record', byteOffset: pendingUnit.frameOffset, recordIndex: records.length - 1 });
+    records.pop();
+    tornAt = pendingUnit.frameOffset;
+    validByteLength = pendingUnit.previousEnd;
+    offset = validByteLength;
   }
   if (!recover) {
     // The frames before the footer must end exactly where the footer starts.

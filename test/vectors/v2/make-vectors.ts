@@ -219,6 +219,21 @@ function futureMinor(records: RecordWithAnnotation[]): Uint8Array {
   return out;
 }
 
+// 2.1 [REC-11]: annotated records carry recordFlags bit 0, their annotation frame follows.
+const unitAnnotated = encodeFileImageLatest(annotated, { alignment: 1 });
+/** unit-annotated cut inside the annotation frame of its last record (record 3). */
+function cutInsideLastAnnotation(bytes: Uint8Array): Uint8Array {
+  const d = decodeFileImage(bytes);
+  let at = 64;
+  let lastAnnotation = 0;
+  while (at < d.footer!.footerOffset) {
+    const h = decodeFrameHeader(bytes.subarray(at, at + 16), at);
+    if (h.kind === FrameKind.annotation) lastAnnotation = at;
+    at += 16 + h.payloadByteLength;
+  }
+  return bytes.slice(0, lastAnnotation + 16 + 20);
+}
+
 const cases: Case[] = [
   { name: 'empty', description: 'no records, compact: header, empty index block, footer', bytes: encodeFileImage([], { alignment: 1 }), expect: 'ok', records: [] },
   { name: 'compact-basic', description: 'three JPEG records, compact (alignment 1)', bytes: compactBasic, expect: 'ok', records: basic },
@@ -244,6 +259,8 @@ const cases: Case[] = [
     records: [{ ...annotated[0], annotation: replaced }, { ...annotated[1], annotation: undefined }, ...appendedNew],
   },
   { name: 'torn', description: 'compact-basic truncated in the middle of the last record payload: strict open fails, recovery returns the first two records', bytes: torn, expect: 'UnfinishedFileError', records: basic.slice(0, 2) },
+  { name: 'unit-annotated', description: 'format 2.1: the annotated records, compact, minor version 1; records 0, 1 and 3 have recordFlags bit 0 (annotation follows) [REC-11]', bytes: unitAnnotated, expect: 'ok', records: annotated },
+  { name: 'unit-torn-annotation', description: 'unit-annotated cut inside the annotation frame of record 3: recovery returns records 0-2 only (record 3 is not returned without its annotation) [REC-11]', bytes: cutInsideLastAnnotation(unitAnnotated), expect: 'UnfinishedFileError', records: annotated.slice(0, 3) },
 ];
 
 function dumpHeader(h: FileHeader) {
