@@ -8,7 +8,7 @@ import { decodeAnnotationPayload } from '../../format/annotation.ts';
 import { decodeHeader } from '../../format/header.ts';
 import { indexEntryFromRecord } from '../../format/index-block.ts';
 import { FRAME, FrameKind, HEADER } from '../../format/layout.ts';
-import { decodeRecordPayload } from '../../format/record.ts';
+import { annotationFollows, decodeRecordPayload } from '../../format/record.ts';
 import type { FileHeader, IndexRecordEntry } from '../../format/types.ts';
 import type { ByteSource } from '../sources/byte-source.ts';
 import './crc-native.ts';
@@ -122,6 +122,7 @@ async function verifySource(source: ByteSource, maxProblems: number, limits: Val
   const skipped: Array<SkippedRange & { recordCountBefore: number }> = [];
   const result: FrameScanResult = { endOffset: 0, tornOffset: undefined, tornReason: undefined, skipped: [] };
   let handledSkips = 0;
+  let lastFlagged: { frameOffset: number; end: number; recordIndex: number } | undefined;
   const takeSkips = (): void => {
     for (; handledSkips < result.skipped.length; handledSkips++) skipped.push({ ...result.skipped[handledSkips], recordCountBefore: scanned.length });
   };
@@ -137,6 +138,7 @@ async function verifySource(source: ByteSource, maxProblems: number, limits: Val
         try {
           const record = decodeRecordPayload(frame.payload, payloadOffset, recordIndex);
           scanned.push(indexEntryFromRecord(frame.frameOffset, frame.payload, frame.header.payloadCrc, record));
+          if (annotationFollows(frame.payload)) lastFlagged = { frameOffset: frame.frameOffset, end: frame.nextOffset, recordIndex };
         } catch (err) {
           add(fromError(err, { byteOffset: frame.frameOffset, recordIndex, section: 'record' }));
           scanned.push({ frameOffset: frame.frameOffset, payloadByteLength: frame.header.payloadByteLength, payloadCrc: frame.header.payloadCrc, id: NaN, label: NaN, label2: NaN, width: 0, height: 0, fieldCount: 0, firstImageCodec: 0, entryFlags: 0 });
@@ -197,7 +199,10 @@ async function verifySource(source: ByteSource, maxProblems: number, limits: Val
     if (s.frameKind === FrameKind.annotation && what === '') what = 'an annotation frame is damaged; ';
     add({ recordIndex, byteOffset: s.byteOffset, section: 'frame', message: `${what}${s.reason}; ${s.byteLength} bytes skipped (\`picpac repair FILE OUT\` keeps every other record)` });
   }
-  if (result.tornOffset !== undefined) {
+  if (result.tornOffset !== undefined && lastFlagged !== undefined && lastFlagged.end === result.tornOffset) {
+    // [RCV-8]: the record and the annotation written with it are one unit; the unit is torn at the record.
+    add({ recordIndex: lastFlagged.recordIndex, byteOffset: lastFlagged.frameOffset, section: 'frame', message: `the annotation frame written with record ${lastFlagged.recordIndex} (at byte ${result.tornOffset}) is incomplete or damaged: ${result.tornReason}; recovery drops the record with it` });
+  } else if (result.tornOffset !== undefined) {
     let recordIndex: number | undefined = scanned.length;
     if (columns) recordIndex = firstEntryIn(columns.frameOffset, columns.recordCount, result.tornOffset, Infinity);
     add({ recordIndex, byteOffset: result.tornOffset, section: 'frame', message: `${result.tornReason}; no valid frame after byte ${result.tornOffset}` });
