@@ -91,7 +91,7 @@ async function killAt(run: Run, delayMs: number, kind: string): Promise<boolean>
 const cliArgs = (...rest: string[]): string[] => ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...rest];
 
 /** Every acknowledged library record must read back from the last commit, bytes and annotation. */
-async function checkMain(file: string, ackedIds: number, cliAcked: number): Promise<void> {
+async function checkMain(file: string, acked: ReadonlyArray<[number, number]>, cliAcked: number): Promise<void> {
   stats.checks++;
   const reader = await withinTimeout(`open ${file}`, PicpacReader.open(file));
   try {
@@ -104,9 +104,11 @@ async function checkMain(file: string, ackedIds: number, cliAcked: number): Prom
         if (ok) seen.add(r.id);
       }
     })());
-    for (let id = 0; id <= ackedIds; id++) {
-      stats.ackedChecked++;
-      if (!seen.has(id)) stats.ackedLost++;
+    for (const [first, last] of acked) {
+      for (let id = first; id <= last; id++) {
+        stats.ackedChecked++;
+        if (!seen.has(id)) stats.ackedLost++;
+      }
     }
     const cliRecords = reader.recordCount - [...seen].length;
     if (cliRecords < cliAcked) stats.ackedLost += cliAcked - cliRecords;
@@ -143,28 +145,29 @@ async function killPhase(work: string): Promise<void> {
     for (let i = 0; i < 300; i++) void w.append({ id: 1_000_000 + i, fields: [{ kind: 'bytes', bytes: new Uint8Array(3000).fill(7) }] });
     await w.close();
   }
-  let ackedIds = 9;
+  // Acknowledged library ids, as [first, last] ranges: one per writer process (ids jump between
+  // processes, so that the ids of an unacknowledged session on disk are never reused).
+  const acked: Array<[number, number]> = [[0, 9]];
   let nextId = 10;
   let cliAcked = 0;
   // The library writer starts fastest (engine only): it takes about half of the kills.
-  const kinds = ['library', 'library', 'library', 'library', 'import --append', 'merge --append', 'repair --overwrite', 'import', 'convert'];
+  const kinds = ['library', 'library', 'library', 'library', 'library', 'library', 'import --append', 'merge --append', 'repair --overwrite', 'import', 'convert'];
   let total = 0;
   let attempts = 0;
   while (total < KILLS && attempts < KILLS * 4) {
     attempts++;
     const kind = kinds[Math.floor(rng.next() * kinds.length)];
     if (kind === 'library') {
-      let firstAck = -1;
+      const range: [number, number] = [nextId, nextId - 1];
+      acked.push(range);
       const run = start(['--import', 'tsx', path.join(root, 'scripts/torture-writer.ts'), main, String(nextId)], (line) => {
-        if (line.startsWith('ack ')) {
-          ackedIds = Math.max(ackedIds, Number(line.slice(4)));
-          if (firstAck < 0) firstAck = ackedIds;
-        }
+        if (line.startsWith('ack ')) range[1] = Math.max(range[1], Number(line.slice(4)));
       });
       // Kill at a random moment once it is writing: 0-400 ms after "ready".
       await withinTimeout('library writer start', new Promise<void>((resolve) => { const t = setInterval(() => { if (run.lines.length > 0 || run.child.exitCode !== null) { clearInterval(t); resolve(); } }, 5); }), RUN_TIMEOUT_MS);
       if (await killAt(run, rng.next() * 400, kind)) total++;
-      nextId = ackedIds + 1000; // ids of an unacknowledged session may be on disk: never reuse them
+      await run.exited;
+      nextId = Math.max(range[1], nextId) + 1000; // ids of an unacknowledged session may be on disk: never reuse them
     } else {
       const out = path.join(work, `out-${attempts}.picpac`);
       const argv =
@@ -189,7 +192,7 @@ async function killPhase(work: string): Promise<void> {
         }
       }
     }
-    await checkMain(main, ackedIds, cliAcked);
+    await checkMain(main, acked, cliAcked);
     await removeSideFiles(work);
     if (total % 20 === 0) process.stderr.write(`torture: ${total} kills, ${stats.ackedLost} acknowledged records lost\n`);
   }

@@ -2,12 +2,12 @@
 // engine/CLI messages of item 10 — each names the file, record and byte offset and what to do.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
 import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
-import { cli, tempDir } from './helpers.ts';
+import { cli, makeImage, repoRoot, tempDir } from './helpers.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -127,6 +127,34 @@ describe('non-regular files are refused at once (item 8)', { skip: process.platf
       const r = await cli(...argv);
       assert.equal(r.code, 1, argv.join(' '));
       assert.match(r.stderr, /fifo\.picpac is a FIFO \(named pipe\), not a regular file/, argv.join(' '));
+    }
+  });
+});
+
+describe('Ctrl+C during import --append (item 3)', { timeout: 120_000 }, () => {
+  test('SIGINT commits what the append wrote, says so, exits 130; the file opens strictly', async () => {
+    const images = path.join(dir, 'many');
+    for (let i = 0; i < 300; i++) await makeImage(path.join(images, `im-${String(i).padStart(3, '0')}.jpg`), { width: 64, height: 48, seed: i });
+    const file = await makeFile('interrupted.picpac', 3);
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/picpac.js'), 'import', images, file, '--append', '--jobs', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Interrupt once the import has started writing (its progress line appears), or after 20 s.
+    const deadline = Date.now() + 20_000;
+    while (!/import\s+\[/.test(stderr) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const code = await exited;
+    const reader = await PicpacReader.open(file, { strict: true });
+    const count = reader.recordCount;
+    await reader.close();
+    if (code === 130) {
+      assert.match(stderr, /interrupted: .*interrupted\.picpac: committed \d+ records of this append; rerun with --append/);
+      const committed = Number(/committed (\d+) records/.exec(stderr)![1]);
+      assert.equal(count, 3 + committed);
+    } else {
+      assert.equal(code, 0, stderr); // finished before the signal arrived: everything committed
+      assert.equal(count, 303);
     }
   });
 });
