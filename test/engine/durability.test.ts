@@ -59,7 +59,7 @@ async function idsAndAnnotations(reader: PicpacReader): Promise<Array<[number, s
 }
 
 describe('readers open the last valid commit (item 3) [RCV-6]', () => {
-  test('a killed append: default readers see the last commit and name the torn bytes; strict refuses; append continues safely', async () => {
+  test('a killed append: acknowledged (committed) records are all read [WRT-7]; default readers see the last commit and name the torn bytes; strict refuses; append continues safely', async () => {
     const file = await makeFile('killed-append.picpac', 10);
     const committed = (await readFile(file)).length;
     const w = await PicpacWriter.append(file, { bufferBytes: 0 });

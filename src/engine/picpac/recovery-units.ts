@@ -9,7 +9,23 @@
 //    (a plate image must not silently become a negative sample).
 import { FrameKind, alignUp } from '../../format/layout.ts';
 import type { IndexRecordEntry } from '../../format/types.ts';
-import type { SkippedRange } from './recovery.ts';
+
+/** A byte range a resynchronising scan skipped (recovery.ts fills it in). */
+export interface SkippedRange {
+  byteOffset: number;
+  byteLength: number;
+  /** Why the frame at byteOffset was rejected. */
+  reason: string;
+  /** End of the last accepted frame before the range (the range may start with its padding). */
+  afterOffset: number;
+  /**
+   * The rejected frame's kind and extent when its 16-byte header still checks (only the payload
+   * or its placement is bad): then exactly that one frame was lost. Undefined when the header
+   * itself is damaged: the range may have held several frames.
+   */
+  frameKind?: number;
+  frameEnd?: number;
+}
 
 export interface ScannedRecordFrame {
   type: 'record';

@@ -13,7 +13,7 @@ import { decodeIndexPayload, indexEntryFromRecord } from '../../format/index-blo
 import { FRAME, FRAME_MAGIC, FrameKind, HEADER, LIMITS, alignUp } from '../../format/layout.ts';
 import { annotationFollows, decodeRecordPayload } from '../../format/record.ts';
 import { resolveUnits } from './recovery-units.ts';
-import type { DroppedItem, ScanEvent } from './recovery-units.ts';
+import type { DroppedItem, ScanEvent, SkippedRange } from './recovery-units.ts';
 import type { FileHeader, FrameHeader } from '../../format/types.ts';
 import type { ByteSource } from '../sources/byte-source.ts';
 import { RecordIndex } from './record-index.ts';
@@ -32,21 +32,7 @@ export interface ScannedFrame {
   nextOffset: number;
 }
 
-export interface SkippedRange {
-  byteOffset: number;
-  byteLength: number;
-  /** Why the frame at byteOffset was rejected. */
-  reason: string;
-  /** End of the last accepted frame before the range (the range may start with its padding). */
-  afterOffset: number;
-  /**
-   * The rejected frame's kind and extent when its 16-byte header still checks (only the payload
-   * or its placement is bad): then exactly that one frame was lost. Undefined when the header
-   * itself is damaged: the range may have held several frames.
-   */
-  frameKind?: number;
-  frameEnd?: number;
-}
+export type { SkippedRange } from './recovery-units.ts';
 
 export interface FrameScanResult {
   /** End of the last accepted frame (where appended or later frames continue, [ALN-4]). */
