@@ -108,7 +108,8 @@ export class WriterLockedError extends PicpacError {
   readonly hostname?: string;
   constructor(path: string, lockPath: string, holder: { pid?: number; hostname?: string; createdAt?: string }) {
     const who = holder.pid === undefined ? 'a writer that is creating its lock' : `process ${holder.pid}${holder.hostname ? ` on ${holder.hostname}` : ''}${holder.createdAt ? ` since ${holder.createdAt}` : ''}`;
-    super('LOCKED', `${path} is being written by ${who} (lock file ${lockPath}); wait for it to finish, or delete the lock file if that process is gone`);
+    const lockedBy = holder.pid === undefined ? 'locked by a writer that is creating its lock' : `locked by pid ${holder.pid}`;
+    super('LOCKED', `${path} is ${lockedBy}: it is being written by ${who} (lock file ${lockPath}); wait for that writer to finish, or delete the lock file if that process is gone`);
     this.file = path;
     this.lockPath = lockPath;
     this.pid = holder.pid;
@@ -119,6 +120,14 @@ export class WriterLockedError extends PicpacError {
 export class SourceError extends PicpacError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('IO', message, options);
+  }
+}
+
+/** A FIFO, device, socket or directory given where a database file is expected (never opened: it could block). */
+export class NotRegularFileError extends SourceError {
+  constructor(path: string, what: string) {
+    super(`${path} is ${what}, not a regular file: a picpac database must be a regular file (copy the data to a file first)`);
+    this.file = path;
   }
 }
 

@@ -4,9 +4,10 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PicpacWriter } from '../engine/picpac/picpac-writer.ts';
 import { V1Writer } from '../engine/v1/v1-writer.ts';
-import { openStore } from '../engine/open-store.ts';
+import { openStore, sniffFileKind } from '../engine/open-store.ts';
 import { PicpacError } from '../errors.ts';
 import type { NewRecord, Store, StoredRecord, StoreWriter } from '../engine/store.ts';
+import type { DroppedItem } from '../engine/picpac/recovery-units.ts';
 import { UsageError, intOption, type ParsedCommand } from './args.ts';
 
 export type OutputFormat = 'v2' | 'v1';
@@ -53,7 +54,9 @@ export function formatOfStore(storeFormatName: string): OutputFormat {
 export async function openOutput(path: string, options: OutputOptions): Promise<StoreWriter> {
   const exists = await fileExists(path);
   if (options.append && exists) {
-    const existing = formatOfStore(await storeFormat(path));
+    // Sniff the first bytes only: the store is opened by the writer, under its lock, so a second
+    // writer gets "locked by pid N", not a half-written footer. [CON-1]
+    const existing = (await sniffFileKind(path)) === 'picpac-1' ? 'v1' : 'v2';
     if (existing === 'v1') {
       const appendV1 = (V1Writer as unknown as { append?: (p: string) => Promise<StoreWriter> }).append;
       if (typeof appendV1 !== 'function') throw new UsageError(`--append is not supported for PicPac 1.0 files (${path})`);
@@ -124,21 +127,30 @@ export interface RecoveryInfo {
   tornTailOffset: number | undefined;
   /** What broke, as the reader reported it (1.0 readers list problems). */
   problems: string[];
+  /** 2.0: what the recovery scan did not keep (damaged ranges, records whose annotation was lost). */
+  dropped: DroppedItem[];
+  tornReason?: string;
+}
+
+/** One "dropped:" line: what, where, which record. */
+export function describeDropped(d: DroppedItem): string {
+  const record = d.recordIndex !== undefined ? `record ${d.recordIndex}, ` : '';
+  return `${record}bytes ${d.byteOffset}..${d.byteOffset + d.byteLength}: ${d.what}`;
 }
 
 /** What recovery found, for both backends (2.0: recovered/tornTailOffset; 1.0: a report). */
 export function recoveryInfo(store: Store, fileByteLength: number | undefined): RecoveryInfo {
-  const v2 = store as Store & { recovered?: boolean; tornTailOffset?: number };
+  const v2 = store as Store & { recovered?: boolean; tornTailOffset?: number; recovery?: { dropped: DroppedItem[]; tornReason?: string } };
   const v1 = store as Store & {
     recovery?: { tailByteOffset: number; problems: Array<{ message: string }>; closedSegmentRecords: number };
   };
-  if (v1.recovery !== undefined) {
+  if (store.format === 'picpac-1' && v1.recovery !== undefined) {
     const tail = v1.recovery.tailByteOffset;
     const torn = fileByteLength !== undefined && tail < fileByteLength ? tail : undefined;
-    return { recovered: v1.recovery.problems.length > 0, tornTailOffset: torn, problems: v1.recovery.problems.map((p) => p.message) };
+    return { recovered: v1.recovery.problems.length > 0, tornTailOffset: torn, problems: v1.recovery.problems.map((p) => p.message), dropped: [] };
   }
   const torn = v2.tornTailOffset;
-  return { recovered: v2.recovered === true, tornTailOffset: torn !== undefined && torn >= 0 ? torn : undefined, problems: [] };
+  return { recovered: v2.recovered === true, tornTailOffset: torn !== undefined && torn >= 0 ? torn : undefined, problems: [], dropped: v2.recovery?.dropped ?? [], tornReason: v2.recovery?.tornReason };
 }
 
 /**

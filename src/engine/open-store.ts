@@ -7,6 +7,7 @@ import { SIGNATURE } from '../format/layout.ts';
 import type { ByteSource } from './sources/byte-source.ts';
 import { installNativeCrc32c } from './picpac/crc-native.ts';
 import { FileSource } from './sources/file-source.ts';
+import { checkRegularFile, openRegularFile } from './sources/regular-file.ts';
 import { HttpSource } from './sources/http-source.ts';
 import { LmdbStore } from './lmdb/lmdb-store.ts';
 import type { HttpSourceOptions } from './sources/http-source.ts';
@@ -39,6 +40,18 @@ function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   if (bytes.length < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
   return true;
+}
+
+/** What a local file holds, from its first 8 bytes (a FIFO or device is refused, never opened blocking). */
+export async function sniffFileKind(path: string): Promise<StoreKind> {
+  const { handle } = await openRegularFile(path, 'r');
+  try {
+    const first = new Uint8Array(8);
+    const { bytesRead } = await handle.read(first, 0, 8, 0);
+    return sniffStoreKind(first.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
 }
 
 export function isUrl(location: string): boolean {
@@ -75,6 +88,8 @@ export async function openStore(location: string, options?: OpenStoreOptions): P
       if (names.includes('data.mdb')) return LmdbStore.open(location); // an LMDB environment (lmdb-layout.ts)
       throw new PicpacError('IO', `${location} is a directory, not a store`);
     }
+    if (!info.isFile()) await checkRegularFile(location); // FIFO, device, socket: refused, never opened
+
   }
   return openSourceStore(await openByteSource(location, options), options);
 }

@@ -4,8 +4,16 @@ import { DEFAULT_LIMITS, LIMITS } from '../format/layout.ts';
 import type { ScanOptions } from './store.ts';
 
 export interface PicpacReaderOptions {
-  /** Rebuild the index by scanning when the footer is missing or torn (default false). */
+  /**
+   * Rebuild the index by scanning every frame, skipping damaged ranges (default false). A
+   * record and the annotation written with it are returned together or not at all [REC-11].
+   */
   recover?: boolean;
+  /**
+   * Refuse a file whose end is not a valid footer or whose index is damaged (default false: open
+   * the last valid commit, or scan the frames, and say so in `warnings`).
+   */
+  strict?: boolean;
   /** Verify payload CRCs on get/scan/getAnnotation (default true). */
   verifyChecksums?: boolean;
   /** Largest record payload accepted, bytes (default 1 GiB, at most 2^31-1). */
@@ -41,6 +49,7 @@ export function validateReaderOptions(options: PicpacReaderOptions | undefined):
   if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'an object', options);
   return Object.freeze({
     recover: checkBoolean('options.recover', options.recover, false),
+    strict: checkBoolean('options.strict', options.strict, false),
     verifyChecksums: checkBoolean('options.verifyChecksums', options.verifyChecksums, true),
     maxRecordBytes: checkLimit('options.maxRecordBytes', options.maxRecordBytes, DEFAULT_LIMITS.maxRecordBytes),
     maxAnnotationBytes: checkLimit('options.maxAnnotationBytes', options.maxAnnotationBytes, DEFAULT_LIMITS.maxAnnotationBytes),

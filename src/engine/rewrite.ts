@@ -6,8 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { FileExistsError, invalidParameterError } from '../errors.ts';
+import { WriterLock } from './picpac/writer-lock.ts';
 
 export interface WriteAtomicallyOptions {
+  /**
+   * Take the writer lock of `path` for the whole rewrite (default true), so a rewrite never
+   * replaces a file another writer is appending to [CON-1]. Pass false when the caller already
+   * holds it (repair in place takes it before opening its input).
+   */
+  lock?: boolean;
   /** Replace `path` if it exists (default false: FileExistsError). */
   overwrite?: boolean;
   /** fsync the directory after the rename (default true). */
@@ -30,6 +37,15 @@ export async function writeFileAtomically<T>(targetPath: string, producer: (temp
   const overwrite = options?.overwrite ?? false;
   if (typeof overwrite !== 'boolean') throw invalidParameterError('options.overwrite', 'a boolean', overwrite);
   if (!overwrite && (await exists(targetPath))) throw new FileExistsError(targetPath);
+  const lock = (options?.lock ?? true) ? await WriterLock.acquire(targetPath) : undefined;
+  try {
+    return await writeUnderLock(targetPath, producer, overwrite, options);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function writeUnderLock<T>(targetPath: string, producer: (temporaryPath: string) => Promise<T>, overwrite: boolean, options: WriteAtomicallyOptions | undefined): Promise<T> {
   const temporaryPath = temporaryPathFor(targetPath);
   try {
     const result = await producer(temporaryPath);

@@ -5,12 +5,12 @@ import { FormatError, UnfinishedFileError, UnsupportedVersionError, invalidParam
 import { crc32c } from './crc32c.ts';
 import { decodeHeader, encodeHeader, firstFrameOffset, isValidAlignment } from './header.ts';
 import { checkFramePayload, checkFramePlacement, decodeFrameHeader, encodeFrame, frameOffsetAfter, isCriticalFrame, isKnownFrameKind, nextFrame } from './frame.ts';
-import { decodeRecordPayload, encodeRecordPayload } from './record.ts';
+import { annotationFollows, decodeRecordPayload, encodeRecordPayload } from './record.ts';
 import { decodeAnnotationPayload, encodeAnnotationPayload } from './annotation.ts';
 import { decodeIndexPayload, encodeIndexPayload, indexEntryFromRecord } from './index-block.ts';
 import { decodeMetadataPayload, encodeMetadataPayload, MetadataFormat } from './metadata.ts';
 import { decodeFooterFrame, encodeFooterFrame } from './footer.ts';
-import { ANNOTATION, AnnotationFormat, FOOTER, FRAME, FrameKind, HEADER, alignUp } from './layout.ts';
+import { ANNOTATION, AnnotationFormat, FOOTER, FORMAT_MINOR, FRAME, FrameKind, HEADER, RECORD_FLAG_ANNOTATION_FOLLOWS, alignUp } from './layout.ts';
 import type { DecodedRecord, FileHeader, Footer, IndexAnnotationEntry, IndexBlock, IndexRecordEntry } from './types.ts';
 
 export type RecordWithAnnotation = DecodedRecord & { annotation?: string };
@@ -63,7 +63,7 @@ function writeCommit(
   sink: FrameSink,
   records: readonly RecordWithAnnotation[],
   updates: readonly AnnotationUpdate[],
-  commit: { firstRecordIndex: number; previousIndexOffset: number; live: Set<number>; generation: number; metadata?: string; metadataOffset?: number },
+  commit: { firstRecordIndex: number; previousIndexOffset: number; live: Set<number>; generation: number; annotationFlags: boolean; metadata?: string; metadataOffset?: number },
 ): void {
   const recordEntries: IndexRecordEntry[] = [];
   const newest = new Map<number, IndexAnnotationEntry>(); // newest change per record in this commit
@@ -76,7 +76,9 @@ function writeCommit(
     else commit.live.add(recordIndex);
   };
   records.forEach((record, i) => {
-    const payload = encodeRecordPayload(record);
+    // Minor >= 1: a record written with its annotation says so, for recovery. [REC-11]
+    const annotated = record.annotation !== undefined && record.annotation !== '';
+    const payload = encodeRecordPayload(record, commit.annotationFlags && annotated ? RECORD_FLAG_ANNOTATION_FOLLOWS : 0);
     const { frameOffset, payloadCrc } = sink.frame(FrameKind.record, payload);
     recordEntries.push(indexEntryFromRecord(frameOffset, payload, payloadCrc, record));
     if (record.annotation !== undefined && record.annotation !== '') writeAnnotation(commit.firstRecordIndex + i, record.annotation);
@@ -120,16 +122,18 @@ function checkRecords(records: unknown): asserts records is RecordWithAnnotation
  * record has a non-empty annotation, one index block (firstRecordIndex 0, previousIndexOffset 0),
  * then the footer (generation 1). [WRT-1]
  */
-export function encodeFileImage(records: RecordWithAnnotation[], options: { alignment: number; metadata?: string }): Uint8Array {
+export function encodeFileImage(records: RecordWithAnnotation[], options: { alignment: number; minorVersion?: number; metadata?: string }): Uint8Array {
   checkRecords(records);
   const alignment = options?.alignment;
   if (!isValidAlignment(alignment)) throw invalidParameterError('options.alignment', '1 or a power of two up to 2^20', alignment);
-  const header = encodeHeader({ alignment });
+  // minorVersion 0 writes the 2.0 bytes (no record flags): the published 2.0 vectors.
+  const minorVersion = options?.minorVersion ?? FORMAT_MINOR;
+  const header = encodeHeader({ alignment, minorVersion });
   const sink = new FrameSink(0, alignment);
   sink.raw(header);
   const start = alignUp(HEADER.byteLength, alignment);
   sink.raw(new Uint8Array(start - HEADER.byteLength));
-  writeCommit(sink, records, [], { firstRecordIndex: 0, previousIndexOffset: 0, live: new Set(), generation: 1, metadata: options.metadata });
+  writeCommit(sink, records, [], { firstRecordIndex: 0, previousIndexOffset: 0, live: new Set(), generation: 1, annotationFlags: minorVersion >= 1, metadata: options.metadata });
   return concat(sink.parts, sink.byteLength);
 }
 
@@ -154,6 +158,8 @@ export function appendFileImage(base: Uint8Array, records: RecordWithAnnotation[
     generation: footer.generation + 1,
     metadata: options?.metadata,
     metadataOffset: old.metadataOffset,
+    // The file's own minor version decides (the header is never rewritten): a 2.0 file stays 2.0.
+    annotationFlags: old.header.minorVersion >= 1,
   });
   return concat(sink.parts, sink.byteLength);
 }
@@ -201,6 +207,8 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
   let validByteLength = offset;
   let tornAt: number | undefined;
   let indexBlocks = 0;
+  // A record flagged "annotation follows" [REC-11] is kept only once its annotation frame is read.
+  let pendingUnit: { frameOffset: number; previousEnd: number } | undefined;
   while (offset < end) {
     let frameOffset = offset; // where the failing structure starts, when one fails
     try {
@@ -213,9 +221,14 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
       const payloadStart = frameOffset + FRAME.headerByteLength;
       const payload = bytes.subarray(payloadStart, payloadStart + frame.payloadByteLength);
       checkFramePayload(frame, payload, frameOffset, records.length);
+      if (pendingUnit !== undefined && frame.kind !== FrameKind.annotation) {
+        throw new FormatError('record flagged "annotation follows" without its annotation frame', { section: 'record', byteOffset: pendingUnit.frameOffset, recordIndex: records.length - 1 });
+      }
       if (frame.kind === FrameKind.record) {
         records.push(decodeRecordPayload(payload, payloadStart, records.length));
+        if (annotationFollows(payload)) pendingUnit = { frameOffset, previousEnd: validByteLength };
       } else if (frame.kind === FrameKind.annotation) {
+        pendingUnit = undefined;
         const a = decodeAnnotationPayload(payload, payloadStart);
         if (!recover && a.recordIndex >= records.length) {
           // [ANN-5] An annotation frame comes after its record frame (recovery ignores it below).
@@ -246,6 +259,14 @@ export function decodeFileImage(bytes: Uint8Array, options?: { recover?: boolean
       tornAt = validByteLength; // the torn offset: end of the last valid frame [RCV-1]
       break;
     }
+  }
+  if (pendingUnit !== undefined) {
+    // The annotation written with the last record is missing: the unit is torn, from its record frame on.
+    if (!recover) throw new FormatError('record flagged "annotation follows" without its annotation frame', { section: 'record', byteOffset: pendingUnit.frameOffset, recordIndex: records.length - 1 });
+    records.pop();
+    tornAt = pendingUnit.frameOffset;
+    validByteLength = pendingUnit.previousEnd;
+    offset = validByteLength;
   }
   if (!recover) {
     // The frames before the footer must end exactly where the footer starts.

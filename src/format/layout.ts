@@ -7,11 +7,11 @@ export const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x50, 0x43, 0x0d, 0x0a, 0x1a,
 
 export const FORMAT_MAJOR = 2;
 /**
- * Minor version written by the reference writers: 0, since they use no 2.1 feature ([VER-3]:
- * the lowest version that expresses the content). A file that uses a 2.1 feature (footer
- * flags, extended header CRC) says FORMAT_MINOR_2_1.
+ * Minor version written by the reference writers: 1 (2.1), since annotated records carry
+ * RECORD_FLAG_ANNOTATION_FOLLOWS ([REC-11]; a 2.0 reader ignores it). FORMAT_MINOR_2_1 names the
+ * version that brought footer flags, the extended header CRC and metadata frames.
  */
-export const FORMAT_MINOR = 0;
+export const FORMAT_MINOR = 1;
 export const FORMAT_MINOR_2_1 = 1;
 
 /** File header: 64 bytes at offset 0. */
@@ -67,9 +67,16 @@ export const RECORD = {
   label: { offset: 8, size: 8 }, // f64
   label2: { offset: 16, size: 8 }, // f64
   fieldCount: { offset: 24, size: 2 }, // u16, at most MAX_FIELDS
-  recordFlags: { offset: 26, size: 2 }, // u16, zero in 2.0
+  recordFlags: { offset: 26, size: 2 }, // u16: bit 0 RECORD_FLAG_ANNOTATION_FOLLOWS (2.1), other bits zero
   reserved: { offset: 28, size: 4 },
 } as const;
+
+/**
+ * recordFlags bit 0 [REC-11]: the record frame is directly followed by the annotation frame
+ * written with it. Recovery keeps the two as one unit: a record whose annotation frame is lost
+ * is dropped, never returned as an unannotated sample. Written by files of minor version >= 1.
+ */
+export const RECORD_FLAG_ANNOTATION_FOLLOWS = 1;
 
 /** Field descriptor: 16 bytes each, directly after the record head. */
 export const FIELD = {

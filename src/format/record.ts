@@ -2,7 +2,7 @@
 // concatenated in descriptor order [REC-1..REC-9]. Decoding never copies field bytes.
 import { FormatError, invalidParameterError } from '../errors.ts';
 import { isU32, isU64Safe, isUint, readU64, viewOf, writeU64 } from './bytes.ts';
-import { FIELD, FieldKind, LIMITS, RECORD } from './layout.ts';
+import { FIELD, FieldKind, LIMITS, RECORD, RECORD_FLAG_ANNOTATION_FOLLOWS } from './layout.ts';
 import type { FieldKindCode } from './layout.ts';
 import { decodeTensor, isTensorDType } from './tensor.ts';
 import type { DecodedRecord, Field } from './types.ts';
@@ -69,13 +69,13 @@ export function checkRecordPayload(record: DecodedRecord): number {
  * `offset` (recordPayloadByteLength(record) bytes; reserved bytes written as zero). `view`, when
  * given, must span all of `target` (saves a DataView per record).
  */
-export function writeRecordPayload(record: DecodedRecord, target: Uint8Array, offset: number, view = viewOf(target)): void {
+export function writeRecordPayload(record: DecodedRecord, target: Uint8Array, offset: number, view = viewOf(target), recordFlags = 0): void {
   const fieldCount = record.fields.length;
   writeU64(view, offset + RECORD.id.offset, record.id);
   view.setFloat64(offset + RECORD.label.offset, record.label, true);
   view.setFloat64(offset + RECORD.label2.offset, record.label2, true);
   view.setUint16(offset + RECORD.fieldCount.offset, fieldCount, true);
-  view.setUint16(offset + RECORD.recordFlags.offset, 0, true);
+  view.setUint16(offset + RECORD.recordFlags.offset, recordFlags, true);
   view.setUint32(offset + RECORD.reserved.offset, 0, true);
   let descriptor = offset + RECORD.headByteLength;
   let data = descriptor + FIELD.byteLength * fieldCount;
@@ -94,9 +94,9 @@ export function writeRecordPayload(record: DecodedRecord, target: Uint8Array, of
 }
 
 /** Encode a record payload. Tensor fields are validated by decoding their bytes. */
-export function encodeRecordPayload(record: DecodedRecord): Uint8Array {
+export function encodeRecordPayload(record: DecodedRecord, recordFlags = 0): Uint8Array {
   const bytes = new Uint8Array(checkRecordPayload(record));
-  writeRecordPayload(record, bytes, 0);
+  writeRecordPayload(record, bytes, 0, viewOf(bytes), recordFlags);
   return bytes;
 }
 
@@ -159,4 +159,9 @@ export function decodeRecordPayload(payload: Uint8Array, byteOffset: number, rec
     data += byteLength;
   }
   return { id, label, label2, fields };
+}
+
+/** recordFlags bit 0 of a record payload (at least 32 bytes): its annotation frame follows it. [REC-11] */
+export function annotationFollows(payload: Uint8Array): boolean {
+  return payload.length >= RECORD.headByteLength && (payload[RECORD.recordFlags.offset] & RECORD_FLAG_ANNOTATION_FOLLOWS) !== 0;
 }

@@ -177,7 +177,12 @@ describe('reader errors', () => {
     const indexOffset = r0.indexOffset;
     const damaged = bytes.slice();
     damaged[indexOffset + 16 + 60] ^= 1;
-    await assert.rejects(PicpacReader.open(new MemorySource(damaged)), FormatError);
+    await assert.rejects(PicpacReader.open(new MemorySource(damaged), { strict: true }), FormatError);
+    // Default: the index is redundant [IDX-9]; the records are found by a scan, with a warning.
+    const scanned = await PicpacReader.open(new MemorySource(damaged));
+    assert.equal(scanned.recordCount, 3);
+    assert.match(scanned.warnings.join('\n'), /index is damaged/);
+    for (let i = 0; i < 3; i++) assert.equal((await scanned.get(i)).id, i);
   });
 });
 

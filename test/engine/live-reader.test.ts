@@ -115,7 +115,16 @@ describe('live readers', () => {
         }
       }
       await new Promise((resolve) => child.once('exit', resolve));
-      await assert.rejects(PicpacReader.open(file), UnfinishedFileError);
+      await assert.rejects(PicpacReader.open(file, { strict: true }), UnfinishedFileError);
+      // By default a reader opens the last commit and names the torn bytes after it. [RCV-6]
+      if (mode === 'append') {
+        const lastCommit = await PicpacReader.open(file);
+        assert.equal(lastCommit.recordCount, 10);
+        assert.equal(lastCommit.tornTail?.byteOffset, lastCommit.knownByteLength);
+        await lastCommit.close();
+      } else {
+        await assert.rejects(PicpacReader.open(file), /no committed data to read.*picpac repair/);
+      }
       const recovered = await PicpacReader.open(file, { recover: true });
       assert.ok(recovered.recordCount >= acked + 1, `${recovered.recordCount} < ${acked + 1}`);
       await checkPrefix(recovered);

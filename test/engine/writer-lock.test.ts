@@ -165,8 +165,13 @@ describe('writer lock [CON-1]', () => {
     assert.equal(strict.recordCount, 3);
     for (let i = 0; i < 3; i++) assert.deepEqual([...(await strict.get(i)).fields[0].bytes], [i]);
     assert.equal(await strict.getAnnotation(0), undefined);
-    // A reader opening now sees an unfinished file; by recovery it sees the growing prefix [CON-3].
-    await assert.rejects(PicpacReader.open(file), UnfinishedFileError);
+    // A reader opening now sees the last commit (strict: an unfinished file); by recovery it
+    // sees the growing prefix [CON-3].
+    await assert.rejects(PicpacReader.open(file, { strict: true }), UnfinishedFileError);
+    const lastCommit = await PicpacReader.open(file);
+    assert.equal(lastCommit.recordCount, 3);
+    assert.ok(lastCommit.tornTail !== undefined && lastCommit.warnings.length === 1);
+    await lastCommit.close();
     const live = await PicpacReader.open(file, { recover: true });
     assert.equal(live.recordCount, 4);
     assert.equal(await live.getAnnotation(0), '{"a":1}');
@@ -187,11 +192,18 @@ describe('writer lock [CON-1]', () => {
       await exited;
       assert.equal(JSON.parse(await readFile(lockPathFor(file), 'utf8')).pid, child.pid, 'the dead writer left its lock');
     });
-    // The child wrote one record after the old footer but never committed: the footer is no
-    // longer the last 64 bytes, so append refuses with UnfinishedFileError — not LOCKED — and
-    // leaves no lock of its own.
-    await assert.rejects(PicpacWriter.append(file), UnfinishedFileError);
+    // The child wrote one record after the old footer but never committed: the stale lock is
+    // taken over, the uncommitted bytes are moved to a side file, and the append continues
+    // from the last commit [RCV-6].
+    const w = await PicpacWriter.append(file);
+    assert.equal(w.recordCount, 2);
+    assert.ok(w.tornTailSavedTo !== undefined && existsSync(w.tornTailSavedTo));
+    await w.append(record(7));
+    await w.close();
     assert.equal(existsSync(lockPathFor(file)), false, 'the stale lock was taken over and released');
+    const r = await PicpacReader.open(file, { strict: true });
+    assert.equal(r.recordCount, 3);
+    await r.close();
   });
 
   test('a SIGKILLed writer that wrote nothing: the next append takes the stale lock over and commits', { timeout: 30_000 }, async () => {

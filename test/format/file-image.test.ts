@@ -115,6 +115,8 @@ describe('file image (reference writer)', () => {
     const bytes = encodeFileImage([rec(0, text(1)), rec(1), rec(2)], { alignment: 1 });
     const kinds = frameKinds(bytes, 1);
     const recordEnds = kinds.filter(([k]) => k === 1).map(([, at]) => at + frameExtent(decodeFrameHeader(bytes.subarray(at, at + 16), at).payloadByteLength));
+    // Record 0 was written with its annotation: one unit, complete only with it [RCV-8].
+    recordEnds[0] = kinds[1][1] + frameExtent(decodeFrameHeader(bytes.subarray(kinds[1][1], kinds[1][1] + 16), 0).payloadByteLength);
     for (let cut = 64; cut < bytes.length; cut++) {
       const torn = bytes.subarray(0, cut);
       throwsFormat(() => decodeFileImage(torn), UnfinishedFileError);

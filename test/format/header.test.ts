@@ -20,7 +20,7 @@ describe('file header', () => {
     const bytes = encodeHeader({ alignment: 4096, featureFlags: 0x00010000 });
     assert.equal(bytes.length, 64);
     assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x50, 0x43, 0x0d, 0x0a, 0x1a, 0x0a]);
-    assert.deepEqual([...bytes.subarray(8, 20)], [2, 0, 64, 0, 0x00, 0x10, 0, 0, 0, 0, 1, 0]);
+    assert.deepEqual([...bytes.subarray(8, 20)], [2, 1, 64, 0, 0x00, 0x10, 0, 0, 0, 0, 1, 0]); // 2.1 writers write minor 1 [HDR-2]
     assert.ok(bytes.subarray(20, 60).every((b) => b === 0), 'reserved bytes are zero');
     assert.equal(new DataView(bytes.buffer).getUint32(60, true), crc32c(bytes.subarray(0, 60)));
   });
@@ -28,7 +28,7 @@ describe('file header', () => {
   test('round trip, and firstFrameOffset = alignUp(headerByteLength, alignment) [HDR-8]', () => {
     for (const alignment of [1, 2, 16, 4096, 1 << 20]) {
       const h = decodeHeader(encodeHeader({ alignment }));
-      assert.deepEqual(h, { majorVersion: 2, minorVersion: 0, headerByteLength: 64, alignment, featureFlags: 0 });
+      assert.deepEqual(h, { majorVersion: 2, minorVersion: 1, headerByteLength: 64, alignment, featureFlags: 0 });
       assert.equal(firstFrameOffset(h), alignment <= 64 ? 64 : alignment);
     }
   });

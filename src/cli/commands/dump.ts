@@ -10,7 +10,9 @@ import type { Store, StoredRecord } from '../../engine/store.ts';
 import { fieldTypeName } from '../../format/field-type.ts';
 import { sniffImage } from '../../format/image-sniff.ts';
 import { FieldKind } from '../../format/layout.ts';
-import { recoveryInfo } from '../store-output.ts';
+import { describeDropped, recoveryInfo } from '../store-output.ts';
+import { printOpenWarnings } from '../open-warnings.ts';
+import { PicpacError } from '../../errors.ts';
 import { flagOption, stringOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 
 export const dumpCommand: CommandSpec = {
@@ -22,12 +24,13 @@ export const dumpCommand: CommandSpec = {
     'order. The annotation appears as a field of type annotation/json: at its stored position\n' +
     'for PicPac 1.0 files (where it is field 1), last for .picpac 2.0 files. Works on 2.0 and 1.0.',
   options: {
-    recover: { type: 'boolean', description: 'open with recovery (damaged or unfinished file): dump the records that survive' },
+    recover: { type: 'boolean', description: 'scan every frame, past damaged ones (damaged or unfinished file): dump every record that survives, with the annotation written with it, and list what was dropped on stderr' },
+    strict: { type: 'boolean', description: 'refuse a file whose end is not a valid commit or whose index is damaged (default: read the last valid commit, or scan the frames, with a warning)' },
     extract: { type: 'string', valueName: 'DIR', description: 'also write every field to DIR/<index>.<k>.<ext> (jpg, png, json, bin, ...)' },
   },
   minPositionals: 1,
   maxPositionals: 1,
-  examples: ['picpac dump plates.picpac | head', 'picpac dump crashed.picpac --recover > survivors.jsonl', 'picpac dump legacy.db --extract out/'],
+  examples: ['picpac dump plates.picpac | head', 'picpac dump crashed.picpac --recover > survivors.jsonl', 'picpac dump plates.picpac --strict > all.jsonl', 'picpac dump legacy.db --extract out/'],
   run: runDump,
 };
 
@@ -98,28 +101,43 @@ async function runDump(args: ParsedCommand, io: CliIo): Promise<number> {
   const path = args.positionals[0];
   const recover = flagOption(args, 'recover');
   const extractDir = stringOption(args, 'extract');
-  const store = await openStore(path, recover ? { recover: true } : undefined);
+  const store = await openStore(path, recover ? { recover: true } : flagOption(args, 'strict') ? { strict: true } : undefined);
   try {
+    await printOpenWarnings(store, path, io);
     if (recover) {
       const fileByteLength = await stat(path).then((s) => s.size, () => undefined);
       const info = recoveryInfo(store, fileByteLength);
-      const tail = info.tornTailOffset !== undefined ? `torn tail at byte ${info.tornTailOffset}` : 'no torn tail';
-      io.stderr.write(`${path}: recovered ${store.recordCount} records${info.recovered ? '' : ' (file was complete)'}; ${tail}\n`);
+      const tail = info.tornTailOffset !== undefined ? `torn tail at byte ${info.tornTailOffset}${info.tornReason ? ` (${info.tornReason})` : ''}` : 'no torn tail';
+      const dropped = info.dropped.length > 0 ? `; dropped ${info.dropped.length} damaged item${info.dropped.length === 1 ? '' : 's'}` : '';
+      io.stderr.write(`${path}: recovered ${store.recordCount} records; ${tail}${dropped}\n`);
+      for (const d of info.dropped) io.stderr.write(`dropped: ${describeDropped(d)}\n`);
     }
     if (extractDir !== undefined) await mkdir(extractDir, { recursive: true });
     let pending: string[] = [];
-    for await (const record of store.scan()) {
-      const fields = await dumpFields(store, record);
-      pending.push(dumpLine(record, fields));
-      if (extractDir !== undefined) {
-        await Promise.all(
-          fields.map((f, k) => writeFile(join(extractDir, `${record.recordIndex}.${k}.${extensionOf(f.type)}`), f.bytes)),
-        );
+    let next = 0;
+    try {
+      for await (const record of store.scan()) {
+        const fields = await dumpFields(store, record);
+        pending.push(dumpLine(record, fields));
+        next = record.recordIndex + 1;
+        if (extractDir !== undefined) {
+          await Promise.all(
+            fields.map((f, k) => writeFile(join(extractDir, `${record.recordIndex}.${k}.${extensionOf(f.type)}`), f.bytes)),
+          );
+        }
+        if (pending.length >= 512) {
+          io.stdout.write(pending.join('\n') + '\n');
+          pending = [];
+        }
       }
-      if (pending.length >= 512) {
-        io.stdout.write(pending.join('\n') + '\n');
-        pending = [];
+    } catch (err) {
+      // The lines of every record before the bad one are printed before the error. [item 10]
+      if (pending.length > 0) io.stdout.write(pending.join('\n') + '\n');
+      pending = [];
+      if (err instanceof PicpacError && !recover) {
+        err.message += ` — ${next} records were dumped before it; \`picpac dump ${path} --recover\` skips damaged records and dumps the rest, \`picpac repair ${path} OUT\` writes them to a new file`;
       }
+      throw err;
     }
     if (pending.length > 0) io.stdout.write(pending.join('\n') + '\n');
   } finally {

@@ -96,6 +96,10 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
   }
   let writer: StoreWriter | undefined;
   let created = false;
+  let interrupted = false;
+  const onInterrupt = (): void => {
+    interrupted = true;
+  };
   const progress = flagOption(args, 'quiet') ? undefined : new Progress(io.stderr, 'import', source.total, { unit: 'images' });
   const warn = (text: string): void => {
     if (progress) progress.log(`warning: ${text}`);
@@ -112,6 +116,8 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
       skipped++;
     }
     writer = await openOutput(out, { format, alignment, overwrite, append });
+    const savedTail = (writer as { tornTailSavedTo?: string }).tornTailSavedTo;
+    if (savedTail !== undefined) io.stderr.write(`warning: ${out}: a writer had stopped after the last commit; its uncommitted bytes were moved to ${savedTail} and the append continues from the last commit\n`);
     created = !append;
     if (source.classNames) {
       const mapping = Object.fromEntries(source.classNames.map((name, label) => [name, label]));
@@ -134,7 +140,10 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
       return record;
     };
     const queue = new AppendQueue(writer);
+    // Ctrl+C: stop at the next record; an append then commits what it wrote (catch below). [item 3]
+    process.once('SIGINT', onInterrupt);
     for await (const result of orderedMap(source.items(), jobs, load)) {
+      if (interrupted) throw new ImportInterrupted();
       if (result.ok) {
         await queue.add(result.value);
         imported++;
@@ -157,6 +166,12 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
     if (table !== undefined && format !== 'v2') await writeFile(`${out}.shape-classes.json`, table + '\n');
   } catch (error) {
     progress?.finish();
+    process.off('SIGINT', onInterrupt);
+    if (error instanceof ImportInterrupted && writer && !created) {
+      await writer.close(); // commit: every record appended so far becomes durable
+      io.stderr.write(`picpac import: interrupted: ${out}: committed ${imported} records of this append; rerun with --append to add the rest\n`);
+      return 130;
+    }
     if (writer) {
       // A stop leaves no half-built new file behind; an append keeps what was committed before.
       const abortable = writer as StoreWriter & { abort?: () => Promise<void> };
@@ -165,10 +180,15 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
       if (created) await unlink(out).catch(() => {});
       if (created && source.classNames) await unlink(`${out}.classes.json`).catch(() => {});
     }
+    if (error instanceof ImportInterrupted) {
+      io.stderr.write(`picpac import: interrupted: ${out} was not created (a new file is only kept once complete)\n`);
+      return 130;
+    }
     throw error;
   } finally {
     await source.close();
   }
+  process.off('SIGINT', onInterrupt);
   progress?.finish(skipped > 0 ? `${skipped} skipped` : '');
   const seconds = (performance.now() - startMs) / 1000;
   const rate = imported / Math.max(seconds, 1e-9);
@@ -188,5 +208,12 @@ async function classTableOf(file: string): Promise<{ classes: string[]; coco: Re
     return text === undefined ? { classes: [], coco: {} } : classTableFromJson(text, file);
   } finally {
     await store.close();
+  }
+}
+
+/** Ctrl+C during an import (exit 130 after an append commits what it wrote). */
+class ImportInterrupted extends Error {
+  constructor() {
+    super('interrupted');
   }
 }

@@ -1,6 +1,7 @@
 // picpac serve DB [--port 18888] [--host 127.0.0.1]: the viewer (the original picpac-explorer):
 // overview, sample grid /l, record pages, stream simulator and the JSON API under /api/.
 // Runs until SIGINT/SIGTERM; the database is opened once.
+import { printOpenWarnings } from '../open-warnings.ts';
 import { ViewerServer } from '../../server/server.ts';
 import { intOption, stringOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 
@@ -48,6 +49,7 @@ async function runServe(args: ParsedCommand, io: CliIo): Promise<number> {
     onRequest: quiet ? undefined : (e) => io.stderr.write(`${e.status} ${e.method} ${e.url} ${e.ms.toFixed(1)} ms\n`),
   });
   const ms = performance.now() - started;
+  await printOpenWarnings(viewer.live.store, db, io); // a torn tail after the last commit, a damaged index
   io.stdout.write(`picpac serve: ${viewer.live.store.format} ${db}, ${viewer.live.recordCount} records${viewer.live.recovered ? ' (recovery mode: the file is being written)' : ''}, opened in ${viewer.openMs.toFixed(0)} ms; ${viewer.pool ? `${viewer.pool.threads} render threads` : 'rendering on the HTTP thread'}, ready in ${ms.toFixed(0)} ms\n`);
   io.stdout.write(`picpac serve: listening on ${viewer.url}/ (overview), ${viewer.url}/l?count=20&annotate=json (samples)\n`);
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {

@@ -6,6 +6,7 @@ import { openStore } from '../../engine/open-store.ts';
 import { PicpacReader } from '../../engine/picpac/picpac-reader.ts';
 import type { Store, StoredRecord } from '../../engine/store.ts';
 import { ImageCodec } from '../../format/layout.ts';
+import { printOpenWarnings } from '../open-warnings.ts';
 import { flagOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 
 export const statCommand: CommandSpec = {
@@ -19,6 +20,7 @@ export const statCommand: CommandSpec = {
   options: {
     json: { type: 'boolean', description: 'print one JSON object instead of text' },
     scan: { type: 'boolean', description: 'verify every record checksum while reading, and report records/s and MB/s' },
+    strict: { type: 'boolean', description: 'refuse a file whose end is not a valid commit or whose index is damaged (default: read the last valid commit, or scan the frames, with a warning)' },
   },
   minPositionals: 1,
   maxPositionals: 1,
@@ -78,9 +80,10 @@ function distribution(values: number[]): { min: number; median: number; max: num
   return { min: sorted[0], median: sorted[Math.floor((sorted.length - 1) / 2)], max: sorted[sorted.length - 1] };
 }
 
-export async function collectStats(path: string, options: { scan?: boolean } = {}): Promise<StatReport> {
-  const store = await openStore(path);
+export async function collectStats(path: string, options: { scan?: boolean; strict?: boolean; io?: CliIo } = {}): Promise<StatReport> {
+  const store = await openStore(path, options.strict ? { strict: true } : undefined);
   try {
+    if (options.io) await printOpenWarnings(store, path, options.io);
     const n = store.recordCount;
     const labels = new Float64Array(n);
     const labels2 = new Float64Array(n);
@@ -221,7 +224,7 @@ export function formatStatText(r: StatReport): string {
 }
 
 async function runStat(args: ParsedCommand, io: CliIo): Promise<number> {
-  const report = await collectStats(args.positionals[0], { scan: flagOption(args, 'scan') });
+  const report = await collectStats(args.positionals[0], { scan: flagOption(args, 'scan'), strict: flagOption(args, 'strict'), io });
   io.stdout.write(flagOption(args, 'json') ? JSON.stringify(report) + '\n' : formatStatText(report));
   return 0;
 }

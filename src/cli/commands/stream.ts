@@ -3,6 +3,8 @@
 // tools did); --dump DIR writes the first samples as PNG (after augmentation) and their label
 // images; --digest prints one SHA-256 over every batch byte, so two runs (thread counts,
 // machines, versions) can be compared.
+import { isUrl, openStore } from '../../engine/open-store.ts';
+import { printOpenWarnings } from '../open-warnings.ts';
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -60,6 +62,11 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
   for (const name of STREAM_PARAM_NAMES) {
     const value = stringOption(args, name);
     if (value !== undefined) pairs.push(`--${name}`, value);
+  }
+  if (!isUrl(db)) {
+    // The stream reads the last valid commit; say so when bytes after it are not committed.
+    const store = await openStore(db);
+    await printOpenWarnings(store, db, io).finally(() => store.close());
   }
   let stream: ImageStream;
   try {

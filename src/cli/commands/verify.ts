@@ -1,7 +1,7 @@
 // picpac verify DB: every checksum and structure; exit 0 when all valid, 1 otherwise.
-import { open } from 'node:fs/promises';
-import { openStore, sniffStoreKind } from '../../engine/open-store.ts';
+import { openStore, sniffFileKind } from '../../engine/open-store.ts';
 import { verifyStore } from '../../engine/picpac/verify.ts';
+import { liveLockHolder } from '../../engine/picpac/writer-lock.ts';
 import { isLmdbDirectory } from '../../engine/lmdb/lmdb-detect.ts';
 import { FormatError } from '../../errors.ts';
 import { flagOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
@@ -29,8 +29,9 @@ const MAX_LISTED = 100;
 async function runVerify(args: ParsedCommand, io: CliIo): Promise<number> {
   const path = args.positionals[0];
   if (isLmdbDirectory(path)) return verifyV1(path, io, 'LMDB'); // no checksums either: structure by reading every record
-  if ((await sniffFile(path)) === 'picpac-1') return verifyV1(path, io);
-  const result = await verifyStore(path, { maxProblems: MAX_LISTED });
+  if (!/^https?:\/\//i.test(path) && (await sniffFileKind(path)) === 'picpac-1') return verifyV1(path, io);
+  const holder = /^https?:\/\//i.test(path) ? undefined : await liveLockHolder(path);
+  const result = await verifyStore(path, { maxProblems: MAX_LISTED, lockedBy: holder ? `${path} is locked by pid ${holder.pid}` : undefined });
   if (result.ok) {
     io.stdout.write(`OK: ${result.recordCount} records, ${result.bytesChecked} bytes checked\n`);
     return 0;
@@ -48,18 +49,6 @@ async function runVerify(args: ParsedCommand, io: CliIo): Promise<number> {
     io.stdout.write(`  ... ${total - listed.length} more${flagOption(args, 'all') ? '' : ' (--all lists them)'}\n`);
   }
   return 1;
-}
-
-async function sniffFile(path: string): Promise<string> {
-  if (/^https?:\/\//i.test(path)) return 'unknown';
-  const handle = await open(path, 'r');
-  try {
-    const first = new Uint8Array(8);
-    const { bytesRead } = await handle.read(first, 0, 8, 0);
-    return sniffStoreKind(first.subarray(0, bytesRead));
-  } finally {
-    await handle.close();
-  }
 }
 
 /** 1.0: a strict open checks every segment; a full scan decodes every record head and field. */

@@ -2,7 +2,7 @@
 // each, one in total for small files), then the index chain, into typed-array columns; meta() is
 // a sync column lookup; get() is one positional read per record (annotation included when it
 // directly follows); scan() reads large sequential chunks and yields views into them.
-import { ClosedError, FormatError, LimitExceededError, PicpacError, SourceError, UnfinishedFileError, outOfRangeError } from '../../errors.ts';
+import { ClosedError, FormatError, LimitExceededError, PicpacError, SourceError, UnfinishedFileError, UnsupportedVersionError, outOfRangeError } from '../../errors.ts';
 import { decodeFooterFrame } from '../../format/footer.ts';
 import { checkExtendedHeaderCrc, decodeHeader, firstFrameOffset, headerBytesToCheck } from '../../format/header.ts';
 import { FOOTER, FRAME, FrameKind, HEADER, SIGNATURE } from '../../format/layout.ts';
@@ -19,6 +19,8 @@ import { decodeAnnotationFrame, decodeScannedRecord, decodeStoredRecord } from '
 import { planReads, sliceReads } from '../sources/read-plan.ts';
 import type { ByteRange } from '../sources/read-plan.ts';
 import { rebuildIndex } from './recovery.ts';
+import type { RebuiltIndex } from './recovery.ts';
+import { findLastFooter } from './last-commit.ts';
 import type { RecordMeta, Store, StoredRecord } from '../store.ts';
 import { validateReaderOptions, validateScanOptions } from '../reader-options.ts';
 import type { PicpacReaderOptions, PicpacScanOptions, ValidReaderOptions } from '../reader-options.ts';
@@ -44,6 +46,15 @@ export class PicpacReader implements Store {
   tornTailOffset: number | undefined;
   /** Commits the file has seen (footer generation), 0 for a recovered file without a footer. */
   generation = 0;
+  /**
+   * Bytes after the last valid commit, when the reader opened that commit because the end of the
+   * file is not a valid footer (a writer is appending, or died mid-append). Undefined otherwise.
+   */
+  tornTail: { byteOffset: number; byteLength: number; reason: string } | undefined;
+  /** What a recovering open (or a fallback scan of a damaged index) found and did not keep. */
+  recovery: RebuiltIndex | undefined;
+  /** Things the user should know about this open (torn tail, damaged index): print them. */
+  readonly warnings: string[] = [];
   private index: RecordIndex;
   private readonly source: ByteSource;
   private readonly ownsSource: boolean;
@@ -67,7 +78,10 @@ export class PicpacReader implements Store {
 
   /**
    * Open a .picpac 2.0 file or source.
-   * @param [options.recover=false] rebuild the index by scanning when the footer is missing/torn
+   * By default a file whose end is not a valid footer opens at its last valid commit (see
+   * `tornTail`, `warnings`), and a damaged index falls back to a scan of the frames.
+   * @param [options.strict=false] refuse both instead (UnfinishedFileError / FormatError)
+   * @param [options.recover=false] rebuild the index by scanning every frame, past damage
    * @param [options.verifyChecksums=true] verify payload CRCs on every read
    * @param [options.maxRecordBytes=1 GiB] larger record frames are a LimitExceededError
    * @param [options.maxAnnotationBytes=64 MiB] larger annotation frames are a LimitExceededError
@@ -106,26 +120,76 @@ export class PicpacReader implements Store {
       checkExtendedHeaderCrc(whole && whole.length >= grown ? whole : await source.read(0, grown), header);
     }
     const first = firstFrameOffset(header);
-    try {
-      const tailStart = Math.max(first, byteLength - TAIL_BYTES);
-      const cache = new ReadCache(source, whole ? whole.subarray(tailStart) : await readTail(source, tailStart, byteLength), tailStart);
-      const footer = await readFooter(cache, first, byteLength);
-      checkFooterCounts(footer, first);
-      const index = new RecordIndex(footer.recordCount);
-      const blocks = await loadIndexChain(cache, index, footer, { firstFrame: first, stopAtOffset: 0, maxIndexBytes: opts.maxIndexBytes });
-      await checkFrameGaps((o, l) => cache.read(o, l), planFrameGaps(index, header.alignment, first, footer.footerOffset, blocks), header.alignment);
-      // Frames appended later start right after the footer (a record after padding). [ALN-3]
-      const reader = new PicpacReader(source, ownsSource, header, index, opts, byteLength);
-      reader.committedIndexOffset = footer.indexOffset;
-      reader.generation = footer.generation;
+    const maxPayloadBytes = Math.max(opts.maxRecordBytes, opts.maxAnnotationBytes, opts.maxIndexBytes);
+    if (opts.recover) {
+      // Every valid frame, past damaged ranges (resync), a record with the annotation written with it or not at all.
+      const rebuilt = await rebuildIndex(source, { header, resync: true, maxPayloadBytes });
+      const reader = new PicpacReader(source, ownsSource, header, rebuilt.index, opts, rebuilt.endOffset);
+      reader.recovered = true;
+      reader.tornTailOffset = tornOffsetOf(rebuilt);
+      reader.recovery = rebuilt;
       return reader;
-    } catch (err) {
-      if (!(err instanceof UnfinishedFileError) || !opts.recover) throw err;
     }
-    const rebuilt = await rebuildIndex(source, { header, maxPayloadBytes: Math.max(opts.maxRecordBytes, opts.maxAnnotationBytes, opts.maxIndexBytes) });
+    let strictError: FormatError;
+    try {
+      return await PicpacReader.openCommit(source, ownsSource, header, opts, byteLength, whole);
+    } catch (err) {
+      // A critical extension or a limit is not damage: no fallback reads around it.
+      if (!(err instanceof FormatError) || err instanceof UnsupportedVersionError || err instanceof LimitExceededError) throw err;
+      strictError = err;
+    }
+    if (opts.strict) throw strictError;
+    if (strictError instanceof UnfinishedFileError) {
+      // The end is not a valid footer: open the last valid commit, warn about the bytes after it.
+      const footerOffset = await findLastFooter(source, first, byteLength - 1); // a footer ending before the file does
+      if (footerOffset !== undefined) {
+        const commitEnd = footerOffset + FOOTER.frameByteLength;
+        try {
+          const reader = await PicpacReader.openCommit(source, ownsSource, header, opts, commitEnd, whole?.subarray(0, commitEnd));
+          reader.tornTail = { byteOffset: commitEnd, byteLength: byteLength - commitEnd, reason: strictError.message };
+          reader.tornTailOffset = commitEnd;
+          reader.warnings.push(
+            `reading the last commit (generation ${reader.generation}, ${reader.recordCount} records, bytes 0..${commitEnd}); ` +
+              `the ${byteLength - commitEnd} bytes after it (bytes ${commitEnd}..${byteLength}) are not committed (${strictError.message}): ` +
+              'a writer is appending, or one stopped before its commit',
+          );
+          return reader;
+        } catch (err) {
+          if (!(err instanceof FormatError) || err instanceof UnsupportedVersionError || err instanceof LimitExceededError) throw err;
+        }
+      }
+      throw new UnfinishedFileError(
+        `no committed data to read: ${strictError.message.replace(/^footer: /, '')}; the file has no valid commit ` +
+          '(its first writer has not committed yet, or stopped before committing, or the end of the file is damaged). ' +
+          'If no writer is running, `picpac repair FILE OUT` saves every intact record, and `--recover` reads them',
+        { section: strictError.section, byteOffset: strictError.byteOffset },
+      );
+    }
+    // The footer is valid but the index (or the frames between indexed ones) is damaged: the
+    // index is redundant [IDX-9], so the records are found by scanning the frames.
+    const rebuilt = await rebuildIndex(source, { header, resync: true, maxPayloadBytes });
     const reader = new PicpacReader(source, ownsSource, header, rebuilt.index, opts, rebuilt.endOffset);
     reader.recovered = true;
     reader.tornTailOffset = tornOffsetOf(rebuilt);
+    reader.recovery = rebuilt;
+    reader.warnings.push(`the index is damaged (${strictError.message}); read ${reader.recordCount} records by scanning the frames instead (\`picpac repair\` writes a file with a sound index)`);
+    return reader;
+  }
+
+  /** Strict open of the commit whose footer ends at `byteLength` [RCV-1]. */
+  private static async openCommit(source: ByteSource, ownsSource: boolean, header: FileHeader, opts: ValidReaderOptions, byteLength: number, whole: Uint8Array | undefined): Promise<PicpacReader> {
+    const first = firstFrameOffset(header);
+    const tailStart = Math.max(first, byteLength - TAIL_BYTES);
+    const cache = new ReadCache(source, whole ? whole.subarray(tailStart, byteLength) : await readTail(source, tailStart, byteLength), tailStart);
+    const footer = await readFooter(cache, first, byteLength);
+    checkFooterCounts(footer, first);
+    const index = new RecordIndex(footer.recordCount);
+    const blocks = await loadIndexChain(cache, index, footer, { firstFrame: first, stopAtOffset: 0, maxIndexBytes: opts.maxIndexBytes });
+    await checkFrameGaps((o, l) => cache.read(o, l), planFrameGaps(index, header.alignment, first, footer.footerOffset, blocks), header.alignment);
+    // Frames appended later start right after the footer (a record after padding). [ALN-3]
+    const reader = new PicpacReader(source, ownsSource, header, index, opts, byteLength);
+    reader.committedIndexOffset = footer.indexOffset;
+    reader.generation = footer.generation;
     return reader;
   }
 

@@ -15,7 +15,7 @@ import { crc32c } from '../../format/crc32c.ts';
 import { encodeFrame, encodeFrameHeader, writeFrameHeaderAt } from '../../format/frame.ts';
 import { encodeHeader, isValidAlignment } from '../../format/header.ts';
 import { encodeIndexPayload, indexEntryFromRecord } from '../../format/index-block.ts';
-import { AnnotationFormat, DEFAULT_LIMITS, FRAME, FrameKind, HEADER, MAX_ALIGNMENT, alignUp } from '../../format/layout.ts';
+import { AnnotationFormat, DEFAULT_LIMITS, FORMAT_MINOR, FRAME, FrameKind, HEADER, MAX_ALIGNMENT, RECORD_FLAG_ANNOTATION_FOLLOWS, alignUp } from '../../format/layout.ts';
 import { checkRecordPayload, writeRecordPayload } from '../../format/record.ts';
 import type { DecodedRecord, IndexAnnotationEntry } from '../../format/types.ts';
 import './crc-native.ts';
@@ -23,6 +23,7 @@ import { toDecodedRecord } from '../new-record.ts';
 import { PicpacReader } from './picpac-reader.ts';
 import { RecordIndex } from './record-index.ts';
 import { WriterLock } from './writer-lock.ts';
+import { openRegularFile } from '../sources/regular-file.ts';
 import type { NewRecord, StoreWriter } from '../store.ts';
 
 export interface PicpacWriterOptions {
@@ -92,9 +93,17 @@ export class PicpacWriter implements StoreWriter {
   private closing = false;
   /** `<path>.lock`, held from create/append until close/abort [CON-1]. */
   private readonly lock: WriterLock;
+  /**
+   * Set by append() when the file ended in uncommitted bytes of a writer that died: they were
+   * copied to this side file before the append continued from the last commit.
+   */
+  tornTailSavedTo: string | undefined;
+  /** Mark a record written with its annotation [REC-11]: files of minor version >= 1 only. */
+  private readonly annotationFlags: boolean;
 
-  private constructor(path: string, handle: FileHandle, lock: WriterLock, alignment: number, index: RecordIndex, commit: CommitState, byteLength: number, options: Required<PicpacAppendOptions>) {
+  private constructor(path: string, handle: FileHandle, lock: WriterLock, alignment: number, index: RecordIndex, commit: CommitState, byteLength: number, options: Required<PicpacAppendOptions>, minorVersion: number) {
     this.name = path;
+    this.annotationFlags = minorVersion >= 1;
     this.handle = handle;
     this.lock = lock;
     this.alignment = alignment;
@@ -126,7 +135,7 @@ export class PicpacWriter implements StoreWriter {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(path);
       throw err;
     }
-    const writer = new PicpacWriter(path, handle, lock, o.alignment, new RecordIndex(), { firstRecordIndex: 0, previousIndexOffset: 0, generation: 0 }, 0, o);
+    const writer = new PicpacWriter(path, handle, lock, o.alignment, new RecordIndex(), { firstRecordIndex: 0, previousIndexOffset: 0, generation: 0 }, 0, o, FORMAT_MINOR);
     const header = encodeHeader({ alignment: o.alignment });
     writer.push(header);
     writer.pushZeros(alignUp(HEADER.byteLength, o.alignment) - HEADER.byteLength);
@@ -152,6 +161,7 @@ export class PicpacWriter implements StoreWriter {
   }
 
   private static async reopen(path: string, lock: WriterLock, o: Required<PicpacAppendOptions>): Promise<PicpacWriter> {
+    // Under the lock: the file's end can only be a commit or what a dead writer left.
     let reader: PicpacReader;
     try {
       reader = await PicpacReader.open(path);
@@ -159,18 +169,39 @@ export class PicpacWriter implements StoreWriter {
       if (err instanceof UnfinishedFileError) throw await unfinishedAppendError(path, err);
       throw err;
     }
+    if (reader.recovered) {
+      await reader.close();
+      throw new UnfinishedFileError(`cannot append: the index of the file is damaged (run \`picpac repair ${path} OUT\` to write the records to a new file with a sound index; ${path} is not modified)`, { section: 'index', byteOffset: reader.knownByteLength });
+    }
     const alignment = reader.alignment;
     const index = reader.columns as RecordIndex;
     const commit = { firstRecordIndex: reader.recordCount, previousIndexOffset: reader.indexOffset, generation: reader.generation };
+    const commitEnd = reader.knownByteLength;
+    const tornTail = reader.tornTail;
+    const minorVersion = reader.header.minorVersion;
     await reader.close();
-    const handle = await open(path, 'r+');
-    const byteLength = (await handle.stat()).size;
-    if (byteLength !== reader.knownByteLength) {
+    const { handle } = await openRegularFile(path, 'r+');
+    let savedTailTo: string | undefined;
+    try {
+      const byteLength = (await handle.stat()).size;
+      if (tornTail !== undefined && byteLength > commitEnd) {
+        // A writer died after its last commit (we hold the lock: no live writer). Its uncommitted
+        // bytes were never acknowledged, but they are kept in a side file before the append
+        // continues from the last commit. [RCV-6]
+        savedTailTo = await saveTornTail(path, handle, commitEnd, byteLength);
+        await handle.truncate(commitEnd);
+        await handle.sync();
+      } else if (byteLength !== commitEnd) {
+        throw new PicpacError('IO', `${path} changed while being reopened for append`);
+      }
+    } catch (err) {
       await handle.close();
-      throw new PicpacError('IO', `${path} changed while being reopened for append`);
+      throw err;
     }
     // New frames start right after the old footer; a record frame gets its padding first. [WRT-3]
-    return new PicpacWriter(path, handle, lock, alignment, index, commit, byteLength, o);
+    const writer = new PicpacWriter(path, handle, lock, alignment, index, commit, commitEnd, o, minorVersion);
+    writer.tornTailSavedTo = savedTailTo;
+    return writer;
   }
 
   get recordCount(): number {
@@ -204,7 +235,7 @@ export class PicpacWriter implements StoreWriter {
       const at = this.reserve(padding + FRAME_HEADER_BYTES + payloadByteLength) + padding;
       const arena = this.arena;
       if (padding > 0) arena.fill(0, at - padding, at);
-      writeRecordPayload(decoded, arena, at + FRAME_HEADER_BYTES, this.arenaView);
+      writeRecordPayload(decoded, arena, at + FRAME_HEADER_BYTES, this.arenaView, annotationText && this.annotationFlags ? RECORD_FLAG_ANNOTATION_FOLLOWS : 0);
       const payload = arena.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + payloadByteLength);
       const payloadCrc = crc32c(payload);
       writeFrameHeaderAt(arena, at, FrameKind.record, payloadByteLength, payloadCrc);
@@ -496,6 +527,28 @@ async function unfinishedAppendError(path: string, strictError: UnfinishedFileEr
       `(run \`picpac repair ${path} OUT\` to write them to a new file; ${path} is not modified); ${torn ? 'torn tail' : 'no footer'}`,
     { section: 'footer', byteOffset: tornOffset },
   );
+}
+
+/**
+ * Copy bytes [from, to) of the file to `<path>.torn-<from>` (fsynced) so that nothing is lost
+ * when the append truncates them; returns the side file's path.
+ */
+async function saveTornTail(path: string, handle: FileHandle, from: number, to: number): Promise<string> {
+  const sidePath = `${path}.torn-${from}`;
+  const side = await open(sidePath, 'w');
+  try {
+    const chunk = new Uint8Array(Math.min(4 << 20, to - from));
+    for (let at = from; at < to; ) {
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, to - at), at);
+      if (bytesRead === 0) break;
+      await side.write(chunk, 0, bytesRead);
+      at += bytesRead;
+    }
+    await side.sync();
+  } finally {
+    await side.close();
+  }
+  return sidePath;
 }
 
 /** What a short write of `bytesWritten` bytes left of `group`: the unwritten end of each buffer. */

@@ -82,8 +82,10 @@ export function decodeAnnotationFrame(bytes: Uint8Array, ix: RecordIndex, record
   const payload = bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + payloadByteLength);
   if (verifyChecksums) checkFramePayload(header, payload, frameOffset, recordIndex);
   const annotation = decodeAnnotationPayload(payload, frameOffset + FRAME_HEADER_BYTES);
-  if (annotation.recordIndex !== recordIndex) {
-    throw new FormatError('annotation frame names another record', { section: 'annotation', byteOffset: frameOffset + FRAME_HEADER_BYTES, recordIndex, expected: recordIndex, actual: annotation.recordIndex });
+  // A recovered store renumbers records after dropped ones; the frame names the original number.
+  const named = ix.originalIndex?.get(recordIndex) ?? recordIndex;
+  if (annotation.recordIndex !== named) {
+    throw new FormatError('annotation frame names another record', { section: 'annotation', byteOffset: frameOffset + FRAME_HEADER_BYTES, recordIndex, expected: named, actual: annotation.recordIndex });
   }
   return decodeAnnotationText(annotation.text, frameOffset + FRAME_HEADER_BYTES + 16, recordIndex);
 }

@@ -29,6 +29,11 @@ export class RecordIndex {
   annotationOffset: Float64Array;
   annotationByteLength: Uint32Array;
   annotationCrc: Uint32Array;
+  /**
+   * Recovered stores only: record index → the index the file's frames give it, where they differ
+   * (records after a dropped one are renumbered; annotation frames name the original number).
+   */
+  originalIndex: Map<number, number> | undefined;
 
   constructor(capacity = INITIAL_CAPACITY) {
     const c = Math.max(1, capacity);

@@ -9,9 +9,11 @@ import { FormatError, LimitExceededError, UnsupportedVersionError } from '../../
 import { decodeAnnotationPayload } from '../../format/annotation.ts';
 import { checkFramePayload, checkFramePlacement, decodeFrameHeader, isCriticalFrame, nextFrame } from '../../format/frame.ts';
 import { checkExtendedHeaderCrc, decodeHeader, firstFrameOffset, headerBytesToCheck } from '../../format/header.ts';
-import { indexEntryFromRecord } from '../../format/index-block.ts';
+import { decodeIndexPayload, indexEntryFromRecord } from '../../format/index-block.ts';
 import { FRAME, FRAME_MAGIC, FrameKind, HEADER, LIMITS, alignUp } from '../../format/layout.ts';
-import { decodeRecordPayload } from '../../format/record.ts';
+import { annotationFollows, decodeRecordPayload } from '../../format/record.ts';
+import { resolveUnits } from './recovery-units.ts';
+import type { DroppedItem, ScanEvent, SkippedRange } from './recovery-units.ts';
 import type { FileHeader, FrameHeader } from '../../format/types.ts';
 import type { ByteSource } from '../sources/byte-source.ts';
 import { RecordIndex } from './record-index.ts';
@@ -30,12 +32,7 @@ export interface ScannedFrame {
   nextOffset: number;
 }
 
-export interface SkippedRange {
-  byteOffset: number;
-  byteLength: number;
-  /** Why the frame at byteOffset was rejected. */
-  reason: string;
-}
+export type { SkippedRange } from './recovery-units.ts';
 
 export interface FrameScanResult {
   /** End of the last accepted frame (where appended or later frames continue, [ALN-4]). */
@@ -211,7 +208,7 @@ export async function* scanFrames(source: ByteSource, options: ScanFramesOptions
         result.tornReason = check.reason;
         break;
       }
-      result.skipped.push({ byteOffset: at, byteLength: next - at, reason: check.reason });
+      result.skipped.push({ byteOffset: at, byteLength: next - at, reason: check.reason, afterOffset: end, ...(await badFrameExtent(reader, at, endOffset)) });
       at = next;
       check = await checkFrameAt(reader, at, endOffset, verifyChecksums, maxPayloadBytes);
       if (!check.ok) throw new Error('unreachable: resync found a frame that does not check');
@@ -231,6 +228,18 @@ export async function* scanFrames(source: ByteSource, options: ScanFramesOptions
   }
   result.endOffset = end;
   return result;
+}
+
+/** Kind and end of a rejected frame whose header still checks (its payload is what is bad). */
+async function badFrameExtent(reader: ChunkReader, at: number, endOffset: number): Promise<{ frameKind?: number; frameEnd?: number }> {
+  if (endOffset - at < FRAME_HEADER_BYTES) return {};
+  try {
+    const header = decodeFrameHeader(await reader.view(at, FRAME_HEADER_BYTES), at, { maxPayloadBytes: LIMITS.maxFramePayloadBytes });
+    return { frameKind: header.kind, frameEnd: at + FRAME_HEADER_BYTES + header.payloadByteLength };
+  } catch (err) {
+    if (err instanceof FormatError) return {};
+    throw err;
+  }
 }
 
 /**
@@ -287,6 +296,8 @@ export interface RebuiltIndex {
   tornOffset: number | undefined;
   tornReason: string | undefined;
   skipped: SkippedRange[];
+  /** What was not kept: damaged ranges, records whose annotation was lost, unplaceable annotation changes. */
+  dropped: DroppedItem[];
   /** Annotation frames naming a record that does not (yet) exist: ignored. */
   orphanAnnotationFrames: number;
   /** Footer frames passed (a finished file, or older generations of an appended one). */
@@ -296,14 +307,18 @@ export interface RebuiltIndex {
 /**
  * Rebuild the in-memory index by scanning frames: records numbered in file order, the newest
  * annotation frame per record wins, index and footer frames skipped, ancillary extensions
- * skipped, critical unknown frames refused. Gives the same index a strict open would.
+ * skipped, critical unknown frames refused. Gives the same index a strict open would. With
+ * `resync`, damaged ranges are skipped and every valid frame after them is still used; a record
+ * and the annotation written with it are kept or dropped together (recovery-units.ts).
  */
 export async function rebuildIndex(source: ByteSource, options: RebuildIndexOptions = {}): Promise<RebuiltIndex> {
   const header = options.header ?? (await readFileHeader(source));
   const index = options.index ?? new RecordIndex();
+  const base = index.recordCount;
   const result: FrameScanResult = { endOffset: 0, tornOffset: undefined, tornReason: undefined, skipped: [] };
-  let orphanAnnotationFrames = 0;
   let footerFrames = 0;
+  const events: ScanEvent[] = [];
+  const indexOrdinals = new Map<number, number>();
   const frames = scanFrames(source, {
     header,
     startOffset: options.startOffset,
@@ -314,37 +329,88 @@ export async function rebuildIndex(source: ByteSource, options: RebuildIndexOpti
     maxPayloadBytes: options.maxPayloadBytes,
     result,
   });
+  let skipsSeen = 0;
+  let previousEnd = options.startOffset ?? firstFrameOffset(header);
+  let lastRecordEnd = -1;
+  let recordFrames = 0;
   for await (const frame of frames) {
+    for (; skipsSeen < result.skipped.length; skipsSeen++) {
+      events.push({ type: 'skip', skip: result.skipped[skipsSeen] });
+      lastRecordEnd = -1;
+    }
+    const payloadOffset = frame.frameOffset + FRAME_HEADER_BYTES;
     if (frame.kind === FrameKind.record) {
-      const recordIndex = index.recordCount;
-      const payloadOffset = frame.frameOffset + FRAME_HEADER_BYTES;
-      const record = decodeRecordPayload(frame.payload, payloadOffset, recordIndex);
-      index.setRecord(recordIndex, indexEntryFromRecord(frame.frameOffset, frame.payload, frame.header.payloadCrc, record));
-      // A fresh slot may hold stale annotation columns from a truncated refresh.
-      index.setAnnotation(recordIndex, 0, 0, 0, false);
-    } else if (frame.kind === FrameKind.annotation) {
-      const annotation = decodeAnnotationPayload(frame.payload, frame.frameOffset + FRAME_HEADER_BYTES);
-      if (annotation.recordIndex >= index.recordCount) {
-        orphanAnnotationFrames++;
+      let record;
+      try {
+        record = decodeRecordPayload(frame.payload, payloadOffset, base + recordFrames);
+      } catch (err) {
+        // Checksums pass but the structure does not: with resync, one lost record frame.
+        if (!(err instanceof FormatError) || !options.resync) throw err;
+        const end = frame.nextOffset;
+        events.push({ type: 'skip', skip: { byteOffset: frame.frameOffset, byteLength: end - frame.frameOffset, reason: err.message, afterOffset: previousEnd, frameKind: FrameKind.record, frameEnd: end } });
+        previousEnd = end;
+        lastRecordEnd = -1;
         continue;
       }
-      const live = annotation.text.length > 0;
-      index.setAnnotation(annotation.recordIndex, frame.frameOffset, frame.header.payloadByteLength, frame.header.payloadCrc, live);
-    } else if (frame.kind === FrameKind.footer) {
-      footerFrames++;
-    } else if (frame.kind === FrameKind.metadata) {
-      index.metadataOffset = frame.frameOffset; // the newest in file order wins [EXT-9]
+      recordFrames++;
+      const entry = indexEntryFromRecord(frame.frameOffset, frame.payload, frame.header.payloadCrc, record);
+      events.push({ type: 'record', frameOffset: frame.frameOffset, previousEnd, entry, annotationFollows: annotationFollows(frame.payload) });
+      lastRecordEnd = frame.nextOffset;
+    } else if (frame.kind === FrameKind.annotation) {
+      const annotation = decodeAnnotationPayload(frame.payload, payloadOffset);
+      events.push({
+        type: 'annotation',
+        frameOffset: frame.frameOffset,
+        payloadByteLength: frame.header.payloadByteLength,
+        payloadCrc: frame.header.payloadCrc,
+        recordIndex: annotation.recordIndex,
+        live: annotation.text.length > 0,
+        adjacent: frame.frameOffset === lastRecordEnd,
+      });
+      lastRecordEnd = -1;
+    } else {
+      if (frame.kind === FrameKind.footer) footerFrames++;
+      if (frame.kind === FrameKind.metadata) index.metadataOffset = frame.frameOffset; // the newest in file order wins [EXT-9]
+      if (frame.kind === FrameKind.index && options.resync) {
+        // An intact index block names the original index of its records: numbering after damage.
+        try {
+          const block = decodeIndexPayload(frame.payload, payloadOffset);
+          block.records.forEach((e, k) => indexOrdinals.set(e.frameOffset, block.firstRecordIndex + k));
+        } catch (err) {
+          if (!(err instanceof FormatError)) throw err;
+        }
+      }
+      lastRecordEnd = -1;
     }
-    // Index frames and ancillary extensions carry nothing the scan does not already know.
+    previousEnd = frame.nextOffset;
+  }
+  for (; skipsSeen < result.skipped.length; skipsSeen++) events.push({ type: 'skip', skip: result.skipped[skipsSeen] });
+  const units = resolveUnits(events, indexOrdinals, base, header.alignment, true);
+  for (const { event, originalIndex } of units.kept) {
+    const recordIndex = index.recordCount;
+    if (originalIndex !== undefined && originalIndex !== recordIndex) (index.originalIndex ??= new Map()).set(recordIndex, originalIndex);
+    index.setRecord(recordIndex, event.entry);
+    // A fresh slot may hold stale annotation columns from a truncated refresh.
+    index.setAnnotation(recordIndex, 0, 0, 0, false);
+  }
+  for (const a of units.annotations) index.setAnnotation(a.recordIndex, a.frameOffset, a.payloadByteLength, a.payloadCrc, a.live);
+  let { endOffset, tornOffset, tornReason } = result;
+  if (units.heldBack !== undefined) {
+    // The unit is incomplete: the torn tail starts at the record, and a live reader resumes before it.
+    endOffset = units.heldBack.previousEnd;
+    tornOffset = units.heldBack.frameOffset;
+    tornReason = tornReason ?? 'record frame whose annotation frame (written with it) is not complete yet';
+    if (result.tornOffset !== undefined) tornReason = `record frame whose annotation frame is incomplete (${result.tornReason})`;
   }
   return {
     index,
     header,
-    endOffset: result.endOffset,
-    tornOffset: result.tornOffset,
-    tornReason: result.tornReason,
+    endOffset,
+    tornOffset,
+    tornReason,
     skipped: result.skipped,
-    orphanAnnotationFrames,
+    dropped: units.dropped,
+    orphanAnnotationFrames: units.orphanAnnotationFrames,
     footerFrames,
   };
 }

@@ -8,7 +8,7 @@ import { decodeAnnotationPayload } from '../../format/annotation.ts';
 import { decodeHeader } from '../../format/header.ts';
 import { indexEntryFromRecord } from '../../format/index-block.ts';
 import { FRAME, FrameKind, HEADER } from '../../format/layout.ts';
-import { decodeRecordPayload } from '../../format/record.ts';
+import { annotationFollows, decodeRecordPayload } from '../../format/record.ts';
 import type { FileHeader, IndexRecordEntry } from '../../format/types.ts';
 import type { ByteSource } from '../sources/byte-source.ts';
 import './crc-native.ts';
@@ -17,7 +17,7 @@ import { PicpacReader } from './picpac-reader.ts';
 import { readFileHeader, scanFrames } from './recovery.ts';
 import { validateReaderOptions } from '../reader-options.ts';
 import type { ValidReaderOptions } from '../reader-options.ts';
-import type { FrameScanResult } from './recovery.ts';
+import type { FrameScanResult, SkippedRange } from './recovery.ts';
 
 export interface VerifyProblem {
   recordIndex?: number;
@@ -44,6 +44,8 @@ export interface VerifyOptions {
   maxRecordBytes?: number;
   maxAnnotationBytes?: number;
   maxIndexBytes?: number;
+  /** "locked by pid N" when a live writer holds the file's lock: an unfinished end is then not damage. */
+  lockedBy?: string;
 }
 
 const FRAME_HEADER_BYTES = FRAME.headerByteLength;
@@ -60,7 +62,7 @@ export async function verifyStore(pathOrSource: string | ByteSource, options?: V
   const source = typeof pathOrSource === 'string' ? await FileSource.open(pathOrSource) : pathOrSource;
   try {
     const limits = validateReaderOptions({ maxRecordBytes: options?.maxRecordBytes, maxAnnotationBytes: options?.maxAnnotationBytes, maxIndexBytes: options?.maxIndexBytes });
-    return await verifySource(source, maxProblems, limits);
+    return await verifySource(source, maxProblems, limits, options ?? {});
   } finally {
     if (ownsSource) await source.close();
   }
@@ -73,7 +75,7 @@ interface ScannedAnnotation {
   live: boolean;
 }
 
-async function verifySource(source: ByteSource, maxProblems: number, limits: ValidReaderOptions): Promise<VerifyResult> {
+async function verifySource(source: ByteSource, maxProblems: number, limits: ValidReaderOptions, options: VerifyOptions): Promise<VerifyResult> {
   const problems: VerifyProblem[] = [];
   const add = (p: VerifyProblem): void => {
     problems.push(p);
@@ -96,13 +98,31 @@ async function verifySource(source: ByteSource, maxProblems: number, limits: Val
     return finish(0, Math.min(source.byteLength, HEADER.byteLength));
   }
 
-  // 1. Walk every frame.
+  // 1. The index chain and footer, through the strict reader (first: the index numbers the
+  // records the walk finds, so damage does not shift the numbering of every later record).
+  let reader: PicpacReader | undefined;
+  let strictProblem: VerifyProblem | undefined;
+  try {
+    reader = await PicpacReader.open(source, { strict: true, maxRecordBytes: limits.maxRecordBytes, maxAnnotationBytes: limits.maxAnnotationBytes, maxIndexBytes: limits.maxIndexBytes });
+  } catch (err) {
+    const p = fromError(err, { byteOffset: source.byteLength, section: 'footer' });
+    if (err instanceof PicpacError && err.code === 'UNFINISHED') {
+      const holder = options.lockedBy === undefined ? '' : ` — but ${options.lockedBy}: a writer is appending, its commit is not written yet; verify again when it finishes`;
+      p.message += holder || ' (the file is unfinished: its writer stopped before committing; `picpac repair FILE OUT` saves every intact record)';
+    }
+    strictProblem = p;
+  }
+  const indexOf = new Map<number, number>();
+  if (reader) for (let i = 0; i < reader.columns.recordCount; i++) indexOf.set(reader.columns.frameOffset[i], i);
+
+  // 2. Walk every frame.
   const scanned: IndexRecordEntry[] = [];
   const annotationsByOffset = new Map<number, ScannedAnnotation>();
   const newestAnnotation = new Map<number, number>(); // recordIndex → frame offset (0 = removed)
-  const skipped: Array<{ byteOffset: number; byteLength: number; reason: string; recordCountBefore: number }> = [];
+  const skipped: Array<SkippedRange & { recordCountBefore: number }> = [];
   const result: FrameScanResult = { endOffset: 0, tornOffset: undefined, tornReason: undefined, skipped: [] };
   let handledSkips = 0;
+  let lastFlagged: { frameOffset: number; end: number; recordIndex: number } | undefined;
   const takeSkips = (): void => {
     for (; handledSkips < result.skipped.length; handledSkips++) skipped.push({ ...result.skipped[handledSkips], recordCountBefore: scanned.length });
   };
@@ -112,10 +132,13 @@ async function verifySource(source: ByteSource, maxProblems: number, limits: Val
       takeSkips();
       const payloadOffset = frame.frameOffset + FRAME_HEADER_BYTES;
       if (frame.kind === FrameKind.record) {
-        const recordIndex = scanned.length;
+        const recordIndex = indexOf.get(frame.frameOffset) ?? scanned.length;
+        // A frame lost to damage before this one still counts: keep the numbering of the index.
+        while (scanned.length < recordIndex) scanned.push(placeholderEntry(-1));
         try {
           const record = decodeRecordPayload(frame.payload, payloadOffset, recordIndex);
           scanned.push(indexEntryFromRecord(frame.frameOffset, frame.payload, frame.header.payloadCrc, record));
+          if (annotationFollows(frame.payload)) lastFlagged = { frameOffset: frame.frameOffset, end: frame.nextOffset, recordIndex };
         } catch (err) {
           add(fromError(err, { byteOffset: frame.frameOffset, recordIndex, section: 'record' }));
           scanned.push({ frameOffset: frame.frameOffset, payloadByteLength: frame.header.payloadByteLength, payloadCrc: frame.header.payloadCrc, id: NaN, label: NaN, label2: NaN, width: 0, height: 0, fieldCount: 0, firstImageCodec: 0, entryFlags: 0 });
@@ -123,7 +146,7 @@ async function verifySource(source: ByteSource, maxProblems: number, limits: Val
       } else if (frame.kind === FrameKind.annotation) {
         try {
           const a = decodeAnnotationPayload(frame.payload, payloadOffset);
-          if (a.recordIndex >= scanned.length) {
+          if (a.recordIndex >= Math.max(scanned.length, lastIndexed(frame.frameOffset, reader))) {
             add({ byteOffset: frame.frameOffset, section: 'annotation', message: `annotation frame names record ${a.recordIndex}, but only ${scanned.length} records precede it` });
           } else {
             const live = a.text.length > 0;
@@ -149,24 +172,37 @@ async function verifySource(source: ByteSource, maxProblems: number, limits: Val
   }
   const bytesChecked = Math.min(source.byteLength, Math.max(result.endOffset, result.tornOffset ?? 0));
 
-  // 2. The index chain and footer, through the strict reader.
-  let reader: PicpacReader | undefined;
-  try {
-    reader = await PicpacReader.open(source, { maxRecordBytes: limits.maxRecordBytes, maxAnnotationBytes: limits.maxAnnotationBytes, maxIndexBytes: limits.maxIndexBytes });
-  } catch (err) {
-    const p = fromError(err, { byteOffset: source.byteLength, section: 'footer' });
-    if (err instanceof PicpacError && err.code === 'UNFINISHED') p.message += ' (the file is unfinished: run `picpac repair`)';
-    add(p);
+
+  // The strict open's failure is the same damage as a skipped range that covers it: one problem per flip.
+  if (strictProblem !== undefined) {
+    const at = strictProblem.byteOffset;
+    if (!skipped.some((r) => at >= r.byteOffset && at < r.byteOffset + r.byteLength)) add(strictProblem);
   }
 
   // 3. Skipped ranges: name the record the index places there (or the scan position).
   const columns = reader?.columns;
   for (const s of skipped) {
-    let recordIndex: number | undefined = s.recordCountBefore;
-    if (columns) recordIndex = firstEntryIn(columns.frameOffset, columns.recordCount, s.byteOffset, s.byteOffset + s.byteLength);
-    add({ recordIndex, byteOffset: s.byteOffset, section: 'frame', message: `${s.reason}; ${s.byteLength} bytes skipped` });
+    let recordIndex: number | undefined = s.frameKind === FrameKind.record || s.frameKind === undefined ? s.recordCountBefore : undefined;
+    let what = '';
+    if (columns) {
+      recordIndex = firstEntryIn(columns.frameOffset, columns.recordCount, s.byteOffset, s.byteOffset + s.byteLength);
+      const annotated = recordIndex === undefined ? annotationOwner(columns, s.byteOffset) : undefined;
+      if (annotated !== undefined) {
+        recordIndex = annotated;
+        what = `the annotation frame of record ${annotated} is damaged; `;
+      } else if (recordIndex !== undefined) {
+        what = `record ${recordIndex} is damaged; `;
+      }
+    }
+    if (s.frameKind === FrameKind.index) what = 'an index block is damaged (the records are intact: `picpac repair FILE OUT` rebuilds the index); ';
+    if (s.frameKind === FrameKind.footer) what = 'a footer of an earlier commit is damaged; ';
+    if (s.frameKind === FrameKind.annotation && what === '') what = 'an annotation frame is damaged; ';
+    add({ recordIndex, byteOffset: s.byteOffset, section: 'frame', message: `${what}${s.reason}; ${s.byteLength} bytes skipped (\`picpac repair FILE OUT\` keeps every other record)` });
   }
-  if (result.tornOffset !== undefined) {
+  if (result.tornOffset !== undefined && lastFlagged !== undefined && lastFlagged.end === result.tornOffset) {
+    // [RCV-8]: the record and the annotation written with it are one unit; the unit is torn at the record.
+    add({ recordIndex: lastFlagged.recordIndex, byteOffset: lastFlagged.frameOffset, section: 'frame', message: `the annotation frame written with record ${lastFlagged.recordIndex} (at byte ${result.tornOffset}) is incomplete or damaged: ${result.tornReason}; recovery drops the record with it` });
+  } else if (result.tornOffset !== undefined) {
     let recordIndex: number | undefined = scanned.length;
     if (columns) recordIndex = firstEntryIn(columns.frameOffset, columns.recordCount, result.tornOffset, Infinity);
     // Reported at the torn offset, the end of the last valid frame [RCV-1]; the failing byte is named in the message.
@@ -177,7 +213,7 @@ async function verifySource(source: ByteSource, maxProblems: number, limits: Val
   // 4. Index entries against the frames.
   if (columns) {
     const byOffset = new Map<number, IndexRecordEntry>();
-    for (const e of scanned) byOffset.set(e.frameOffset, e);
+    for (const e of scanned) if (e.frameOffset >= 0) byOffset.set(e.frameOffset, e);
     const damaged = (offset: number): boolean => skipped.some((s) => offset >= s.byteOffset && offset < s.byteOffset + s.byteLength) || (result.tornOffset !== undefined && offset >= result.tornOffset);
     for (let i = 0; i < columns.recordCount; i++) {
       const offset = columns.frameOffset[i];
@@ -218,6 +254,23 @@ async function verifySource(source: ByteSource, maxProblems: number, limits: Val
   }
   await reader?.close();
   return finish(scanned.length, bytesChecked);
+}
+
+function placeholderEntry(frameOffset: number): IndexRecordEntry {
+  return { frameOffset, payloadByteLength: 0, payloadCrc: 0, id: NaN, label: NaN, label2: NaN, width: 0, height: 0, fieldCount: 0, firstImageCodec: 0, entryFlags: 0 };
+}
+
+/** Records the index places before `byteOffset` (0 without an index). */
+function lastIndexed(byteOffset: number, reader: PicpacReader | undefined): number {
+  if (!reader) return 0;
+  const c = reader.columns;
+  return firstEntryIn(c.frameOffset, c.recordCount, byteOffset, Infinity) ?? c.recordCount;
+}
+
+/** The record whose indexed annotation frame starts at `byteOffset`, if any. */
+function annotationOwner(columns: PicpacReader['columns'], byteOffset: number): number | undefined {
+  for (let i = 0; i < columns.recordCount; i++) if (columns.annotationOffset[i] === byteOffset) return i;
+  return undefined;
 }
 
 /** The first i with frameOffset[i] in [from, to), by binary search (offsets ascend). */

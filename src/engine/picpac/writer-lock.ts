@@ -85,6 +85,15 @@ export class WriterLock {
   }
 }
 
+/**
+ * The live writer holding the lock of `path`, or undefined (no lock, a stale one, or one being
+ * created). Readers use it to say "being appended to by pid N" instead of "damaged".
+ */
+export async function liveLockHolder(path: string): Promise<WriterLockInfo | undefined> {
+  const held = await readLock(lockPathFor(path)).catch(() => 'gone' as const);
+  return typeof held === 'object' && isHolderAlive(held) ? held : undefined;
+}
+
 /** The holder named by a lock file; 'stale' when unparsable and old; 'creating' when unparsable and fresh. */
 async function readLock(lockPath: string): Promise<WriterLockInfo | 'gone' | 'creating' | 'stale'> {
   let text: string;

@@ -1,8 +1,9 @@
 // ByteSource over a local file (positional reads, no shared file position, so many readers
 // and one writer can use a file at once).
 import { readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { ClosedError, SourceError } from '../../errors.ts';
+import { openRegularFile } from './regular-file.ts';
 import type { ByteSource, ReadCounter } from './byte-source.ts';
 
 export class FileSource implements ByteSource {
@@ -18,18 +19,9 @@ export class FileSource implements ByteSource {
   }
 
   static async open(path: string): Promise<FileSource> {
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'r');
-    } catch (err) {
-      throw new SourceError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
-    }
-    const stat = await handle.stat();
-    if (!stat.isFile()) {
-      await handle.close();
-      throw new SourceError(`${path} is not a regular file`);
-    }
-    return new FileSource(path, handle, stat.size);
+    // A FIFO or device is refused before open(2) could block on it. [issue 12 item 8]
+    const { handle, info } = await openRegularFile(path, 'r');
+    return new FileSource(path, handle, info.size);
   }
 
   get byteLength(): number {

@@ -15,7 +15,6 @@ import {
   appendFileImage,
   decodeFileImage,
   decodeFrameHeader,
-  encodeFileImage,
   encodeFooterFrame,
   encodeFrame,
   encodeHeader,
@@ -38,6 +37,11 @@ import { encodeAnnotationPayload } from '../../../src/format/annotation.ts';
 import { FormatError, UnfinishedFileError, UnsupportedVersionError } from '../../../src/errors.ts';
 import type { DecodedRecord, Field, FileHeader, Footer } from '../../../src/format/index.ts';
 import type { RecordWithAnnotation } from '../../../src/format/file-image.ts';
+import { encodeFileImage as encodeFileImageLatest } from '../../../src/format/index.ts';
+
+// The cases published as 2.0 are written as 2.0 (minor 0, no record flags); 2.1 cases below use
+// encodeFileImageLatest.
+const encodeFileImage = (records: RecordWithAnnotation[], options: { alignment: number; metadata?: string }): Uint8Array => encodeFileImageLatest(records, { ...options, minorVersion: 0 });
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const src = (name: string): Uint8Array => new Uint8Array(readFileSync(path.join(here, 'src', name)));
@@ -96,7 +100,7 @@ const allKinds: RecordWithAnnotation[] = [
 /** A file like encodeFileImage's, with extension frames inserted before given record indices. */
 function withExtension(records: DecodedRecord[], before: number, kind: number, flags: number, payload: Uint8Array): Uint8Array {
   const alignment = 1;
-  const parts: Uint8Array[] = [encodeHeader({ alignment })];
+  const parts: Uint8Array[] = [encodeHeader({ alignment, minorVersion: 0 })];
   let offset = HEADER.byteLength;
   const entries = [];
   for (let i = 0; i < records.length; i++) {
@@ -338,6 +342,21 @@ const badUtf8 = buildCompact(plainHeader, [{ record: basic[0] }, annotationItem(
 const classTable = '{"classes":[{"label":1,"name":"car","coco":{"id":3,"supercategory":"vehicle"}},{"label":2,"name":"plate","coco":{"id":7}},{"label":3,"name":"person","coco":{"id":90,"keypoints":["nose","eye"],"skeleton":[[1,2]]}}]}';
 const withMetadata = appendFileImage(encodeFileImage(annotated.slice(0, 2), { alignment: 1, metadata: classTable }), annotated.slice(2));
 
+// 2.1 [REC-11]: annotated records carry recordFlags bit 0, their annotation frame follows.
+const unitAnnotated = encodeFileImageLatest(annotated, { alignment: 1 });
+/** unit-annotated cut inside the annotation frame of its last record (record 3). */
+function cutInsideLastAnnotation(bytes: Uint8Array): Uint8Array {
+  const d = decodeFileImage(bytes);
+  let at = 64;
+  let lastAnnotation = 0;
+  while (at < d.footer!.footerOffset) {
+    const h = decodeFrameHeader(bytes.subarray(at, at + 16), at);
+    if (h.kind === FrameKind.annotation) lastAnnotation = at;
+    at += 16 + h.payloadByteLength;
+  }
+  return bytes.slice(0, lastAnnotation + 16 + 20);
+}
+
 const cases: Case[] = [
   { name: 'empty', description: 'no records, compact: header, empty index block, footer', bytes: encodeFileImage([], { alignment: 1 }), expect: 'ok', records: [] },
   { name: 'compact-basic', description: 'three JPEG records, compact (alignment 1)', bytes: compactBasic, expect: 'ok', records: basic },
@@ -380,6 +399,8 @@ const cases: Case[] = [
   { name: 'annotation-entries-unsorted', description: 'two annotated records, index annotation entries in descending record order: a format error at the second entry [IDX-10]', bytes: unsorted.bytes, expect: 'FormatError', records: [], errorByteOffset: annotationEntryAt(unsorted, 2, 1) },
   { name: 'annotation-entry-out-of-range', description: 'two records, an annotation entry naming record 5: a format error at that entry [IDX-10]', bytes: outOfRange.bytes, expect: 'FormatError', records: [], errorByteOffset: annotationEntryAt(outOfRange, 2, 1) },
   { name: 'annotation-invalid-utf8', description: 'one record whose annotation text holds 0xFF and an encoded surrogate: a format error at the text when the annotation is read [ANN-8]', bytes: badUtf8.bytes, expect: 'FormatError', records: [], errorByteOffset: badUtf8.offsets[1] + 32 },
+  { name: 'unit-annotated', description: 'format 2.1: the annotated records, compact, minor version 1; records 0, 1 and 3 have recordFlags bit 0 (annotation follows) [REC-11]', bytes: unitAnnotated, expect: 'ok', records: annotated },
+  { name: 'unit-torn-annotation', description: 'unit-annotated cut inside the annotation frame of record 3: recovery returns records 0-2 only (record 3 is not returned without its annotation) [REC-11]', bytes: cutInsideLastAnnotation(unitAnnotated), expect: 'UnfinishedFileError', records: annotated.slice(0, 3) },
 ];
 
 function dumpHeader(h: FileHeader) {
