@@ -58,9 +58,9 @@ describe('[FTR-8] [EXT-6] [EXT-2] footer flags', () => {
     assert.equal('footerFlags' in decodeFooterFrame(encodeFooterFrame({ ...footer, footerFlags: 0 }), 200), false, '2.0 footers decode as before');
   });
 
-  test('files written by this version carry minor 0 and no flags [HDR-2] [VER-3]', () => {
+  test('files written by this version carry minor 1 ([REC-11]) and no footer flags [HDR-2] [VER-3]', () => {
     const bytes = encodeFileImage([{ id: 1, label: 0, label2: 0, fields: [] }], { alignment: 1 });
-    assert.equal(bytes[9], 0);
+    assert.equal(bytes[9], 1);
     assert.equal(decodeFooterFrame(bytes.subarray(bytes.length - 64), bytes.length - 64).footerFlags, undefined);
   });
 });
@@ -95,7 +95,7 @@ describe('[RCV-1] one torn offset: the end of the last valid frame', () => {
 describe('[ANN-5] an annotation frame before its record', () => {
   test('strict dump names the annotation frame at byte 64, not a bad magic', async () => {
     const file = path.join(root, 'test/vectors/v2/annotation-before-record.picpac');
-    const r = await cli('dump', file);
+    const r = await cli('dump', file, '--strict');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /annotation frame precedes the frame of its record at byte 64 \(record 0\)/);
     assert.doesNotMatch(r.stderr, /magic/);
@@ -113,11 +113,14 @@ describe('[ANN-5] an annotation frame before its record', () => {
 });
 
 describe('[FTR-5] [FTR-6] footer against its index', () => {
-  test('wrong generation and annotatedCount are format errors at the field, even with recover', async () => {
+  test('wrong generation and annotatedCount are format errors at the field (strict); recovery salvages the records [RCV-7]', async () => {
     for (const [name, field] of [['footer-generation-wrong', FOOTER.generation.offset], ['footer-annotated-count-wrong', FOOTER.annotatedCount.offset]] as const) {
       const bytes = vector(name);
       const at = bytes.length - 64 + 16 + field;
-      await assert.rejects(PicpacReader.open(new MemorySource(bytes, name), { recover: true }), (e: unknown) => e instanceof FormatError && e.code === 'FORMAT' && e.byteOffset === at);
+      await assert.rejects(PicpacReader.open(new MemorySource(bytes, name), { strict: true }), (e: unknown) => e instanceof FormatError && e.code === 'FORMAT' && e.byteOffset === at);
+      const recovered = await PicpacReader.open(new MemorySource(bytes, name), { recover: true });
+      assert.ok(recovered.recordCount >= 2, `${name}: ${recovered.recordCount} records salvaged`);
+      await recovered.close();
       const v = await verifyStore(path.join(root, 'test/vectors/v2', `${name}.picpac`));
       assert.ok(v.problems.some((p) => p.byteOffset === at && p.section === 'footer'), JSON.stringify(v.problems));
     }

@@ -283,7 +283,7 @@ function buildCompact(header: Uint8Array, items: Item[], o: { entries?: (e: Arra
   return { bytes, offsets, indexOffset, footerOffset: offset };
 }
 
-const plainHeader = encodeHeader({ alignment: 1 });
+const plainHeader = encodeHeader({ alignment: 1, minorVersion: 0 });
 const recordsOf = (rs: DecodedRecord[]): Item[] => rs.map((record) => ({ record }));
 const annotationItem = (recordIndex: number, text: string | Uint8Array): Item => ({ annotation: { recordIndex, text: typeof text === 'string' ? utf8.encode(text) : text } });
 /** Byte offset of footer payload field `fieldOffset`. */
