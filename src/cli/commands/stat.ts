@@ -5,6 +5,7 @@ import { stat as fsStat } from 'node:fs/promises';
 import { openStore } from '../../engine/open-store.ts';
 import type { Store, StoredRecord } from '../../engine/store.ts';
 import { ImageCodec } from '../../format/layout.ts';
+import { checkAnnotationDocument } from '../../format/shape-rules.ts';
 import { flagOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 
 export const statCommand: CommandSpec = {
@@ -40,7 +41,15 @@ export interface StatReport {
   labels: LabelSummary | null;
   /** null when every label2 is zero. */
   label2: LabelSummary | null;
-  annotations: { records: number; shapes: Record<string, number>; invalid: number };
+  /**
+   * invalid: annotations that are not JSON objects with a `shapes` array; invalidShapes: shapes
+   * breaking the annotator's geometry rules (src/format/shape-rules.ts), in invalidShapeRecords
+   * records; firstInvalidShape names the first one.
+   */
+  annotations: {
+    records: number; shapes: Record<string, number>; invalid: number;
+    invalidShapes: number; invalidShapeRecords: number; firstInvalidShape: string | null;
+  };
   codecs: Record<string, number>;
   width: { min: number; median: number; max: number } | null;
   height: { min: number; median: number; max: number } | null;
@@ -106,6 +115,9 @@ export async function collectStats(path: string, options: { scan?: boolean } = {
     const shapes: Record<string, number> = {};
     let annotated = 0;
     let invalid = 0;
+    let invalidShapes = 0;
+    let invalidShapeRecords = 0;
+    let firstInvalidShape: string | null = null;
     const startMs = performance.now();
     for await (const batch of scanBatches(store, options.scan === true)) {
       for (const r of batch) {
@@ -120,6 +132,14 @@ export async function collectStats(path: string, options: { scan?: boolean } = {
           for (const s of Array.isArray(parsed?.shapes) ? parsed.shapes : []) {
             const type = typeof s?.type === 'string' ? s.type : 'untyped';
             shapes[type] = (shapes[type] ?? 0) + 1;
+          }
+          const check = checkAnnotationDocument(parsed);
+          if (check.documentProblem !== undefined) invalid++;
+          else if (check.shapeProblems.length > 0) {
+            invalidShapes += check.shapeProblems.length;
+            invalidShapeRecords++;
+            const p = check.shapeProblems[0];
+            firstInvalidShape ??= `record ${r.recordIndex} ${p.path}: ${p.problem}`;
           }
         } catch {
           invalid++;
@@ -142,7 +162,7 @@ export async function collectStats(path: string, options: { scan?: boolean } = {
       overheadPercent,
       labels: summariseLabels(labels),
       label2: label2Zero ? null : summariseLabels(labels2),
-      annotations: { records: annotated, shapes, invalid },
+      annotations: { records: annotated, shapes, invalid, invalidShapes, invalidShapeRecords, firstInvalidShape },
       codecs,
       width: distribution(widths),
       height: distribution(heights),
@@ -180,7 +200,10 @@ export function formatStatText(r: StatReport): string {
       (Object.keys(r.annotations.shapes).length > 0
         ? `; shapes: ${Object.entries(r.annotations.shapes).map(([t, c]) => `${t} ${c}`).join(', ')}`
         : '') +
-      (r.annotations.invalid > 0 ? `; ${r.annotations.invalid} not valid JSON` : ''),
+      (r.annotations.invalid > 0 ? `; ${r.annotations.invalid} not valid annotation JSON` : '') +
+      (r.annotations.invalidShapes > 0
+        ? `; ${r.annotations.invalidShapes} shapes out of range in ${r.annotations.invalidShapeRecords} records (first: ${r.annotations.firstInvalidShape})`
+        : ''),
     `codecs: ${Object.entries(r.codecs).map(([c, k]) => `${c} ${k}`).join(', ') || 'none'}`,
   ];
   if (r.width && r.height) {
