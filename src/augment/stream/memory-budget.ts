@@ -176,30 +176,34 @@ export function planStreamMemory(c: StreamConfig, stored: ImageSizes, cpus = ava
       `${parameter === 'image size' ? 'the stored images' : parameter}${value}: ${what} needs ${formatBytes(needed)}${image}, ` +
       `more than the stream's memory budget memory_bytes = ${formatBytes(budget)}; ${remedy}`, needed, budget);
   };
-  // One sample (inside one worker, and in one batch slot) must fit with room for a batch.
-  const oneWorker = s.work + WORKER_OVERHEAD_BYTES;
-  const sampleFits = (x: SampleBytes) => x.work + WORKER_OVERHEAD_BYTES + 3 * x.output <= budget;
-  if (!sampleFits(s)) refuse(culprit(c, sizes, sampleFits) ?? 'image size', oneWorker + 3 * s.output, 'one sample');
-  if (oneWorker + 3 * B * s.output > budget) refuse('batch', oneWorker + 3 * B * s.output, `a batch of ${B} samples (${formatBytes(s.output)} each)`);
+  // Samples in flight at least: a batch, and two per worker (the stream's own floor).
+  const minInFlight = (threads: number, batch: number) => (threads === 0 ? Math.max(batch, 2) : Math.max(batch, 2 * threads));
+  const total = (x: SampleBytes, threads: number, batch: number) =>
+    Math.max(threads, 1) * (x.work + WORKER_OVERHEAD_BYTES) + (minInFlight(threads, batch) + 3 * batch) * x.output;
+  const fewest = Math.min(c.threads, 1);
+  // One sample (in one worker, in flight and in the batch tensors) must fit, then one batch.
+  const sampleFits = (x: SampleBytes) => total(x, fewest, 1) <= budget;
+  if (!sampleFits(s)) refuse(culprit(c, sizes, sampleFits) ?? 'image size', total(s, fewest, 1), 'one sample');
+  if (total(s, fewest, B) > budget) refuse('batch', total(s, fewest, B), `a batch of ${B} samples (${formatBytes(s.output)} each)`);
   const notes: string[] = [];
-  // Threads: as many as fit beside three batches (the output is the same for any count).
+  // Threads: as many as fit (the output is the same for any count).
   let threads = c.threads;
   if (threads > THREADS_PER_CPU * cpus) {
     notes.push(`threads ${threads} lowered to ${THREADS_PER_CPU * cpus} (${THREADS_PER_CPU} per CPU, ${cpus} CPUs): more only cost memory (the output is the same for any thread count)`);
     threads = THREADS_PER_CPU * cpus;
   }
-  const perThread = oneWorker;
-  const forThreads = budget - 3 * B * s.output;
-  if (threads > 1 && threads * perThread > forThreads) {
-    const fit = Math.max(1, Math.floor(forThreads / perThread));
-    notes.push(`threads ${threads} lowered to ${fit}: each worker may hold ${formatBytes(perThread)} and the batches ${formatBytes(3 * B * s.output)}, within memory_bytes ${formatBytes(budget)} (the output is the same for any thread count)`);
+  if (threads > 1 && total(s, threads, B) > budget) {
+    let fit = threads;
+    while (fit > 1 && total(s, fit, B) > budget) fit--;
+    notes.push(`threads ${threads} lowered to ${fit}: each worker may hold ${formatBytes(s.work + WORKER_OVERHEAD_BYTES)} and each sample in flight ${formatBytes(s.output)}, within memory_bytes ${formatBytes(budget)} (the output is the same for any thread count)`);
     threads = fit;
   }
-  // Prefetch: samples in flight bounded by bytes (at least one batch, or the stream cannot progress).
-  const workers = Math.max(1, threads) * perThread;
-  const forInFlight = Math.max(0, budget - workers - 3 * B * s.output);
-  const maxInFlight = Math.max(B, 2 * Math.max(1, threads), Math.floor(forInFlight / Math.max(1, s.output)));
-  const plannedBytes = workers + (Math.min(maxInFlight, Math.max(c.preload, B, 2 * threads)) + 3 * B) * s.output;
+  // Prefetch: samples in flight bounded by bytes, never below the floor (the stream must progress).
+  const workers = Math.max(1, threads) * (s.work + WORKER_OVERHEAD_BYTES);
+  const byBytes = Math.floor((budget - workers) / Math.max(1, s.output)) - 3 * B;
+  const maxInFlight = Math.max(minInFlight(threads, B), byBytes);
+  const inFlight = Math.min(maxInFlight, Math.max(c.preload, minInFlight(threads, B)));
+  const plannedBytes = workers + (inFlight + 3 * B) * s.output;
   return { budgetBytes: budget, sampleOutputBytes: s.output, sampleWorkBytes: s.work, threads, maxInFlight, plannedBytes, notes };
 }
 
