@@ -36,7 +36,6 @@ export interface CheckedRecord {
 }
 
 const CODEC_NAMES = new Map<number, string>(Object.entries(ImageCodec).map(([name, code]) => [code, name.toUpperCase()]));
-const utf8 = new TextEncoder();
 
 /** Check (and where needed convert) one record before it is stored; throws SkippedInputError for what must not be stored. */
 export async function checkImportRecord(record: NewRecord, mode: ImportCheckMode): Promise<CheckedRecord> {
@@ -57,7 +56,7 @@ export async function checkImportRecord(record: NewRecord, mode: ImportCheckMode
 
 function checkAnnotation(record: NewRecord): ShapeProblem[] {
   const text = record.annotation!;
-  const byteLength = typeof text === 'string' ? utf8.encode(text).length : 0;
+  const byteLength = Buffer.byteLength(text, 'utf8'); // no copy of a possibly huge text
   if (byteLength > MAX_IMPORT_ANNOTATION_BYTES) {
     throw new SkippedInputError(`annotation is ${(byteLength / 1e6).toFixed(1)} MB, more than the ${MAX_IMPORT_ANNOTATION_BYTES} bytes one annotation frame holds`);
   }

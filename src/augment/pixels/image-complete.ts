@@ -12,7 +12,7 @@ import type { ImageCodecCode } from '../../format/layout.ts';
 export class IncompleteImageError extends FormatError {
   readonly truncated: boolean;
   constructor(problem: string, details: { byteOffset: number; recordIndex?: number; truncated: boolean }) {
-    super(`${problem.replace(/ at byte \d+/, '')}; the image would decode with missing rows`, { section: 'image', byteOffset: details.byteOffset, recordIndex: details.recordIndex });
+    super(`${problem}; the image would decode with missing rows`, { section: 'image', byteOffset: details.byteOffset, recordIndex: details.recordIndex });
     this.truncated = details.truncated;
   }
 }
