@@ -1,6 +1,6 @@
 // `picpac verify`'s image pass: checksums prove the bytes are as written, not that what was
 // written was a whole image. One sequential scan walks the structure of every image and label
-// field (src/format/image-structure.ts: JPEG to EOI, PNG to IEND, WebP/BMP lengths; ~1 GB/s,
+// field (src/format/image-structure.ts: JPEG to EOI, PNG to IEND, WebP/BMP lengths; ~600 MB/s,
 // far cheaper than decoding) and names the records whose images are truncated or damaged —
 // typically imported before import checked them (docs/hostile-input.md).
 import { openStore } from '../engine/open-store.ts';
