@@ -4,6 +4,7 @@
 // through these types, and `checkShape` is the one strict validator (server bodies, imports).
 import { PicpacError } from '../errors.ts';
 import { rleBbox, rleRuns } from '../augment/pixels/coco-rle.ts';
+import { MAX_POLYGON_POINTS, boxProblem, clampFraction, describeJsonValue, fractionProblem } from '../format/shape-rules.ts';
 
 export interface Point {
   x: number;
@@ -124,11 +125,9 @@ export interface AnnotatedSet {
 /** Shapes without a class go to this class in formats that require one (COCO, VOC, YOLO). */
 export const DEFAULT_CLASS = 'object';
 
-/** Limits on what a client may send (bounded work per request). */
-export const MAX_POLYGON_POINTS = 10_000;
+/** Limits on what a client may send (bounded work per request); the geometry rules live in src/format/shape-rules.ts. */
+export { MAX_POLYGON_POINTS };
 export const MAX_CLASS_NAME_LENGTH = 200;
-/** Normalised coordinates may overshoot [0, 1] by this much (rounding in pixel formats). */
-const EDGE_TOLERANCE = 1e-6;
 
 /** Bad annotation input: names the file (and line, or JSON path) where it is. */
 export class AnnotationInputError extends PicpacError {
@@ -141,22 +140,16 @@ export class AnnotationInputError extends PicpacError {
   }
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 37) + '...' : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
+const describe = describeJsonValue;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function fraction(value: unknown, name: string, where: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new AnnotationInputError(`${name} must be a finite number, got ${describe(value)}`, { path: where });
-  if (value < -EDGE_TOLERANCE || value > 1 + EDGE_TOLERANCE) throw new AnnotationInputError(`${name} must be a fraction in [0, 1], got ${value}`, { path: where });
-  return Math.min(1, Math.max(0, value));
+  const problem = fractionProblem(value, name);
+  if (problem !== undefined) throw new AnnotationInputError(problem, { path: where });
+  return clampFraction(value as number);
 }
 
 function pointList(value: unknown, where: string): Point[] {
@@ -174,8 +167,8 @@ function box(geometry: Record<string, unknown>, g: string, kind: string): RectGe
   const y = fraction(geometry.y, 'y', g);
   const width = fraction(geometry.width, 'width', g);
   const height = fraction(geometry.height, 'height', g);
-  if (!(width > 0 && height > 0)) throw new AnnotationInputError(`${kind} needs a positive width and height, got ${width}×${height}`, { path: g });
-  if (x + width > 1 + EDGE_TOLERANCE || y + height > 1 + EDGE_TOLERANCE) throw new AnnotationInputError(`the ${kind.replace(/^an? /, '')} extends past the image`, { path: g });
+  const problem = boxProblem(x, y, width, height, kind);
+  if (problem !== undefined) throw new AnnotationInputError(problem, { path: g });
   return { x, y, width: Math.min(width, 1 - x), height: Math.min(height, 1 - y) };
 }
 

@@ -46,6 +46,7 @@ export interface StreamConfig {
   readonly cache_bytes: number;
   readonly preload: number;
   readonly threads: number;
+  readonly memory_bytes: number;
   // v1 loader / batcher (§1.2.2)
   readonly channels: number;
   readonly decode_mode: number;
@@ -131,6 +132,11 @@ export const STREAM_PARAMS = {
   },
   preload: { type: 'int', default: 256, min: 0, max: U16, origin: 'stream', doc: 'prefetch queue length in samples' },
   threads: { type: 'int', default: 0, min: 0, max: 256, origin: 'stream', doc: 'decode/augment worker threads; 0 = decode inline on the calling thread (same output)', differs: 'the original: 0 meant 4 threads' },
+  memory_bytes: {
+    type: 'int', default: 4294967296, min: 67108864, max: SAFE, origin: 'picpac',
+    doc: 'memory budget of the stream in bytes (workers, samples in flight, batches; the cache has cache_bytes): parameters that cannot fit are refused before anything is allocated, threads and prefetch are lowered to fit (docs/hostile-input.md)',
+    differs: 'the original had no bound: some parameter combinations exhausted memory',
+  },
 
   channels: { type: 'int', default: 0, values: [-1, 0, 1, 3, 4], origin: 'loader', doc: 'output channels; ≤ 0 keeps the decoded count; 1↔3 and 4→1/3 converted' },
   decode_mode: { type: 'int', default: -1, values: [-1, 0, 1], origin: 'loader', doc: 'decode as stored (-1), gray (0) or colour (1)' },

@@ -56,7 +56,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[], io: CliIo): 
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, options),
       options: Object.fromEntries(
         Object.entries(options).map(([name, o]) => [
           name,
@@ -84,6 +84,37 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[], io: CliIo): 
     );
   }
   return { positionals, values: parsed.values as ParsedCommand['values'] };
+}
+
+/** A negative number (`-1`, `-0.5`, `-1e3`) given as an option's value. */
+const NEGATIVE_NUMBER = /^-(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * parseArgs calls `--split_fold -1` "ambiguous" (the value looks like an option). A negative
+ * number after a string option is its value: rewrite it as `--split_fold=-1` (`-n-1` for a short
+ * option), the spelling parseArgs accepts. Anything after `--` stays as it is.
+ */
+export function joinNegativeValues(argv: readonly string[], options: Record<string, OptionSpec>): string[] {
+  const shortToLong = new Map(Object.entries(options).filter(([, o]) => o.short).map(([name, o]) => [o.short!, name]));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    const long = /^--([^=]+)$/.exec(arg)?.[1];
+    const short = /^-([^-])$/.exec(arg)?.[1];
+    const name = long ?? (short !== undefined ? shortToLong.get(short) : undefined);
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(long !== undefined ? `${arg}=${next}` : `${arg}${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 function translateParseError(error: unknown, spec: CommandSpec, names: string[]): unknown {

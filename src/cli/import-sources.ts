@@ -139,6 +139,8 @@ async function dirSource(root: string): Promise<ImportSource> {
 // ---- list file ----
 
 interface ListLine {
+  /** 1-based line number in the list file (named in warnings). */
+  line: number;
   path: string;
   label: number;
   annotation?: string;
@@ -164,16 +166,16 @@ export function parseListFile(text: string, baseDir: string): { lines: ListLine[
         problems.push(`line ${i + 1} (${rawPath}): invalid annotation JSON: ${(error as Error).message}`);
         continue;
       }
-      lines.push({ path, label: 0, annotation: rest });
+      lines.push({ line: i + 1, path, label: 0, annotation: rest });
     } else if (rest === '') {
-      lines.push({ path, label: 0 });
+      lines.push({ line: i + 1, path, label: 0 });
     } else {
       const label = Number(rest);
       if (!Number.isFinite(label)) {
         problems.push(`line ${i + 1} (${rawPath}): label is not a number: '${rest}'`);
         continue;
       }
-      lines.push({ path, label });
+      lines.push({ line: i + 1, path, label });
     }
   }
   return { lines, problems };
@@ -189,7 +191,8 @@ async function listSource(listPath: string): Promise<ImportSource> {
       for (const line of lines) {
         const record: Omit<NewRecord, 'fields'> = { label: line.label };
         if (line.annotation !== undefined) record.annotation = line.annotation;
-        yield { name: relative(process.cwd(), line.path) || line.path, load: () => loadImageFile(line.path, record) };
+        // Named as enumeration problems are: `list.tsv: line 3 (imgs/a.jpg)`.
+        yield { name: `${listPath}: line ${line.line} (${relative(process.cwd(), line.path) || line.path})`, load: () => loadImageFile(line.path, record) };
       }
     },
     close: async () => {},

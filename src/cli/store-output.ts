@@ -164,13 +164,15 @@ export class AppendQueue {
   private readonly pending: Promise<number>[] = [];
   count = 0;
 
-  constructor(writer: StoreWriter, maxPending = 1024) {
+  /** `onAcknowledged` runs once per append the writer acknowledged (progress counts durable records, not queued ones). */
+  constructor(writer: StoreWriter, maxPending = 1024, private readonly onAcknowledged?: () => void) {
     this.writer = writer;
     this.maxPending = maxPending;
   }
 
   async add(record: NewRecord): Promise<void> {
     const ack = this.writer.append(record);
+    if (this.onAcknowledged) ack.then(this.onAcknowledged, () => {});
     ack.catch(() => {}); // observed by drain/add below; avoid an unhandled-rejection crash meanwhile
     this.pending.push(ack);
     this.count++;

@@ -51,6 +51,7 @@ export const VIEWER_LIMITS = Object.freeze({
 /** Parameters no request may set: they would read outside the database or start threads. */
 const REFUSED: Readonly<Partial<Record<StreamParamName, string>>> = {
   mixin: 'the viewer serves one database; mixin would open another file',
+  memory_bytes: 'the memory budget is the server\'s, not a request\'s',
 };
 
 /**

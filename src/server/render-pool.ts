@@ -6,6 +6,11 @@
 // thread has refreshed since (`refreshes`: annotations of existing records may have changed). Errors come back as
 // (status, message): the same replies as inline rendering. If a worker dies, its jobs fail with
 // a 500 and the pool starts a replacement.
+//
+// Deadline (hostile input, docs/hostile-input.md): a render that has not answered within
+// `deadlineMs` gets a 503 at once, and its worker — possibly stuck in a loop no message can
+// interrupt — is terminated and replaced; the other jobs of that worker get a 503 "retry". The
+// HTTP thread never renders these jobs itself, so it keeps answering every other request.
 import type { Worker } from 'node:worker_threads';
 import { HttpError } from '../engine/sources/http-kit.ts';
 import { startTsWorker } from '../augment/stream/ts-worker.ts';
@@ -36,7 +41,12 @@ interface Slot {
   alive: boolean;
   /** Opened the store: only a worker that once worked is replaced when it dies. */
   ready: boolean;
+  /** Terminated by the pool because a render passed its deadline (replaced without counting as a crash). */
+  overdue: boolean;
 }
+
+/** Default render deadline: far above any sane render (a 4096² image with every augmentation takes < 2 s). */
+export const DEFAULT_RENDER_DEADLINE_MS = 10_000;
 
 /** Replacements over the pool's life; beyond it dead workers stay dead (the server renders inline). */
 const MAX_RESPAWNS = 16;
@@ -48,13 +58,20 @@ export class RenderPool {
   private nextJobId = 1;
   private closed = false;
   private respawns = 0;
+  /** Workers replaced after a render passed its deadline. */
+  deadlineKills = 0;
 
-  private constructor(private readonly path: string) {}
+  private constructor(private readonly path: string, readonly deadlineMs: number) {}
 
-  /** Start `threads` workers on the store at `path`; resolves when every worker has opened it. */
-  static async start(path: string, threads: number): Promise<RenderPool> {
+  /**
+   * Start `threads` workers on the store at `path`; resolves when every worker has opened it.
+   * @param [options.deadlineMs=10000] a render not finished by then is answered with a 503 and its worker replaced
+   */
+  static async start(path: string, threads: number, options: { deadlineMs?: number } = {}): Promise<RenderPool> {
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`Expected an integer between 1 and 64 for threads but received ${threads}`);
-    const pool = new RenderPool(path);
+    const deadlineMs = options.deadlineMs ?? DEFAULT_RENDER_DEADLINE_MS;
+    if (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > 3_600_000) throw new RangeError(`Expected an integer between 1 and 3600000 for deadlineMs but received ${deadlineMs}`);
+    const pool = new RenderPool(path, deadlineMs);
     try {
       await Promise.all(Array.from({ length: threads }, (_, k) => pool.spawn(k)));
     } catch (error) {
@@ -75,7 +92,7 @@ export class RenderPool {
 
   private spawn(k: number): Promise<void> {
     const worker = startTsWorker(WORKER_ENTRY, { path: this.path }, { name: `picpac-render-${k}` });
-    const slot: Slot = { worker, pending: new Map(), alive: true, ready: false };
+    const slot: Slot = { worker, pending: new Map(), alive: true, ready: false, overdue: false };
     this.slots[k] = slot;
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {
@@ -98,10 +115,15 @@ export class RenderPool {
         if (!slot.alive) return;
         slot.alive = false;
         reject(new Error(why));
-        for (const job of slot.pending.values()) job.reject(new HttpError(500, `render worker stopped: ${why}`));
+        for (const job of slot.pending.values()) {
+          job.reject(slot.overdue
+            ? new HttpError(503, 'render worker restarted after another render passed its deadline; retry')
+            : new HttpError(500, `render worker stopped: ${why}`));
+        }
         slot.pending.clear();
-        if (!this.closed && slot.ready && this.respawns < MAX_RESPAWNS) {
-          this.respawns++;
+        // A deadline kill is the pool's own doing, not a crash loop: always replaced.
+        if (!this.closed && slot.ready && (slot.overdue || this.respawns < MAX_RESPAWNS)) {
+          if (!slot.overdue) this.respawns++;
           void this.spawn(k).catch(() => {});
         }
       };
@@ -116,13 +138,28 @@ export class RenderPool {
     if (this.closed || live.length === 0) return Promise.reject(new HttpError(503, 'no render worker available; retry later'));
     const slot = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const jobId = this.nextJobId++;
+    let timer: NodeJS.Timeout | undefined;
     return new Promise<RenderReply>((resolve, reject) => {
       slot.pending.set(jobId, { resolve, reject });
       slot.worker.ref();
       slot.worker.postMessage({ jobId, job });
+      timer = setTimeout(() => this.overdue(slot, jobId, job), this.deadlineMs);
     }).finally(() => {
+      clearTimeout(timer);
       if (slot.pending.size === 0) slot.worker.unref();
     });
+  }
+
+  /** A job passed its deadline: answer it now, stop its worker (a replacement starts on exit). */
+  private overdue(slot: Slot, jobId: number, job: RenderJob): void {
+    const entry = slot.pending.get(jobId);
+    if (entry === undefined || !slot.alive) return;
+    slot.pending.delete(jobId);
+    const what = job.kind === 'thumb' ? `thumbnail of record ${job.recordIndex}` : `render of record ${job.recordIndex}`;
+    entry.reject(new HttpError(503, `${what} did not finish within the ${this.deadlineMs} ms render deadline; its worker was stopped and replaced (lower the sizes or scales asked for)`));
+    slot.overdue = true;
+    this.deadlineKills++;
+    void slot.worker.terminate();
   }
 
   async close(): Promise<void> {

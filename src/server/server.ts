@@ -43,6 +43,8 @@ export interface ViewerServerOptions {
   /** Renders running at once (default max(4, 2 × renderThreads)) and waiting at most (default 256; 503 beyond). */
   maxConcurrentRenders?: number;
   maxQueuedRenders?: number;
+  /** Milliseconds a render worker may take for one image or thumbnail before it is answered with 503 and replaced (default 10000). */
+  renderDeadlineMs?: number;
   /** Called once per finished request (status, ms). */
   onRequest?: (entry: { method: string; url: string; status: number; ms: number }) => void;
 }
@@ -97,7 +99,7 @@ export class ViewerServer {
     const openMs = performance.now() - opening;
     let pool: RenderPool | undefined;
     try {
-      if (renderThreads > 0) pool = await RenderPool.start(dbPath, renderThreads);
+      if (renderThreads > 0) pool = await RenderPool.start(dbPath, renderThreads, { deadlineMs: options.renderDeadlineMs });
     } catch (error) {
       await live.close();
       throw error;

@@ -23,7 +23,7 @@ const REFERENCE_NAMES = (
   'pert_angle pert_min_scale pert_max_scale pert_hflip pert_vflip mean_color1 mean_color2 mean_color3 onehot batch pad ' +
   'bgr2rgb order point_radius multi_images'
 ).split(' ');
-const ADDED_NAMES = ['cache_bytes', 'group_by', 'rank', 'world_size', 'resume_epoch', 'resume_offset', 'dtype'];
+const ADDED_NAMES = ['cache_bytes', 'group_by', 'rank', 'world_size', 'resume_epoch', 'resume_offset', 'dtype', 'memory_bytes'];
 
 /** A valid value different from the default, plus partners needed by cross-field rules. */
 function validSample(name: string, spec: ParamSpec): Record<string, unknown> {

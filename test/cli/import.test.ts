@@ -106,7 +106,7 @@ describe('picpac import', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /imported 3 records .*\(2 skipped\)/);
     assert.match(r.stderr, /line 6 .*label is not a number/);
-    assert.match(r.stderr, /missing\.jpg: cannot read/);
+    assert.match(r.stderr, /labels\.tsv: line 7 \(.*missing\.jpg\): cannot read/);
     const records = await readAll(out);
     assert.deepEqual(records.map((x) => x.label), [1.5, -2, 7]);
     assert.equal(sha(records[1].fields[0].bytes), sha(await readFile(path.join(tree.root, 'banana/b0.png'))));
@@ -131,9 +131,9 @@ describe('picpac import', () => {
   test('parseListFile detects JSON per line and keeps paths relative to the list', () => {
     const { lines, problems } = parseListFile('a.jpg\t{"shapes":[]}\r\nb.jpg\t2\nc.jpg\n', '/data');
     assert.deepEqual(lines, [
-      { path: '/data/a.jpg', label: 0, annotation: '{"shapes":[]}' },
-      { path: '/data/b.jpg', label: 2 },
-      { path: '/data/c.jpg', label: 0 },
+      { line: 1, path: '/data/a.jpg', label: 0, annotation: '{"shapes":[]}' },
+      { line: 2, path: '/data/b.jpg', label: 2 },
+      { line: 3, path: '/data/c.jpg', label: 0 },
     ]);
     assert.deepEqual(problems, []);
   });

@@ -80,7 +80,7 @@ describe('picpac stat / dump', () => {
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout);
     assert.deepEqual(report.labels, { kind: 'float', min: 0, mean: 0.25, max: 0.75, distinct: 3 });
-    assert.deepEqual(report.annotations, { records: 2, shapes: { rect: 2, polygon: 1 }, invalid: 0 });
+    assert.deepEqual(report.annotations, { records: 2, shapes: { rect: 2, polygon: 1 }, invalid: 0, invalidShapes: 0, invalidShapeRecords: 0, firstInvalidShape: null });
     assert.ok(report.scan.recordsPerSecond > 0 && report.scan.megabytesPerSecond > 0);
     const text = await cli('stat', annotated, '--scan');
     assert.match(text.stdout, /^labels: float {2}min 0 {2}mean 0\.25 {2}max 0\.75 {2}\(3 distinct\)$/m);

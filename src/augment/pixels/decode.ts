@@ -21,6 +21,7 @@ import {
   DEFAULT_MAX_IMAGE_PIXELS, UnsupportedPixelFormatError, checkPixelLimit, convertChannels, toUint8,
 } from './image.ts';
 import type { ChannelCount, Image } from './image.ts';
+import { assertImageComplete } from './image-complete.ts';
 
 export interface ImageDecoder {
   readonly name: string;
@@ -147,6 +148,7 @@ function prepare(bytes: Uint8Array, options: DecodeImageOptions | undefined): Pr
     });
   }
   if (sniffed.width > 0 && sniffed.height > 0) checkPixelLimit(sniffed.width, sniffed.height, maxImagePixels, recordIndex);
+  assertImageComplete(bytes, sniffed.codec, recordIndex); // hostile-input hook: no half-grey images (image-complete.ts)
   return { codec: sniffed.codec, header: sniffed, options: { decodeMode, channels, maxImagePixels, recordIndex, into } };
 }
 
@@ -272,7 +274,8 @@ registerImageDecoder({
 
 registerImageDecoder({
   name: '@napi-rs/image',
-  codecs: [ImageCodec.jpeg, ImageCodec.png, ImageCodec.webp, ImageCodec.gif, ImageCodec.bmp],
+  // No GIF: its decoder answers "format Gif is not supported"; sharp (async) decodes GIF instead.
+  codecs: [ImageCodec.jpeg, ImageCodec.png, ImageCodec.webp, ImageCodec.bmp],
   isAvailable: () => napiImage() !== null,
   decodeSync: (bytes, header) => {
     const transformer = new (napiImage()!.Transformer)(bytes);

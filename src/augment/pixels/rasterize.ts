@@ -4,6 +4,13 @@
 // Polygon filling is EVEN-ODD (OpenCV's fillPoly pairs edge crossings); `polygons` fills each
 // ring separately (their union). Thickness −1 fills; > 0 draws outlines (1 px: 8-connected
 // lines; thicker: quads with round caps, like OpenCV's ThickLine).
+//
+// Cost is bounded by the canvas, whatever the coordinates (hostile input, issue 12 item 7):
+// pixel coordinates are clamped to ±COORD_LIMIT (so nothing overflows to Infinity or NaN),
+// every scan loop runs over canvas rows only, and a 1-pixel line whose ends lie farther than one
+// canvas size outside is clipped to that margin before Bresenham walks it (OpenCV clips too).
+// A shape with V vertices costs O(V · (rows + cols) + pixels written); `rasterWork` counts the
+// steps so tests can assert the bound without timing.
 import { invalidParameterError } from '../../errors.ts';
 import { cloneImage, createImage } from './image.ts';
 import type { ChannelCount, Image, SampleType } from './image.ts';
@@ -116,8 +123,19 @@ export function rasterizeAnnotationTracked(annotation: Annotation, width: number
   return { label: canvas, drawn: drawn.right > drawn.left ? drawn : null };
 }
 
-/** std::round: half away from zero. */
+/** Work done by the rasteriser (loop steps), for tests and benchmarks: reset it, draw, read it. */
+export const rasterWork = { steps: 0 };
+
+/** Pixel coordinates are clamped to ±this: far beyond any canvas, small enough for exact float steps. */
+export const COORD_LIMIT = 2 ** 24;
+
+function clampCoord(v: number): number {
+  return v > COORD_LIMIT ? COORD_LIMIT : v < -COORD_LIMIT ? -COORD_LIMIT : v;
+}
+
+/** std::round: half away from zero (of the clamped coordinate). */
 function roundHalfAway(v: number): number {
+  v = clampCoord(v);
   return v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5);
 }
 
@@ -139,11 +157,11 @@ export function drawShape(canvas: Image, shape: Shape, value: readonly number[],
       return;
     }
     case 'ellipse':
-      pen.ellipse(cols * (shape.x + shape.width / 2), rows * (shape.y + shape.height / 2), (cols * shape.width) / 2, (rows * shape.height) / 2, thickness);
+      pen.ellipse(clampCoord(cols * (shape.x + shape.width / 2)), clampCoord(rows * (shape.y + shape.height / 2)), clampCoord((cols * shape.width) / 2), clampCoord((rows * shape.height) / 2), thickness);
       return;
     case 'point':
       if (pointRadius === 0) pen.pixel(roundHalfAway(cols * shape.x), roundHalfAway(rows * shape.y));
-      else pen.ellipse(cols * shape.x, rows * shape.y, pointRadius, pointRadius, thickness);
+      else pen.ellipse(clampCoord(cols * shape.x), clampCoord(rows * shape.y), pointRadius, pointRadius, thickness);
       return;
     case 'polygon':
       pen.polygon(toPixels(shape.points, cols, rows), thickness);
@@ -267,6 +285,7 @@ class Pen {
 
   /** Inclusive span [x0, x1] on row y, clipped. */
   span(y: number, x0: number, x1: number): void {
+    rasterWork.steps++;
     if (y < 0 || y >= this.height) return;
     const a = Math.max(0, x0);
     const b = Math.min(this.width - 1, x1);
@@ -286,14 +305,24 @@ class Pen {
     for (let y = Math.max(0, y0); y <= Math.min(this.height - 1, y1); y++) this.span(y, x0, x1);
   }
 
-  /** 8-connected line including both ends (Bresenham). */
+  /** 8-connected line including both ends (Bresenham); ends far outside are clipped first. */
   line(x0: number, y0: number, x1: number, y1: number): void {
+    const margin = Math.max(this.width, this.height);
+    const lo = -margin;
+    const hiX = this.width - 1 + margin;
+    const hiY = this.height - 1 + margin;
+    if (x0 < lo || x0 > hiX || y0 < lo || y0 > hiY || x1 < lo || x1 > hiX || y1 < lo || y1 > hiY) {
+      const clipped = clipSegment(x0, y0, x1, y1, lo, lo, hiX, hiY);
+      if (clipped === null) return;
+      [x0, y0, x1, y1] = clipped.map(Math.round);
+    }
     const dx = Math.abs(x1 - x0);
     const dy = -Math.abs(y1 - y0);
     const sx = x0 < x1 ? 1 : -1;
     const sy = y0 < y1 ? 1 : -1;
     let err = dx + dy;
     for (;;) {
+      rasterWork.steps++;
       this.pixel(x0, y0);
       if (x0 === x1 && y0 === y1) return;
       const e2 = 2 * err;
@@ -310,7 +339,8 @@ class Pen {
 
   /** Filled disc: pixel centres within radius r of (cx, cy). */
   disc(cx: number, cy: number, r: number): void {
-    for (let y = Math.ceil(cy - r); y <= Math.floor(cy + r); y++) {
+    for (let y = Math.max(0, Math.ceil(cy - r)), end = Math.min(this.height - 1, Math.floor(cy + r)); y <= end; y++) {
+      rasterWork.steps++;
       const half = Math.sqrt(Math.max(0, r * r - (y - cy) * (y - cy)));
       this.span(y, Math.ceil(cx - half), Math.floor(cx + half));
     }
@@ -364,6 +394,7 @@ class Pen {
     const crossings: number[] = [];
     for (let y = Math.max(0, Math.ceil(minY)); y <= Math.min(this.height - 1, Math.floor(maxY)); y++) {
       crossings.length = 0;
+      rasterWork.steps += count;
       for (let i = 0; i < count; i++) {
         const ax = xy[2 * i], ay = xy[2 * i + 1];
         const j = (i + 1) % count;
@@ -419,4 +450,31 @@ class Pen {
       this.polyline(xy.map(Math.round), 1);
     }
   }
+}
+
+/**
+ * Liang–Barsky: the part of segment (x0, y0)–(x1, y1) inside [left, right] × [top, bottom], or
+ * null when none is.
+ */
+export function clipSegment(x0: number, y0: number, x1: number, y1: number, left: number, top: number, right: number, bottom: number): [number, number, number, number] | null {
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  let t0 = 0;
+  let t1 = 1;
+  const edges: Array<[number, number]> = [[-dx, x0 - left], [dx, right - x0], [-dy, y0 - top], [dy, bottom - y0]];
+  for (const [p, q] of edges) {
+    if (p === 0) {
+      if (q < 0) return null; // parallel and outside
+      continue;
+    }
+    const t = q / p;
+    if (p < 0) {
+      if (t > t1) return null;
+      if (t > t0) t0 = t;
+    } else {
+      if (t < t0) return null;
+      if (t < t1) t1 = t;
+    }
+  }
+  return [x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy];
 }

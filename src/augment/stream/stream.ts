@@ -41,6 +41,7 @@ import type { SampleOutcome, SampleTask, StageTimes } from './sample-pipeline.ts
 import { Sampler, createSampleSlot } from '../sampling/sampler.ts';
 import type { StreamPosition } from '../sampling/sampler.ts';
 import { InlineRunner, PrefetchQueue, WorkerPool } from './worker-pool.ts';
+import { planStreamMemory, storedImageSizes } from './memory-budget.ts';
 import type { RunnerStats, SampleRunner } from './worker-pool.ts';
 
 export type { StreamPosition } from '../sampling/sampler.ts';
@@ -84,6 +85,8 @@ export class ImageStream implements AsyncIterable<Batch> {
   private readonly runner: SampleRunner;
   private readonly queue: PrefetchQueue;
   private readonly onError: 'throw' | 'skip';
+  /** Samples in flight at most, from the memory budget (memory-budget.ts). */
+  private readonly maxInFlight: number;
   private readonly slot = createSampleSlot();
   private readonly gather: BatchGather;
   private carry: GatherEntry[] = [];
@@ -97,7 +100,7 @@ export class ImageStream implements AsyncIterable<Batch> {
 
   private constructor(parts: {
     config: StreamConfig; store: Store; mixin: Store | undefined; owned: Store[]; sampler: Sampler; runner: SampleRunner;
-    warnings: string[]; reuseBuffers: boolean; onError: 'throw' | 'skip';
+    warnings: string[]; reuseBuffers: boolean; onError: 'throw' | 'skip'; maxInFlight: number;
   }) {
     this.config = parts.config;
     this.layout = batchLayout(parts.config);
@@ -109,10 +112,11 @@ export class ImageStream implements AsyncIterable<Batch> {
     this.warnings = Object.freeze(parts.warnings);
     this.gather = new BatchGather(parts.config.batch, this.layout, parts.config.pad, parts.reuseBuffers);
     this.onError = parts.onError;
+    this.maxInFlight = parts.maxInFlight;
     this.current = parts.sampler.position();
     const B = parts.config.batch;
     const initial = parts.runner.threads === 0 ? Math.max(B, 2) : Math.max(B, 2 * parts.runner.threads, Math.min(parts.config.preload, 64));
-    this.queue = new PrefetchQueue(parts.runner, () => this.produce(), initial);
+    this.queue = new PrefetchQueue(parts.runner, () => this.produce(), Math.min(initial, this.maxInFlight));
   }
 
   /**
@@ -151,17 +155,20 @@ export class ImageStream implements AsyncIterable<Batch> {
       };
       const sampler = new Sampler({ groups: groupOf(store), mixinGroups: mixin ? groupOf(mixin) : undefined }, c);
       warnings.push(...sampler.warnings);
+      // Hostile-input hook: refuse what cannot fit memory_bytes before anything is allocated; lower threads/prefetch to fit.
+      const memory = planStreamMemory(c, storedImageSizes([store, mixin]));
+      warnings.push(...memory.notes);
       const layout = batchLayout(c);
       let runner: SampleRunner;
       const storePath = pathOf(store);
       const mixinPath = mixin ? pathOf(mixin) : undefined;
       if (c.threads > 0 && storePath !== undefined && (mixin === undefined || mixinPath !== undefined)) {
-        runner = await WorkerPool.start({ threads: c.threads, storePath, mixinPath, config: c, cacheBytes: c.cache_bytes });
+        runner = await WorkerPool.start({ threads: memory.threads, storePath, mixinPath, config: c, cacheBytes: c.cache_bytes });
       } else {
         if (c.threads > 0) warnings.push(`threads ${c.threads} ignored: the store has no path the workers could open (${store.name}); decoding inline`);
         runner = new InlineRunner([store, mixin], c, layout, c.cache_bytes);
       }
-      return new ImageStream({ config: c, store, mixin, owned, sampler, runner, warnings, reuseBuffers, onError });
+      return new ImageStream({ config: c, store, mixin, owned, sampler, runner, warnings, reuseBuffers, onError, maxInFlight: memory.maxInFlight });
     } catch (error) {
       for (const s of owned) await s.close().catch(() => {});
       throw error;
@@ -321,9 +328,9 @@ export class ImageStream implements AsyncIterable<Batch> {
     const bytes = imageElementCount(shape) * (this.layout.dtype === 'uint8' ? 1 : 4) + (shape.labelChannels * shape.width * shape.height * 4);
     const threads = this.runner.threads;
     const B = this.config.batch;
-    this.queue.limit = threads === 0
+    this.queue.limit = Math.min(this.maxInFlight, threads === 0
       ? Math.max(B, 2)
-      : Math.max(B, 2 * threads, Math.min(Math.max(this.config.preload, 1), Math.floor(IN_FLIGHT_BYTES / Math.max(1, bytes))));
+      : Math.max(B, 2 * threads, Math.min(Math.max(this.config.preload, 1), Math.floor(IN_FLIGHT_BYTES / Math.max(1, bytes)))));
   }
 
   private positionAfter(task: GatherTask): StreamPosition {

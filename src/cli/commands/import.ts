@@ -4,6 +4,7 @@ import type { NewRecord, StoreWriter } from '../../engine/store.ts';
 import { PicpacError } from '../../errors.ts';
 import { UsageError, choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 import { openImportSource } from '../import-sources.ts';
+import { checkImportRecord, type ImportCheckMode } from '../import-checks.ts';
 import { openExchangeImportSource, type ExchangeImportSource } from '../exchange-import-source.ts';
 import { openStore } from '../../engine/open-store.ts';
 import { classTableFromJson, classTableToJson, type CocoCategoryInfo } from '../../annotate/class-table.ts';
@@ -39,6 +40,11 @@ export const importCommand: CommandSpec = {
     'becomes a record whose annotation JSON holds its shapes (normalised, label = class number).',
     '--format list forces SRC to be read as a list file.',
     'Inputs that are not images or cannot be read are skipped with a warning and counted.',
+    'Images are checked before they are stored (--check): a JPEG must reach its end-of-image marker',
+    'through valid data, a PNG its IEND chunk; truncated or damaged images are skipped and counted.',
+    'GIFs are converted to PNG (the training stream does not decode GIF). Annotation shapes must be',
+    'finite fractions of the image (the annotator\'s rules): shapes outside are dropped and counted',
+    'by line; an annotation larger than one frame holds skips its input. See docs/hostile-input.md.',
     'Files are read in parallel but appended in input order, so the output is deterministic.',
   ].join('\n'),
   options: {
@@ -48,7 +54,9 @@ export const importCommand: CommandSpec = {
     to: { type: 'string', valueName: 'v2|v1', description: 'output format when --format names the input (default v2)' },
     images: { type: 'string', valueName: 'DIR', description: 'with --format coco|voc|yolo|w3c: where image file names resolve (default: images/ or JPEGImages/ next to SRC)' },
     align: { type: 'string', valueName: 'N', description: 'frame alignment in bytes: 1 (compact, default) or a power of two, e.g. 4096' },
-    strict: { type: 'boolean', description: 'stop with exit 1 at the first unreadable or non-image input' },
+    strict: { type: 'boolean', description: 'stop with exit 1 at the first unreadable, non-image or damaged input, or shape out of range' },
+    check: { type: 'string', valueName: 'structure|decode', description: 'image check before storing: structure walk (default; a full decode only for suspicious files) or a full decode of every image' },
+    'no-check': { type: 'boolean', description: 'store image bytes unchecked (GIFs are not converted; annotations are still checked)' },
     overwrite: { type: 'boolean', description: 'replace OUT if it exists' },
     append: { type: 'boolean', description: 'add the records to an existing OUT' },
     jobs: { type: 'string', valueName: 'N', description: 'inputs read (and re-encoded) in parallel (default 16)' },
@@ -83,6 +91,9 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
   const strict = flagOption(args, 'strict');
   const append = flagOption(args, 'append');
   const overwrite = flagOption(args, 'overwrite');
+  const checkChoice = choiceOption(args, 'check', ['structure', 'decode'] as const, cmd);
+  if (checkChoice !== undefined && flagOption(args, 'no-check')) throw new UsageError('--check and --no-check exclude each other', cmd);
+  const checkMode: ImportCheckMode = flagOption(args, 'no-check') ? 'none' : checkChoice ?? 'structure';
   checkNotSameFile(out, [src], cmd, { allowAppend: append });
 
   const imagesDir = typeof args.values.images === 'string' ? args.values.images : undefined;
@@ -109,6 +120,12 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
   let imported = 0;
   let reencoded = 0;
   let skipped = 0;
+  let converted = 0;
+  let droppedShapes = 0;
+  let linesWithDroppedShapes = 0;
+  /** Appends acknowledged by the writer (handed to the OS): what the progress bar counts. */
+  let acknowledged = 0;
+  const progressExtra = (): string => [skipped > 0 ? `${skipped} skipped` : '', droppedShapes > 0 ? `${droppedShapes} shapes dropped` : ''].filter(Boolean).join(', ');
   try {
     for (const problem of source.enumerationProblems) {
       if (strict) throw new StrictInputError(src, problem);
@@ -124,9 +141,12 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
       io.stdout.write(`classes: ${source.classNames.map((name, label) => `${label}=${name}`).join(' ')}\n`);
       await writeFile(`${out}.classes.json`, JSON.stringify(mapping, null, 2) + '\n');
     }
-    const load = async (item: { load(): Promise<NewRecord> }): Promise<NewRecord> => {
-      const record = await item.load();
-      if (maxSize === undefined) return record;
+    const load = async (item: { load(): Promise<NewRecord> }): Promise<{ record: NewRecord; dropped: string[] }> => {
+      const checked = await checkImportRecord(await item.load(), checkMode);
+      const record = checked.record;
+      converted += checked.converted;
+      const dropped = checked.droppedShapes.map((p) => `${p.path}: ${p.problem}`);
+      if (maxSize === undefined) return { record, dropped };
       for (const field of record.fields) {
         // Label images (masks) shrink with their image, so they stay aligned pixel for pixel.
         if (field.kind !== 'image' && field.kind !== 'label') continue;
@@ -137,23 +157,33 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
           Object.assign(field, { bytes: shrunk.bytes, codec: shrunk.codec, width: shrunk.width, height: shrunk.height });
         }
       }
-      return record;
+      return { record, dropped };
     };
-    const queue = new AppendQueue(writer);
+    const queue = new AppendQueue(writer, undefined, () => {
+      acknowledged++;
+      progress?.update(acknowledged + skipped, progressExtra());
+    });
     // Ctrl+C: stop at the next record; an append then commits what it wrote (catch below). [item 3]
     process.once('SIGINT', onInterrupt);
     for await (const result of orderedMap(source.items(), jobs, load)) {
       if (interrupted) throw new ImportInterrupted();
       if (result.ok) {
-        await queue.add(result.value);
+        const { record, dropped } = result.value;
+        if (dropped.length > 0) {
+          if (strict) throw new StrictInputError(result.item.name, `${dropped[0]}`);
+          for (const text of dropped) warn(`${result.item.name}: ${text}; shape dropped`);
+          droppedShapes += dropped.length;
+          linesWithDroppedShapes++;
+        }
+        await queue.add(record);
         imported++;
       } else {
         const reason = (result.error as Error)?.message ?? String(result.error);
         if (strict) throw new StrictInputError(result.item.name, reason);
         warn(`${result.item.name}: ${reason}; skipped`);
         skipped++;
+        progress?.update(acknowledged + skipped, progressExtra());
       }
-      progress?.update(imported + skipped, skipped > 0 ? `${skipped} skipped` : '');
     }
     await queue.drain();
     // The class table (names in label order, COCO ids) is kept in the file: what every exporter
@@ -189,13 +219,16 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
     await source.close();
   }
   process.off('SIGINT', onInterrupt);
-  progress?.finish(skipped > 0 ? `${skipped} skipped` : '');
+  progress?.finish(progressExtra());
   const seconds = (performance.now() - startMs) / 1000;
   const rate = imported / Math.max(seconds, 1e-9);
-  io.stdout.write(
-    `imported ${imported} records into ${out} (${skipped} skipped${maxSize !== undefined ? `, ${reencoded} re-encoded` : ''}) ` +
-      `in ${seconds.toFixed(2)} s, ${rate.toFixed(0)} images/s\n`,
-  );
+  const notes = [
+    `${skipped} skipped`,
+    ...(maxSize !== undefined ? [`${reencoded} re-encoded`] : []),
+    ...(converted > 0 ? [`${converted} converted to PNG`] : []),
+    ...(droppedShapes > 0 ? [`${droppedShapes} shapes out of range dropped on ${linesWithDroppedShapes} inputs`] : []),
+  ];
+  io.stdout.write(`imported ${imported} records into ${out} (${notes.join(', ')}) in ${seconds.toFixed(2)} s, ${rate.toFixed(0)} images/s\n`);
   return 0;
 }
 

@@ -21,6 +21,7 @@ export const serveCommand: CommandSpec = {
     host: { type: 'string', valueName: 'HOST', description: 'interface to listen on (default 127.0.0.1; 0.0.0.0 exposes the database to the network)' },
     'max-peek': { type: 'string', valueName: 'MB', description: 'megabytes the overview samples at start-up (default 1000, as the explorer)' },
     threads: { type: 'string', short: 't', valueName: 'N', description: 'render worker threads (default: the CPU count, at most 4; 0 renders on the HTTP thread)' },
+    'render-deadline': { type: 'string', valueName: 'MS', description: 'a render worker not done with an image within MS milliseconds is answered with 503 and replaced (default 10000)' },
     'refresh-ms': { type: 'string', valueName: 'MS', description: 'follow a growing file: refresh at most every MS ms (default 1000; -1 never)' },
     quiet: { type: 'boolean', short: 'q', description: 'do not log requests' },
   },
@@ -42,10 +43,11 @@ async function runServe(args: ParsedCommand, io: CliIo): Promise<number> {
   const maxPeekMb = intOption(args, 'max-peek', { min: 0, max: 1 << 30 }, cmd) ?? 1000;
   const refreshMs = intOption(args, 'refresh-ms', { min: -1, max: 3_600_000 }, cmd) ?? 1000;
   const renderThreads = intOption(args, 'threads', { min: 0, max: 64 }, cmd);
+  const renderDeadlineMs = intOption(args, 'render-deadline', { min: 1, max: 3_600_000 }, cmd);
   const quiet = args.values.quiet === true;
   const started = performance.now();
   const viewer = await ViewerServer.open(db, {
-    host, port, maxPeekBytes: maxPeekMb * 2 ** 20, refreshMs, renderThreads,
+    host, port, maxPeekBytes: maxPeekMb * 2 ** 20, refreshMs, renderThreads, renderDeadlineMs,
     onRequest: quiet ? undefined : (e) => io.stderr.write(`${e.status} ${e.method} ${e.url} ${e.ms.toFixed(1)} ms\n`),
   });
   const ms = performance.now() - started;

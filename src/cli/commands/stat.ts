@@ -7,6 +7,7 @@ import { PicpacReader } from '../../engine/picpac/picpac-reader.ts';
 import type { Store, StoredRecord } from '../../engine/store.ts';
 import { ImageCodec } from '../../format/layout.ts';
 import { printOpenWarnings } from '../open-warnings.ts';
+import { checkAnnotationDocument } from '../../format/shape-rules.ts';
 import { flagOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 
 export const statCommand: CommandSpec = {
@@ -44,7 +45,15 @@ export interface StatReport {
   labels: LabelSummary | null;
   /** null when every label2 is zero. */
   label2: LabelSummary | null;
-  annotations: { records: number; shapes: Record<string, number>; invalid: number };
+  /**
+   * invalid: annotations that are not JSON objects with a `shapes` array; invalidShapes: shapes
+   * breaking the annotator's geometry rules (src/format/shape-rules.ts), in invalidShapeRecords
+   * records; firstInvalidShape names the first one.
+   */
+  annotations: {
+    records: number; shapes: Record<string, number>; invalid: number;
+    invalidShapes: number; invalidShapeRecords: number; firstInvalidShape: string | null;
+  };
   codecs: Record<string, number>;
   width: { min: number; median: number; max: number } | null;
   height: { min: number; median: number; max: number } | null;
@@ -112,13 +121,24 @@ export async function collectStats(path: string, options: { scan?: boolean; stri
     const shapes: Record<string, number> = {};
     let annotated = 0;
     let invalid = 0;
-    const countShapes = (annotation: string): void => {
+    let invalidShapes = 0;
+    let invalidShapeRecords = 0;
+    let firstInvalidShape: string | null = null;
+    const countShapes = (annotation: string, recordIndex: number): void => {
       annotated++;
       try {
         const parsed = JSON.parse(annotation) as { shapes?: Array<{ type?: unknown }> };
         for (const s of Array.isArray(parsed?.shapes) ? parsed.shapes : []) {
           const type = typeof s?.type === 'string' ? s.type : 'untyped';
           shapes[type] = (shapes[type] ?? 0) + 1;
+        }
+        const check = checkAnnotationDocument(parsed);
+        if (check.documentProblem !== undefined) invalid++;
+        else if (check.shapeProblems.length > 0) {
+          invalidShapes += check.shapeProblems.length;
+          invalidShapeRecords++;
+          const p = check.shapeProblems[0];
+          firstInvalidShape ??= `record ${recordIndex} ${p.path}: ${p.problem}`;
         }
       } catch {
         invalid++;
@@ -132,7 +152,7 @@ export async function collectStats(path: string, options: { scan?: boolean; stri
       const cols = store.columns;
       for (let i = 0; i < n; i++) fieldByteLength += cols.payloadByteLength[i] - 32 - 16 * cols.fieldCount[i];
       imagesRead = false;
-      for (const text of (await store.readAnnotations()).values()) countShapes(text);
+      for (const [recordIndex, text] of await store.readAnnotations()) countShapes(text, recordIndex);
     } else {
       for await (const batch of scanBatches(store, options.scan === true)) {
         for (const r of batch) {
@@ -140,7 +160,7 @@ export async function collectStats(path: string, options: { scan?: boolean; stri
             fieldByteLength += f.bytes.byteLength;
             if (f.kind === 'image') imageBytes += f.bytes.byteLength;
           }
-          if (r.annotation !== undefined) countShapes(r.annotation);
+          if (r.annotation !== undefined) countShapes(r.annotation, r.recordIndex);
         }
       }
     }
@@ -160,7 +180,7 @@ export async function collectStats(path: string, options: { scan?: boolean; stri
       overheadPercent,
       labels: summariseLabels(labels),
       label2: label2Zero ? null : summariseLabels(labels2),
-      annotations: { records: annotated, shapes, invalid },
+      annotations: { records: annotated, shapes, invalid, invalidShapes, invalidShapeRecords, firstInvalidShape },
       codecs,
       width: distribution(widths),
       height: distribution(heights),
@@ -198,7 +218,10 @@ export function formatStatText(r: StatReport): string {
       (Object.keys(r.annotations.shapes).length > 0
         ? `; shapes: ${Object.entries(r.annotations.shapes).map(([t, c]) => `${t} ${c}`).join(', ')}`
         : '') +
-      (r.annotations.invalid > 0 ? `; ${r.annotations.invalid} not valid JSON` : ''),
+      (r.annotations.invalid > 0 ? `; ${r.annotations.invalid} not valid annotation JSON` : '') +
+      (r.annotations.invalidShapes > 0
+        ? `; ${r.annotations.invalidShapes} shapes out of range in ${r.annotations.invalidShapeRecords} records (first: ${r.annotations.firstInvalidShape})`
+        : ''),
     `codecs: ${Object.entries(r.codecs).map(([c, k]) => `${c} ${k}`).join(', ') || 'none'}`,
   ];
   if (r.width && r.height) {

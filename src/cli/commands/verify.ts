@@ -5,6 +5,7 @@ import { liveLockHolder } from '../../engine/picpac/writer-lock.ts';
 import { isLmdbDirectory } from '../../engine/lmdb/lmdb-detect.ts';
 import { FormatError } from '../../errors.ts';
 import { flagOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
+import { checkStoredImages } from '../verify-images.ts';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
@@ -17,6 +18,7 @@ export const verifyCommand: CommandSpec = {
     'and record structure is checked by reading every record.',
   options: {
     all: { type: 'boolean', description: 'list every problem found (up to 100), not only the first' },
+    'no-image-check': { type: 'boolean', description: 'skip the pass that walks every stored image to its end marker (JPEG EOI, PNG IEND)' },
   },
   minPositionals: 1,
   maxPositionals: 1,
@@ -33,6 +35,9 @@ async function runVerify(args: ParsedCommand, io: CliIo): Promise<number> {
   const holder = /^https?:\/\//i.test(path) ? undefined : await liveLockHolder(path);
   const result = await verifyStore(path, { maxProblems: MAX_LISTED, lockedBy: holder ? `${path} is locked by pid ${holder.pid}` : undefined });
   if (result.ok) {
+    // Hostile-input hook (verify-images.ts): checksums pass, but were whole images written?
+    const images = flagOption(args, 'no-image-check') ? undefined : await checkStoredImages(path, { maxProblems: MAX_LISTED });
+    if (images !== undefined && images.problemCount > 0) return reportImages(path, images, flagOption(args, 'all'), io);
     io.stdout.write(`OK: ${result.recordCount} records, ${result.bytesChecked} bytes checked\n`);
     return 0;
   }
@@ -48,6 +53,15 @@ async function runVerify(args: ParsedCommand, io: CliIo): Promise<number> {
   if (total > listed.length) {
     io.stdout.write(`  ... ${total - listed.length} more${flagOption(args, 'all') ? '' : ' (--all lists them)'}\n`);
   }
+  return 1;
+}
+
+function reportImages(path: string, images: Awaited<ReturnType<typeof checkStoredImages>>, all: boolean, io: CliIo): number {
+  const n = images.problemCount;
+  io.stdout.write(`FAILED: ${path}: ${n} stored image${n === 1 ? ' is' : 's are'} truncated or damaged (checksums are valid: the bytes are as written, the images were broken before they were stored; import checks them now)\n`);
+  const listed = all ? images.problems : images.problems.slice(0, 1);
+  for (const p of listed) io.stdout.write(`  record ${p.recordIndex}${p.recordByteOffset >= 0 ? ` at byte ${p.recordByteOffset}` : ''}, field ${p.fieldIndex}: ${p.problem}\n`);
+  if (n > listed.length) io.stdout.write(`  ... ${n - listed.length} more${all ? '' : ' (--all lists them)'}\n`);
   return 1;
 }
 
