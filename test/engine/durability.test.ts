@@ -152,6 +152,31 @@ describe('repair resynchronises: one flipped byte loses one unit at most (item 2
   }
 });
 
+describe('annotation changes after damage go to the right record or nowhere [RCV-7]', () => {
+  test('a record frame header is damaged: an intact index block still numbers the records after it', async () => {
+    const file = path.join(dir, 'detached.picpac');
+    const w = await PicpacWriter.create(file);
+    for (let i = 0; i < 4; i++) await w.append({ id: i, fields: [{ kind: 'bytes', bytes: new Uint8Array(50).fill(i) }] });
+    await w.setAnnotation(2, '{"late":2}'); // a detached change, naming record 2 by its index
+    await w.close();
+    const bytes = new Uint8Array(await readFile(file));
+    const rec1 = frames(bytes, 1).filter(([k]) => k === FrameKind.record)[1];
+    const damaged = bytes.slice();
+    damaged[rec1[1] + 5] ^= 0x40; // header CRC fails: kind and length of the frame are unknown
+    const reader = await PicpacReader.open(new MemorySource(damaged), { recover: true });
+    assert.deepEqual(await idsAndAnnotations(reader), [[0, undefined], [2, '{"late":2}'], [3, undefined]]);
+    await reader.close();
+    // Without the index block (cut before it) the numbering after the damage is unknown: the
+    // change is dropped and reported, never attached to another record.
+    const index = frames(bytes, 1).find(([k]) => k === FrameKind.index)!;
+    const cut = damaged.subarray(0, index[1]);
+    const blind = await PicpacReader.open(new MemorySource(cut), { recover: true });
+    assert.deepEqual(await idsAndAnnotations(blind), [[0, undefined], [2, undefined], [3, undefined]]);
+    assert.ok(blind.recovery!.dropped.some((d) => /annotation change for record 2/.test(d.what)));
+    await blind.close();
+  });
+});
+
 describe('a record and the annotation written with it are one unit (item 4) [REC-11] [RCV-8]', () => {
   test('writers flag annotated records; a cut inside the annotation frame drops its record', async () => {
     const file = await makeFile('unit.picpac', 4);
