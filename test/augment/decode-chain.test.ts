@@ -80,8 +80,9 @@ describe('JPEG decoder chain', () => {
       assert.equal(calls, 1);
       assert.deepEqual(image.data, reference.data);
       assert.deepEqual((await decodeImage(bytes)).data, reference.data);
-      // Truncated bytes: every decoder fails; the error is the first one's, typed and located.
-      assert.throws(() => decodeImageSync(bytes.subarray(0, 30), { recordIndex: 7 }), (e: unknown) =>
+      // Structurally complete but undecodable (bogus Huffman table): every decoder fails; the
+      // error is the first one's, typed and located.
+      assert.throws(() => decodeImageSync(bogusHuffman(bytes), { recordIndex: 7 }), (e: unknown) =>
         e instanceof FormatError && /test-failing-jpeg: test decoder refuses/.test(e.message) && /7/.test(e.message));
     } finally {
       enabled = false;
@@ -95,10 +96,14 @@ describe('JPEG decoder chain', () => {
     assert.equal(jpegComponentCount(cmyk), 4);
     const image = decodeImageSync(cmyk);
     assert.deepEqual([image.width, image.height, image.channels], [W, H, 3]);
+    // Garbage after the header is refused by the structure check before any decoder runs.
     const garbage = await rgbJpeg();
-    garbage.fill(0x5a, 30); // SOI and a few header bytes, then garbage: zero components found
-    assert.throws(() => decodeImageSync(garbage, { recordIndex: 2 }), (e: unknown) =>
-      e instanceof FormatError && /image decode failed \(@napi-rs\/image/.test(e.message) && /record 2/.test(e.message));
+    garbage.fill(0x5a, 30);
+    assert.throws(() => decodeImageSync(garbage, { recordIndex: 2 }), (e: unknown) => e instanceof FormatError && /record 2/.test(e.message));
+    // A complete structure that no decoder can decode: the real failure is reported.
+    const bogus = bogusHuffman(await rgbJpeg());
+    assert.throws(() => decodeImageSync(bogus, { recordIndex: 2 }), (e: unknown) =>
+      e instanceof FormatError && /image decode failed/.test(e.message) && /record 2/.test(e.message));
   });
 
   test('decoding into a scratch buffer: same pixels, aliased when large enough', { skip: !turbo && 'skipped: @julusian/jpeg-turbo does not load here' }, async () => {
@@ -118,3 +123,16 @@ describe('JPEG decoder chain', () => {
     assert.throws(() => decodeImageSync(bytes, { into: [1, 2, 3] as never }), TypeError);
   });
 });
+
+/** A copy of `jpeg` whose first Huffman table claims 255 codes of every length: the marker
+ * structure stays valid (the import/stream structure check passes), decoding fails. */
+function bogusHuffman(jpeg: Uint8Array): Uint8Array {
+  const out = jpeg.slice();
+  for (let i = 2; i + 4 < out.length; i++) {
+    if (out[i] === 0xff && out[i + 1] === 0xc4) {
+      out.fill(0xff, i + 5, i + 5 + 16); // after marker, length (2) and class/id (1)
+      return out;
+    }
+  }
+  throw new Error('no DHT segment');
+}
