@@ -11,7 +11,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { ensureBuilt, repoRoot } from './built.ts';
+import { ensureBuilt, repoRoot } from '../../scripts/ensure-built.ts';
 
 declare const document: any;
 

@@ -89,6 +89,7 @@ export class FetchSource implements ByteSource {
     return bytes;
   }
 
+  /** Later reads throw ClosedError (fetch keeps no connection to release). */
   async close(): Promise<void> {
     this.closed = true;
   }

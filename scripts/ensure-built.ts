@@ -1,11 +1,11 @@
-// The built package (dist/) for tests that run it as a user would: rebuilt when any source is
+// The built package (dist/) for tests and benches that run it as a user would: rebuilt when any source is
 // newer than the last build (npm ci builds it through `prepare`; editing src/ makes it stale).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The last file scripts/build.mjs writes. */
 const LAST_OUTPUT = path.join(repoRoot, 'dist/browser/picpac.js');
 
