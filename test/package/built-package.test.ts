@@ -76,6 +76,12 @@ describe('examples/ against the built package', () => {
     const r = await run(path.join(repoRoot, 'dist/cli/bin.js'), ['stream', picpacFile, '--count', '8', '--threads', '2', '--batch', '2', '--resize_width', '32', '--resize_height', '32'], tmpdir());
     assert.equal(r.code, 0, r.stderr);
   });
+
+  test('the development launcher (bin/picpac.js, sources through tsx) starts worker threads from another directory', async () => {
+    // Worker threads do not inherit the tsx loader: ts-worker.ts resolves tsx from its own file.
+    const r = await run(path.join(repoRoot, 'bin/picpac.js'), ['stream', picpacFile, '--count', '8', '--threads', '2', '--batch', '2', '--resize_width', '32', '--resize_height', '32'], tmpdir());
+    assert.equal(r.code, 0, r.stderr);
+  });
 });
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync('test', ['-x', p]).status === 0);
