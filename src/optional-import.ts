@@ -6,7 +6,20 @@ import { MissingDependencyError } from './errors.ts';
 
 function isModuleNotFound(error: unknown, specifier: string): boolean {
   const e = error as { code?: unknown; message?: unknown };
-  return (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && typeof e.message === 'string' && e.message.includes(specifier);
+  return (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && typeof e.message === 'string' && e.message.includes(`'${specifier}`);
+}
+
+/**
+ * The MissingDependencyError for an import failure caused by a missing package (Node's
+ * "Cannot find package 'x' imported from …"), or undefined for any other error.
+ * @param error what a failed `import()` threw
+ * @param feature what needs the package, for the message
+ */
+export function missingDependency(error: unknown, feature: string): MissingDependencyError | undefined {
+  const e = error as { code?: unknown; message?: unknown };
+  if (e?.code !== 'ERR_MODULE_NOT_FOUND' || typeof e.message !== 'string') return undefined;
+  const name = /Cannot find package '([^']+)'/.exec(e.message)?.[1];
+  return name === undefined ? undefined : new MissingDependencyError(feature, [packageName(name)], { cause: error });
 }
 
 /**

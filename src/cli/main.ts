@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { PicpacError } from '../errors.ts';
 import { UsageError, closest, parseCommandArgs, type CliIo, type CommandSpec } from './args.ts';
 import type { LazyCommand } from './command-list.ts';
+import { missingDependency } from '../optional-import.ts';
 
 /**
  * The commands, in help order. Each module loads only when its command runs (a command's
@@ -88,7 +89,10 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       const near = closest(name, COMMAND_LIST.map((c) => c.name));
       throw new UsageError(`unknown command '${name}'${near ? ` (did you mean '${near}'?)` : ''}`);
     }
-    const command = await entry.load();
+    // A command whose optional package is not installed (lmdb for annotate, ...) says so.
+    const command = await entry.load().catch((error: unknown) => {
+      throw missingDependency(error, `picpac ${entry.name}`) ?? error;
+    });
     const args = parseCommandArgs(command, rest, io);
     if (args === undefined) return EXIT_OK; // --help
     return await command.run(args, io);
