@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'EXISTS', // refusing to overwrite a user's file
   'LOCKED', // another live writer holds the file's lock ([CON-1])
   'IO', // the byte source failed (short read, HTTP status, ...)
+  'MISSING_DEPENDENCY', // an optional package a feature needs is not installed (src/optional-import.ts)
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -154,5 +155,16 @@ function describeValue(value: unknown): string {
     return s === undefined ? String(value) : s.length > 60 ? s.slice(0, 57) + '...' : s;
   } catch {
     return String(value);
+  }
+}
+
+/** An optional package a feature needs is not installed (src/optional-import.ts). */
+export class MissingDependencyError extends PicpacError {
+  /** The packages to install, as `npm install` arguments. */
+  readonly packages: readonly string[];
+  constructor(feature: string, packages: readonly string[], options?: { cause?: unknown }) {
+    const plural = packages.length > 1;
+    super('MISSING_DEPENDENCY', `${feature} needs the optional package${plural ? 's' : ''} ${packages.join(', ')}, which ${plural ? 'are' : 'is'} not installed; run: npm install ${packages.join(' ')}`, options);
+    this.packages = packages;
   }
 }

@@ -5,55 +5,51 @@
 import { pathToFileURL } from 'node:url';
 import { PicpacError } from '../errors.ts';
 import { UsageError, closest, parseCommandArgs, type CliIo, type CommandSpec } from './args.ts';
-import { annotateCommand } from './commands/annotate.ts';
-import { convertCommand } from './commands/convert.ts';
-import { dumpCommand } from './commands/dump.ts';
-import { exportCommand } from './commands/export.ts';
-import { importCommand } from './commands/import.ts';
-import { mergeCommand } from './commands/merge.ts';
-import { predictCommand } from './commands/predict.ts';
-import { repairCommand } from './commands/repair.ts';
-import { rfCommand } from './commands/rf.ts';
-import { serveCommand } from './commands/serve.ts';
-import { splitCommand } from './commands/split.ts';
-import { splitRegionCommand } from './commands/split-region.ts';
-import { statCommand } from './commands/stat.ts';
-import { streamCommand } from './commands/stream.ts';
-import { trainCommand } from './commands/train.ts';
-import { verifyCommand } from './commands/verify.ts';
+import type { LazyCommand } from './command-list.ts';
+import { missingDependency } from '../optional-import.ts';
 
-export const COMMANDS: CommandSpec[] = [
-  importCommand,
-  statCommand,
-  dumpCommand,
-  verifyCommand,
-  repairCommand,
-  mergeCommand,
-  convertCommand,
-  splitCommand,
-  streamCommand,
-  splitRegionCommand,
-  exportCommand,
-  annotateCommand,
-  serveCommand,
-  trainCommand,
-  predictCommand,
-  rfCommand,
+/**
+ * The commands, in help order. Each module loads only when its command runs (a command's
+ * dependencies, e.g. sharp or the viewer, cost 0.1-0.5 s of start-up); the summaries are
+ * repeated here for the global help (test/cli/usage.test.ts checks they match the specs).
+ */
+export const COMMAND_LIST: readonly LazyCommand[] = [
+  { name: 'import', summary: 'build a .picpac file from a folder tree, a list file or another database', load: async () => (await import('./commands/import.ts')).importCommand },
+  { name: 'stat', summary: 'record count, label histogram, annotation shapes, image sizes, space overhead', load: async () => (await import('./commands/stat.ts')).statCommand },
+  { name: 'dump', summary: 'one JSON line per record: id, labels, and each field\'s type, size and sha256', load: async () => (await import('./commands/dump.ts')).dumpCommand },
+  { name: 'verify', summary: 'check every checksum and structure (exit 0 valid, 1 damaged)', load: async () => (await import('./commands/verify.ts')).verifyCommand },
+  { name: 'repair', summary: 'write the records recovery can save (torn tail dropped) to a new file', load: async () => (await import('./commands/repair.ts')).repairCommand },
+  { name: 'merge', summary: 'concatenate stores into one file (optionally relabelled by input)', load: async () => (await import('./commands/merge.ts')).mergeCommand },
+  { name: 'convert', summary: 'convert between .picpac 2.0, PicPac 1.0 and LMDB (raw pixels or encoded images)', load: async () => (await import('./commands/convert.ts')).convertCommand },
+  { name: 'split', summary: 'K-fold train/test split into OUT.train.picpac and OUT.test.picpac', load: async () => (await import('./commands/split.ts')).splitCommand },
+  { name: 'stream', summary: 'run the training stream for N samples: images/s, MB/s, --dump PNGs, --digest', load: async () => (await import('./commands/stream.ts')).streamCommand },
+  { name: 'split-region', summary: 'cut a region around every annotated shape (object ≈ --size px) into a new store', load: async () => (await import('./commands/split-region.ts')).splitRegionCommand },
+  { name: 'export', summary: 'write a store as a COCO, Pascal VOC, YOLO or W3C/Annotorious dataset folder', load: async () => (await import('./commands/export.ts')).exportCommand },
+  { name: 'annotate', summary: 'annotate images in the browser (Owl): init a project, serve the page, export, import, status', load: async () => (await import('./commands/annotate.ts')).annotateCommand },
+  { name: 'serve', summary: 'browse a database in a web browser: overview, sample grid, records, stream batches', load: async () => (await import('./commands/serve.ts')).serveCommand },
+  { name: 'train', summary: 'train an FCN (fcn, fcn-tiny) on a database into a workspace; resume; eval snapshots', load: async () => (await import('./commands/train.ts')).trainCommand },
+  { name: 'predict', summary: 'run a trained model on images or a database: heat maps, overlays, boxes.json', load: async () => (await import('./commands/predict.ts')).predictCommand },
+  { name: 'rf', summary: 'receptive field per layer and of the narrowest layer; compare with object sizes (--db)', load: async () => (await import('./commands/rf.ts')).rfCommand },
 ];
+
+/** Load every command's spec (tests, documentation checks). */
+export async function loadCommands(): Promise<CommandSpec[]> {
+  return Promise.all(COMMAND_LIST.map((c) => c.load()));
+}
 
 export const EXIT_OK = 0;
 export const EXIT_DATA = 1;
 export const EXIT_USAGE = 2;
 
 export function globalHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  const width = Math.max(...COMMAND_LIST.map((c) => c.name.length)) + 2;
   return [
     'Usage: picpac <command> [arguments] [options]',
     '',
     'Image datasets in checksummed, indexed, appendable .picpac files (reads PicPac 1.0 too).',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...COMMAND_LIST.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
     "Run 'picpac <command> --help' for a command's arguments and options.",
     'Exit codes: 0 success, 1 invalid data or refused operation, 2 usage error.',
@@ -88,11 +84,15 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.stdout.write('picpac 0.1.0\n');
       return EXIT_OK;
     }
-    const command = COMMANDS.find((c) => c.name === name);
-    if (command === undefined) {
-      const near = closest(name, COMMANDS.map((c) => c.name));
+    const entry = COMMAND_LIST.find((c) => c.name === name);
+    if (entry === undefined) {
+      const near = closest(name, COMMAND_LIST.map((c) => c.name));
       throw new UsageError(`unknown command '${name}'${near ? ` (did you mean '${near}'?)` : ''}`);
     }
+    // A command whose optional package is not installed (lmdb for annotate, ...) says so.
+    const command = await entry.load().catch((error: unknown) => {
+      throw missingDependency(error, `picpac ${entry.name}`) ?? error;
+    });
     const args = parseCommandArgs(command, rest, io);
     if (args === undefined) return EXIT_OK; // --help
     return await command.run(args, io);

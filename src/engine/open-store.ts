@@ -9,7 +9,6 @@ import { installNativeCrc32c } from './picpac/crc-native.ts';
 import { FileSource } from './sources/file-source.ts';
 import { checkRegularFile, openRegularFile } from './sources/regular-file.ts';
 import { HttpSource } from './sources/http-source.ts';
-import { LmdbStore } from './lmdb/lmdb-store.ts';
 import type { HttpSourceOptions } from './sources/http-source.ts';
 import { PicpacReader } from './picpac/picpac-reader.ts';
 import type { PicpacReaderOptions } from './picpac/picpac-reader.ts';
@@ -85,7 +84,7 @@ export async function openStore(location: string, options?: OpenStoreOptions): P
     }
     if (info.isDirectory()) {
       const names = await readdir(location);
-      if (names.includes('data.mdb')) return LmdbStore.open(location); // an LMDB environment (lmdb-layout.ts)
+      if (names.includes('data.mdb')) return (await import('./lmdb/lmdb-store.ts')).LmdbStore.open(location); // an LMDB environment (lmdb-layout.ts); lmdb loads only here
       throw new PicpacError('IO', `${location} is a directory, not a store`);
     }
     if (!info.isFile()) await checkRegularFile(location); // FIFO, device, socket: refused, never opened

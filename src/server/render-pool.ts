@@ -13,7 +13,7 @@
 // HTTP thread never renders these jobs itself, so it keeps answering every other request.
 import type { Worker } from 'node:worker_threads';
 import { HttpError } from '../engine/sources/http-kit.ts';
-import { startTsWorker } from '../augment/stream/ts-worker.ts';
+import { siblingModule, startTsWorker } from '../augment/stream/ts-worker.ts';
 import type { RenderOptions } from './render.ts';
 
 export type RenderJob =
@@ -51,7 +51,7 @@ export const DEFAULT_RENDER_DEADLINE_MS = 10_000;
 /** Replacements over the pool's life; beyond it dead workers stay dead (the server renders inline). */
 const MAX_RESPAWNS = 16;
 
-const WORKER_ENTRY = new URL('./render-worker.ts', import.meta.url);
+const WORKER_ENTRY = siblingModule('./render-worker', import.meta.url);
 
 export class RenderPool {
   private readonly slots: Slot[] = [];

@@ -90,7 +90,15 @@ export async function trainFcn(options: TrainOptions, run: TrainRunOptions = {})
     versions: { picpac: PICPAC_VERSION, tfjs: tf.version.tfjs, node: process.version }, created: new Date().toISOString(),
   };
   await writeFile(p.params, JSON.stringify(file, null, 2) + '\n');
-  return runLoop(ws, file, undefined, run);
+  try {
+    return await runLoop(ws, file, undefined, run);
+  } catch (error) {
+    // A run that fails before its first snapshot (bad stream parameter, unreadable database,
+    // a crash at start-up) leaves nothing to resume: remove the workspace this call created,
+    // so that the same command can be run again instead of being refused as "exists".
+    if ((await listSnapshots(ws).catch(() => [1])).length === 0) await rm(ws, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** Continue a workspace from its latest snapshot, or the named one (a step number or a path). */

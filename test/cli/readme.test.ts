@@ -7,8 +7,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError, parseCommandArgs } from '../../src/cli/args.ts';
-import { COMMANDS } from '../../src/cli/main.ts';
+import { loadCommands } from '../../src/cli/main.ts';
 import { captureIo, repoRoot, tempDir } from './helpers.ts';
+
+const COMMANDS = await loadCommands();
 
 const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
 // The command reference lives in docs/cli.md; the README links to it.

@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { closest, commandHelp } from '../../src/cli/args.ts';
-import { COMMANDS, globalHelp } from '../../src/cli/main.ts';
+import { COMMAND_LIST, globalHelp, loadCommands } from '../../src/cli/main.ts';
 import { Progress, formatDuration } from '../../src/cli/progress.ts';
 import { cli, cliProcess, makeImageTree, repoRoot, tempDir } from './helpers.ts';
+
+const COMMANDS = await loadCommands();
 
 describe('picpac usage', () => {
   test('global help lists every command; no command is a usage error', async () => {
@@ -20,6 +22,10 @@ describe('picpac usage', () => {
     assert.equal(r.stdout, globalHelp());
     const none = await cli();
     assert.equal(none.code, 2);
+  });
+
+  test('the lazy command table repeats each command\'s name and summary exactly', () => {
+    assert.deepEqual(COMMAND_LIST.map((c) => [c.name, c.summary]), COMMANDS.map((c) => [c.name, c.summary]));
   });
 
   for (const command of COMMANDS) {

@@ -2,7 +2,7 @@
 // every transitive import; src/node.ts must load and expose the main API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,13 +33,25 @@ test('src/index.ts (browser entry) reaches no node: module, package, Buffer or p
   assert.deepEqual(external, []);
 });
 
-test('package.json maps the entries: types first, browser → index, default → node', () => {
+test('package.json maps the entries to dist/: types first, browser → bundle, default → node, ./format, bin', () => {
   const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
   const dot = pkg.exports['.'];
   assert.deepEqual(Object.keys(dot), ['types', 'browser', 'default']);
-  assert.equal(dot.browser, './src/index.ts');
-  assert.equal(dot.default, './src/node.ts');
-  assert.equal(pkg.bin.picpac, 'bin/picpac.js');
+  assert.deepEqual(dot.browser, { types: './dist/browser.d.ts', default: './dist/browser/picpac.js' });
+  assert.equal(dot.types, './dist/node.d.ts');
+  assert.equal(dot.default, './dist/node.js');
+  assert.deepEqual(pkg.exports['./format'], { types: './dist/index.d.ts', default: './dist/index.js' });
+  assert.equal(pkg.bin.picpac, 'dist/cli/bin.js');
+  // Each dist path is the build of a source entry (scripts/build.mjs, tsconfig.build.json).
+  for (const [built, source] of [['dist/node.js', 'src/node.ts'], ['dist/index.js', 'src/index.ts'], ['dist/browser.d.ts', 'src/browser.ts'], ['dist/cli/bin.js', 'src/cli/bin.ts']]) {
+    assert.ok(existsSync(resolve(root, source)), `${built} is built from ${source}`);
+  }
+});
+
+test('src/browser.ts (the browser bundle) reaches node: modules only through the two stand-ins scripts/build.mjs swaps', () => {
+  const { external } = transitiveImports(resolve(root, 'src/browser.ts'));
+  const allowed = /^src\/engine\/(sources\/file-source|picpac\/crc-native)\.ts (imports node:|uses Buffer)/;
+  assert.deepEqual(external.filter((e) => !allowed.test(e)), []);
 });
 
 test('the node entry exposes the main API', async () => {

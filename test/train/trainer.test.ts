@@ -153,6 +153,15 @@ describe('trainer', () => {
     assert.ok(!existsSync(path.join(tmp.dir, 'x')) && !existsSync(path.join(tmp.dir, 'y')));
   });
 
+  test('a run that fails before its first snapshot leaves no workspace, so the same command runs again', async () => {
+    const ws = path.join(tmp.dir, 'ws-failed-start');
+    // The mixin opens inside the training loop, after the workspace is created.
+    await assert.rejects(trainFcn({ ...base(ws), stream: { mixin: path.join(tmp.dir, 'no-such-mixin.picpac') } }), /no-such-mixin/);
+    assert.ok(!existsSync(ws), 'the failed start removed its workspace');
+    const result = await trainFcn({ ...base(ws), steps: 2, snapshotEvery: 2 });
+    assert.equal(result.step, 2);
+  });
+
   test('Ctrl+C (SIGINT) writes a snapshot before exiting with 130', async () => {
     const ws = path.join(tmp.dir, 'ws-sigint');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'train', 'fcn-tiny', db, ws,

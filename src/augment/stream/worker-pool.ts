@@ -24,7 +24,7 @@ import { SamplePipeline, addStageTimes, emptyStageTimes } from './sample-pipelin
 import type { SampleOutcome, SampleTask, StageTimes } from './sample-pipeline.ts';
 import type { SampleCacheStats } from './sample-cache.ts';
 import type { StreamWorkerData } from './stream-worker.ts';
-import { startTsWorker } from './ts-worker.ts';
+import { siblingModule, startTsWorker } from './ts-worker.ts';
 
 export interface RunnerStats {
   times: StageTimes;
@@ -115,7 +115,7 @@ export class WorkerPool implements SampleRunner {
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const { threads, storePath, mixinPath, config } = options;
     const data: StreamWorkerData = { storePath, mixinPath, config: { ...config }, cacheBytes: Math.floor(options.cacheBytes / threads) };
-    const entry = new URL('./stream-worker.ts', import.meta.url);
+    const entry = siblingModule('./stream-worker', import.meta.url);
     const workers: PoolWorker[] = [];
     const ready: Promise<void>[] = [];
     for (let i = 0; i < threads; i++) {

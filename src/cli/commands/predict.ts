@@ -3,7 +3,8 @@
 // (WS/model, a snapshot) or a workspace (its model/).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BACKEND_CHOICES } from '../../train/backend-choices.ts';
+import { BACKEND_CHOICES, TFJS_PACKAGES } from '../../train/backend-choices.ts';
+import { requireOptional } from '../../optional-import.ts';
 import type { PredictSource } from '../../train/predict.ts';
 import { UsageError, choiceOption, intOption, stringOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
 
@@ -54,6 +55,7 @@ async function runPredict(args: ParsedCommand, io: CliIo): Promise<number> {
   const thresholdText = stringOption(args, 'threshold');
   const threshold = thresholdText === undefined ? undefined : Number(thresholdText);
   if (threshold !== undefined && !(threshold > 0 && threshold < 1)) throw new UsageError(`invalid value for --threshold: expected a number in (0, 1), got '${thresholdText}'`, cmd);
+  requireOptional(['@tensorflow/tfjs'], 'picpac predict', TFJS_PACKAGES);
   const { describeBackend } = await import('../../train/backend.ts');
   const { loadModel, predictToDirectory } = await import('../../train/predict.ts');
   const model = await loadModel(modelDir, { backend: choiceOption(args, 'backend', BACKEND_CHOICES, cmd), threshold });

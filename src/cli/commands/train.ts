@@ -2,7 +2,8 @@
 // (REFERENCE §2.3.2-2.3.3) on TensorFlow.js. Every stream parameter is accepted as an option
 // and overrides the trainer's stream defaults (train-params.ts).
 import { STREAM_PARAMS, STREAM_PARAM_NAMES } from '../../augment/config-schema.ts';
-import { BACKEND_CHOICES } from '../../train/backend-choices.ts';
+import { BACKEND_CHOICES, TFJS_PACKAGES } from '../../train/backend-choices.ts';
+import { requireOptional } from '../../optional-import.ts';
 import { TEMPLATE_NAMES } from '../../train/templates.ts';
 import type { TrainResult } from '../../train/trainer.ts';
 import { UsageError, choiceOption, flagOption, intOption, stringOption, type CliIo, type CommandSpec, type OptionSpec, type ParsedCommand } from '../args.ts';
@@ -71,7 +72,8 @@ function numberOption(args: ParsedCommand, name: string): number | undefined {
 async function runTrain(args: ParsedCommand, io: CliIo): Promise<number> {
   const cmd = 'train';
   const [first, ...rest] = args.positionals;
-  // TensorFlow.js loads only when a command computes (about a second).
+  // TensorFlow.js loads only when a command computes (about a second); it is optional.
+  requireOptional(['@tensorflow/tfjs'], 'picpac train', TFJS_PACKAGES);
   const { formatMetrics, resumeTraining, trainFcn } = await import('../../train/trainer.ts');
   const { describeBackend } = await import('../../train/backend.ts');
   const run = { progress: io.stderr, log: (line: string) => void io.stdout.write(`${line}\n`), handleSigint: true };

@@ -1,10 +1,19 @@
 // Opening the LMDB environment of a picpac LMDB store and its four named databases (layout in
 // lmdb-layout.ts). Shared by LmdbStore (read-only) and LmdbWriter.
-import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
 import { PicpacError } from '../../errors.ts';
+import { missingDependency } from '../../optional-import.ts';
 import { LMDB_DB_NAMES, LMDB_META_KEY, parseMeta } from './lmdb-layout.ts';
 import type { LmdbMeta } from './lmdb-layout.ts';
+
+// lmdb is an optional peer dependency (docs/package.md): `import 'picpac'` works without it, and
+// opening an LMDB store then says what to install.
+const lmdb: typeof import('lmdb') | Error = await import('lmdb').catch((error: Error) => error);
+
+function lmdbOpen(): typeof import('lmdb').open {
+  if (lmdb instanceof Error) throw missingDependency(lmdb, 'LMDB stores') ?? lmdb;
+  return lmdb.open;
+}
 
 /** Value passed through untouched: lmdb-js hands `decode` its shared read buffer (no slice). */
 const passThrough = {
@@ -31,6 +40,7 @@ export interface OpenEnvOptions {
 }
 
 export function openLmdbEnv(dir: string, options: OpenEnvOptions): LmdbEnv {
+  const open = lmdbOpen();
   let root: RootDatabase;
   try {
     root = open({ path: dir, noSubdir: false, maxDbs: 8, readOnly: options.readOnly, noSync: options.noSync ?? false });

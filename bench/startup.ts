@@ -1,0 +1,57 @@
+// Start-up benchmark (issue 11): wall time of whole `picpac` processes as a user runs them —
+// the built CLI (dist/cli/bin.js, plain Node, no loader) for `--help` and `stat` of a 2000-record
+// file — next to bare Node (`node -e 0`, the floor on this machine) and to the development
+// launcher (bin/picpac.js, TypeScript through tsx), in the same run. Goal: ≤ 150 ms.
+// Run: npm run bench -- startup [--runs 11]
+import { spawnSync } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureBuilt } from '../scripts/ensure-built.ts';
+import { runCli } from '../src/cli/main.ts';
+import { median } from './lib/measure.ts';
+import { cacheDir, machineLine, photoSet, repoRoot } from './lib/photo-set.ts';
+
+const { values } = parseArgs({ args: process.argv.slice(3), options: { runs: { type: 'string', default: '11' } } });
+const runs = Number(values.runs);
+
+ensureBuilt();
+const photos = await photoSet(2000, 256, 256, 90);
+const work = join(cacheDir, 'startup');
+await mkdir(work, { recursive: true });
+const list = join(work, 'list.tsv');
+await writeFile(list, photos.files.join('\n') + '\n');
+const db = join(work, 'photos.picpac');
+await rm(db, { force: true });
+const silent = { stdout: { write: () => true }, stderr: { write: () => true } };
+if ((await runCli(['import', list, db, '-q'], silent)) !== 0) throw new Error('import failed');
+
+const built = join(repoRoot, 'dist/cli/bin.js');
+const dev = join(repoRoot, 'bin/picpac.js');
+const cases: { name: string; argv: string[] }[] = [
+  { name: 'node -e 0 (floor)', argv: ['-e', '0'] },
+  { name: 'picpac --help (built)', argv: [built, '--help'] },
+  { name: 'picpac stat 2000 records (built)', argv: [built, 'stat', db] },
+  { name: 'picpac --help (tsx, development)', argv: [dev, '--help'] },
+  { name: 'picpac stat (tsx, development)', argv: [dev, 'stat', db] },
+];
+const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+// Interleaved, so that a burst of load on the shared machine hits every case alike.
+for (let r = 0; r < runs; r++) {
+  for (const c of cases) {
+    const t0 = performance.now();
+    const child = spawnSync(process.execPath, c.argv, { cwd: work, env: { ...process.env, NODE_OPTIONS: '' } });
+    const ms = performance.now() - t0;
+    if (child.status !== 0) throw new Error(`${c.name}: exit ${child.status}: ${child.stderr}`);
+    times.get(c.name)!.push(ms);
+  }
+}
+const rows = cases.map((c) => {
+  const t = times.get(c.name)!;
+  return { case: c.name, medianMs: Math.round(median(t)), minMs: Math.round(Math.min(...t)), maxMs: Math.round(Math.max(...t)) };
+});
+const report = { bench: 'startup', machine: machineLine(), runs, goalMs: 150, rows };
+console.log(`# startup — ${report.machine}; ${runs} runs each, interleaved; goal ≤ 150 ms`);
+console.table(rows);
+await mkdir(join(repoRoot, 'bench/results'), { recursive: true });
+await writeFile(join(repoRoot, 'bench/results/startup.json'), JSON.stringify(report, null, 2));

@@ -1,0 +1,10 @@
+// One entry of the CLI's command table (main.ts): what the global help shows, and how to load
+// the command's module when it runs.
+import type { CommandSpec } from './args.ts';
+
+export interface LazyCommand {
+  name: string;
+  /** Same text as the spec's summary (checked by test/cli/usage.test.ts). */
+  summary: string;
+  load(): Promise<CommandSpec>;
+}

@@ -1,0 +1,192 @@
+// The built package as its users run it: the examples/ (which import 'picpac', resolved to
+// dist/ through package.json "exports") write, read, stream and read over HTTP from nginx; the
+// browser bundle reads the same file over HTTP Range requests in headless Chromium and lists
+// the same records and annotations; the compiled CLI runs workers with no loader.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { ensureBuilt, repoRoot } from '../../scripts/ensure-built.ts';
+
+declare const document: any;
+
+ensureBuilt();
+
+function run(file: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // No --import tsx: the examples and the CLI must run as plain Node.
+    execFile(process.execPath, [file, ...args], { cwd, env: { ...process.env, NODE_OPTIONS: '' }, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const example = (name: string) => path.join(repoRoot, 'examples', name);
+
+let dir: string;
+let images: string[];
+let picpacFile: string;
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'picpac-pkg-'));
+  images = [];
+  for (let k = 0; k < 5; k++) {
+    const file = path.join(dir, `img${k}.jpg`);
+    await sharp({ create: { width: 40 + 8 * k, height: 32, channels: 3, background: { r: 40 * k, g: 120, b: 200 - 30 * k } } }).jpeg().toFile(file);
+    images.push(file);
+  }
+  picpacFile = path.join(dir, 'www', 'example.picpac');
+  await mkdir(path.dirname(picpacFile));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('examples/ against the built package', () => {
+  test('write.mjs writes a file with annotations; read.mjs reads it by index and by scan', async () => {
+    const w = await run(example('write.mjs'), [picpacFile, ...images], dir);
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal(w.stdout, `wrote 5 records to ${picpacFile}\n`);
+    const r = await run(example('read.mjs'), [picpacFile], tmpdir());
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines[0], '5 records');
+    assert.match(lines[1], /^record 0: label 0, 40x32, image\/jpeg, \d+ bytes, annotation \{"shapes":\[\{"type":"rect"/);
+    assert.match(lines[5], /^record 4: label 0, 72x32, image\/jpeg/);
+    const sizes = lines.slice(1, 6).map((l) => Number(/(\d+) bytes/.exec(l)![1]));
+    assert.equal(lines[6], `scan: ${sizes.reduce((a, b) => a + b)} image bytes`);
+  });
+
+  test('train-loop.mjs streams augmented batches with label images on 2 worker threads', async () => {
+    const r = await run(example('train-loop.mjs'), [picpacFile, '3'], tmpdir());
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 3);
+    for (const [k, line] of lines.entries()) assert.match(line, new RegExp(`^step ${k}: batch 4x64x64x3, labels 4x64x64x1, loss \\d`));
+    const again = await run(example('train-loop.mjs'), [picpacFile, '3'], dir);
+    assert.equal(again.stdout, r.stdout, 'same seed, same batches');
+  });
+
+  test('the compiled CLI (dist/cli/bin.js) streams with --threads 2 from another directory, no tsx', async () => {
+    const r = await run(path.join(repoRoot, 'dist/cli/bin.js'), ['stream', picpacFile, '--count', '8', '--threads', '2', '--batch', '2', '--resize_width', '32', '--resize_height', '32'], tmpdir());
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test('the development launcher (bin/picpac.js, sources through tsx) starts worker threads from another directory', async () => {
+    // Worker threads do not inherit the tsx loader: ts-worker.ts resolves tsx from its own file.
+    const r = await run(path.join(repoRoot, 'bin/picpac.js'), ['stream', picpacFile, '--count', '8', '--threads', '2', '--batch', '2', '--resize_width', '32', '--resize_height', '32'], tmpdir());
+    assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync('test', ['-x', p]).status === 0);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let playwright: typeof import('playwright-core') | undefined;
+try {
+  playwright = await import('playwright-core');
+} catch {
+  playwright = undefined;
+}
+
+describe('over HTTP from nginx', { skip: NGINX ? false : 'nginx is not installed (apt-get install nginx-light); HTTP example tests skipped' }, () => {
+  let nginx: ChildProcess | undefined;
+  let base = '';
+  let nodeListing: string[] = [];
+
+  before(async () => {
+    const www = path.dirname(picpacFile);
+    if (!existsSync(picpacFile)) assert.equal((await run(example('write.mjs'), [picpacFile, ...images], dir)).code, 0);
+    copyFileSync(path.join(repoRoot, 'examples/browser/index.html'), path.join(www, 'index.html'));
+    copyFileSync(path.join(repoRoot, 'dist/browser/picpac.js'), path.join(www, 'picpac.js'));
+    const port = await freePort();
+    const conf = path.join(dir, 'nginx.conf');
+    const t = path.join(dir, 'temp');
+    await mkdir(t, { recursive: true });
+    await writeFile(
+      conf,
+      `daemon off;\nmaster_process off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents { worker_connections 64; }\n` +
+        `http {\n  access_log off;\n  client_body_temp_path ${t}/body;\n  proxy_temp_path ${t}/proxy;\n  fastcgi_temp_path ${t}/fastcgi;\n  uwsgi_temp_path ${t}/uwsgi;\n  scgi_temp_path ${t}/scgi;\n` +
+        `  types { text/html html; text/javascript js; }\n  default_type application/octet-stream;\n  server {\n    listen 127.0.0.1:${port};\n    root ${www};\n  }\n}\n`,
+    );
+    nginx = spawn(NGINX as string, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    base = `http://127.0.0.1:${port}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fetch(`${base}/index.html`);
+        break;
+      } catch (error) {
+        if (attempt > 100) throw error;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const local = await run(example('read.mjs'), [picpacFile], tmpdir());
+    nodeListing = local.stdout.trim().split('\n').slice(1, -1); // the record lines
+  });
+  after(async () => {
+    if (nginx && nginx.exitCode === null) {
+      const exited = new Promise((r) => nginx!.once('exit', r));
+      nginx.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  test('read-url.mjs reads the file over HTTP Range requests', async () => {
+    const r = await run(example('read-url.mjs'), [`${base}/example.picpac`], tmpdir());
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines[0], `5 records at ${base}/example.picpac`);
+    assert.equal(lines.length, 6);
+    assert.match(lines[1], /^record 0: label 0, \d+ bytes, annotation \{"shapes"/);
+  });
+
+  test('the browser bundle lists the same records and annotations in headless Chromium', { skip: !existsSync(CHROMIUM) ? `${CHROMIUM} absent (apt-get install chromium)` : playwright === undefined ? 'playwright-core not installed' : false }, async () => {
+    const profile = await mkdtemp(path.join(tmpdir(), 'picpac-chromium-'));
+    const context = await playwright!.chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${base}/index.html?file=example.picpac`);
+      await page.waitForFunction(() => document.body.dataset.done === '1', undefined, { timeout: 30000 });
+      const lines = (await page.textContent('#out'))!.trim().split('\n');
+      assert.deepEqual(errors, []);
+      assert.equal(lines[0], '5 records');
+      assert.deepEqual(lines.slice(1, 6), nodeListing, 'the browser sees what Node sees');
+      const requests = Number(/^requests: (\d+)$/.exec(lines[6])![1]);
+      assert.ok(requests >= 2 && requests <= 12, `${requests} Range requests`);
+      const missing = await page.evaluate(async () => {
+        const { FetchSource } = await import('./picpac.js' as string);
+        try {
+          await FetchSource.open('missing.picpac');
+          return 'opened';
+        } catch (error) {
+          return `${(error as Error).name}: ${(error as Error).message}`;
+        }
+      });
+      assert.match(missing, /^SourceError: .*missing\.picpac: HTTP 404/);
+    } finally {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
