@@ -8,6 +8,9 @@ import type { ByteSource } from './sources/byte-source.ts';
 import { installNativeCrc32c } from './picpac/crc-native.ts';
 import { FileSource } from './sources/file-source.ts';
 import { HttpSource } from './sources/http-source.ts';
+import { isS3Url } from './sources/s3-client.ts';
+import { s3ReadText } from './sources/s3-objects.ts';
+import { S3Source } from './sources/s3-source.ts';
 import { LmdbStore } from './lmdb/lmdb-store.ts';
 import type { HttpSourceOptions } from './sources/http-source.ts';
 import { PicpacReader } from './picpac/picpac-reader.ts';
@@ -41,18 +44,20 @@ function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   return true;
 }
 
+/** A remote location: http(s):// or s3://. */
 export function isUrl(location: string): boolean {
-  return /^https?:\/\//i.test(location);
+  return /^(https?|s3):\/\//i.test(location);
 }
 
-/** Open the byte source behind a path or URL. */
+/** Open the byte source behind a path or URL (s3:// through the optional AWS SDK). */
 export async function openByteSource(location: string, options?: { http?: HttpSourceOptions }): Promise<ByteSource> {
+  if (isS3Url(location)) return S3Source.open(location);
   return isUrl(location) ? HttpSource.open(location, options?.http) : FileSource.open(location);
 }
 
 /**
- * Open a store: a .picpac 2.0 file, a PicPac 1.0 file, a `.picpac.json` shard manifest, local
- * or over http(s), or a local LMDB directory (LmdbStore, 'lmdb-encoded' | 'lmdb-raw'). The store owns the source and closes it.
+ * Open a store: a .picpac 2.0 file, a PicPac 1.0 file, a `.picpac.json` shard manifest, local,
+ * over http(s) or on s3://, or a local LMDB directory (LmdbStore, 'lmdb-encoded' | 'lmdb-raw'). The store owns the source and closes it.
  * @param [options.recover=false] read what a crashed writer left (2.0 and 1.0)
  * @param [options.verifyChecksums=true] and the other PicpacReader limits
  */
@@ -154,6 +159,7 @@ function ownSource<T extends Store>(store: T, source: ByteSource): T {
 }
 
 async function readUrlText(location: string, options?: OpenStoreOptions): Promise<string> {
+  if (isS3Url(location)) return s3ReadText(location);
   const source = await HttpSource.open(location, options?.http);
   try {
     return new TextDecoder().decode(await source.read(0, source.byteLength));

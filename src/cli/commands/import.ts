@@ -1,5 +1,5 @@
 // picpac import SRC OUT: images from a directory tree, a list file or another database.
-import { unlink, writeFile } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import type { NewRecord, StoreWriter } from '../../engine/store.ts';
 import { PicpacError } from '../../errors.ts';
 import { UsageError, choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
@@ -9,7 +9,7 @@ import { EXCHANGE_FORMATS, type ExchangeFormat } from '../../annotate/dataset-io
 import { orderedMap } from '../ordered-pool.ts';
 import { Progress } from '../progress.ts';
 import { shrinkImage } from '../reencode.ts';
-import { AppendQueue, checkNotSameFile, OUTPUT_FORMATS, openOutput, alignOption } from '../store-output.ts';
+import { AppendQueue, checkNotSameFile, OUTPUT_FORMATS, openOutput, alignOption, writeOutputText } from '../store-output.ts';
 
 /** --strict: the first bad input stops the import (exit 1). */
 export class StrictInputError extends PicpacError {
@@ -114,7 +114,7 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
     if (source.classNames) {
       const mapping = Object.fromEntries(source.classNames.map((name, label) => [name, label]));
       io.stdout.write(`classes: ${source.classNames.map((name, label) => `${label}=${name}`).join(' ')}\n`);
-      await writeFile(`${out}.classes.json`, JSON.stringify(mapping, null, 2) + '\n');
+      await writeOutputText(`${out}.classes.json`, JSON.stringify(mapping, null, 2) + '\n');
     }
     const load = async (item: { load(): Promise<NewRecord> }): Promise<NewRecord> => {
       const record = await item.load();
