@@ -15,6 +15,7 @@ import { predictCommand } from './commands/predict.ts';
 import { repairCommand } from './commands/repair.ts';
 import { rfCommand } from './commands/rf.ts';
 import { serveCommand } from './commands/serve.ts';
+import { shardCommand } from './commands/shard.ts';
 import { splitCommand } from './commands/split.ts';
 import { splitRegionCommand } from './commands/split-region.ts';
 import { statCommand } from './commands/stat.ts';
@@ -31,6 +32,7 @@ export const COMMANDS: CommandSpec[] = [
   mergeCommand,
   convertCommand,
   splitCommand,
+  shardCommand,
   streamCommand,
   splitRegionCommand,
   exportCommand,

@@ -10,6 +10,7 @@ import { orderedMap } from '../ordered-pool.ts';
 import { Progress } from '../progress.ts';
 import { shrinkImage } from '../reencode.ts';
 import { AppendQueue, checkNotSameFile, OUTPUT_FORMATS, openOutput, alignOption, writeOutputText } from '../store-output.ts';
+import { ShardedWriter, shardSizeOption } from '../sharded-output.ts';
 
 /** --strict: the first bad input stops the import (exit 1). */
 export class StrictInputError extends PicpacError {
@@ -38,6 +39,9 @@ export const importCommand: CommandSpec = {
     '--format list forces SRC to be read as a list file.',
     'Inputs that are not images or cannot be read are skipped with a warning and counted.',
     'Files are read in parallel but appended in input order, so the output is deterministic.',
+    'OUT may be an s3:// URL (written locally, then uploaded). With --shard-size, OUT is a folder',
+    'or s3:// prefix that receives part-00000.picpac, part-00001.picpac, ... and the manifest',
+    'index.picpac.json (SPEC §16), which stat, dump, stream and serve open as one dataset.',
   ].join('\n'),
   options: {
     'max-size': { type: 'string', valueName: 'N', description: 're-encode images whose long side exceeds N pixels (aspect kept)' },
@@ -49,6 +53,7 @@ export const importCommand: CommandSpec = {
     strict: { type: 'boolean', description: 'stop with exit 1 at the first unreadable or non-image input' },
     overwrite: { type: 'boolean', description: 'replace OUT if it exists' },
     append: { type: 'boolean', description: 'add the records to an existing OUT' },
+    'shard-size': { type: 'string', valueName: 'SIZE', description: 'split the output into shards of about SIZE (512MB, 1GiB, ...) plus a manifest; OUT is a folder or s3:// prefix' },
     jobs: { type: 'string', valueName: 'N', description: 'inputs read (and re-encoded) in parallel (default 16)' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress bar' },
   },
@@ -61,12 +66,15 @@ export const importCommand: CommandSpec = {
     'picpac import more/ photos.picpac --append',
     'picpac import instances.json cars.picpac --format coco --images train2017/',
     'picpac import yolo-dataset/ cars.picpac --format yolo',
+    'picpac import photos/ s3://bucket/photos.picpac',
+    'picpac import photos/ s3://bucket/photos/ --shard-size 512MB',
   ],
   run: runImport,
 };
 
 async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
-  const [src, out] = args.positionals;
+  const [src] = args.positionals;
+  let [, out] = args.positionals;
   const cmd = 'import';
   const maxSize = intOption(args, 'max-size', { min: 1 }, cmd);
   const quality = intOption(args, 'quality', { min: 1, max: 100 }, cmd);
@@ -82,6 +90,8 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
   const append = flagOption(args, 'append');
   const overwrite = flagOption(args, 'overwrite');
   checkNotSameFile(out, [src], cmd, { allowAppend: append });
+  const shardBytes = shardSizeOption(args, cmd);
+  if (shardBytes !== undefined && append) throw new UsageError('--shard-size cannot be combined with --append', cmd);
 
   const imagesDir = typeof args.values.images === 'string' ? args.values.images : undefined;
   const source =
@@ -109,12 +119,13 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
       warn(`${src}: ${problem}; skipped`);
       skipped++;
     }
-    writer = await openOutput(out, { format, alignment, overwrite, append });
+    writer = shardBytes === undefined ? await openOutput(out, { format, alignment, overwrite, append }) : await ShardedWriter.create(out, shardBytes, { format, alignment, overwrite });
     created = !append;
     if (source.classNames) {
       const mapping = Object.fromEntries(source.classNames.map((name, label) => [name, label]));
       io.stdout.write(`classes: ${source.classNames.map((name, label) => `${label}=${name}`).join(' ')}\n`);
-      await writeOutputText(`${out}.classes.json`, JSON.stringify(mapping, null, 2) + '\n');
+      const classesPath = writer instanceof ShardedWriter ? writer.name.replace(/\.picpac\.json$/, '.classes.json') : `${out}.classes.json`;
+      await writeOutputText(classesPath, JSON.stringify(mapping, null, 2) + '\n');
     }
     const load = async (item: { load(): Promise<NewRecord> }): Promise<NewRecord> => {
       const record = await item.load();
@@ -146,6 +157,7 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
     }
     await queue.drain();
     await writer.close();
+    if (writer instanceof ShardedWriter) out = writer.name;
     writer = undefined;
   } catch (error) {
     progress?.finish();
