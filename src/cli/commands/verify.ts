@@ -1,6 +1,7 @@
 // picpac verify DB: every checksum and structure; exit 0 when all valid, 1 otherwise.
 import { open } from 'node:fs/promises';
-import { openStore, sniffStoreKind } from '../../engine/open-store.ts';
+import { isUrl, openByteSource, openStore, sniffStoreKind } from '../../engine/open-store.ts';
+import { isShardManifestPath } from '../../engine/sources/shards.ts';
 import { verifyStore } from '../../engine/picpac/verify.ts';
 import { isLmdbDirectory } from '../../engine/lmdb/lmdb-detect.ts';
 import { FormatError } from '../../errors.ts';
@@ -29,8 +30,11 @@ const MAX_LISTED = 100;
 async function runVerify(args: ParsedCommand, io: CliIo): Promise<number> {
   const path = args.positionals[0];
   if (isLmdbDirectory(path)) return verifyV1(path, io, 'LMDB'); // no checksums either: structure by reading every record
+  // A manifest: opening checks it against every shard's footer, a full scan every payload checksum.
+  if (isShardManifestPath(path)) return verifyV1(path, io, 'shards');
   if ((await sniffFile(path)) === 'picpac-1') return verifyV1(path, io);
-  const result = await verifyStore(path, { maxProblems: MAX_LISTED });
+  const source = isUrl(path) ? await openByteSource(path) : undefined;
+  const result = await verifyStore(source ?? path, { maxProblems: MAX_LISTED }).finally(() => source?.close());
   if (result.ok) {
     io.stdout.write(`OK: ${result.recordCount} records, ${result.bytesChecked} bytes checked\n`);
     return 0;
@@ -51,7 +55,7 @@ async function runVerify(args: ParsedCommand, io: CliIo): Promise<number> {
 }
 
 async function sniffFile(path: string): Promise<string> {
-  if (/^https?:\/\//i.test(path)) return 'unknown';
+  if (isUrl(path)) return 'unknown';
   const handle = await open(path, 'r');
   try {
     const first = new Uint8Array(8);
@@ -83,6 +87,7 @@ async function verifyV1(path: string, io: CliIo, formatName = 'PicPac 1.0'): Pro
     io.stdout.write(`  ${where}: ${error.message}\n`);
     return 1;
   }
-  io.stdout.write(`OK: ${recordCount} records, ${bytesChecked} bytes checked (${formatName}: structure only, the format has no checksums)\n`);
+  const note = formatName === 'shards' ? 'shard manifest: footers, record counts and payload checksums' : `${formatName}: structure only, the format has no checksums`;
+  io.stdout.write(`OK: ${recordCount} records, ${bytesChecked} bytes checked (${note})\n`);
   return 0;
 }
