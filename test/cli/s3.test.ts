@@ -7,6 +7,9 @@ import path from 'node:path';
 import { ImageStream } from '../../src/augment/stream/stream.ts';
 import { s3Traffic } from '../../src/engine/sources/s3-client.ts';
 import { objectStore, type ObjectStore } from '../objectstore.ts';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import sharp from 'sharp';
 import { cli, cliProcess, makeImageTree, tempDir } from './helpers.ts';
 
 const SMALL = ['--resize_width', '32', '--resize_height', '32'];
@@ -114,9 +117,16 @@ describe('s3:// against the RADOS Gateway', () => {
 
   test('the gateway goes away in the middle of an epoch: the stream finishes with the same digest', async (t) => {
     if (skip) return t.skip(skip);
+    // Records large enough that the stream reads them one by one (a small file is read whole at open).
+    const big = path.join(dir, 'big');
+    await mkdir(big, { recursive: true });
+    // Noise does not compress: 12 PNGs of about 120 KB.
+    await Promise.all(Array.from({ length: 12 }, (_, i) => sharp(randomBytes(200 * 200 * 3), { raw: { width: 200, height: 200, channels: 3 } }).png().toFile(path.join(big, `${i}.png`))));
+    const bigLocal = path.join(dir, 'big.picpac');
+    assert.equal((await cli('import', big, bigLocal, '-q')).code, 0);
     const prefix = `s3://${bucket}/restart/`;
-    assert.equal((await cli('shard', local, prefix, '--shard-size', '64KB', '-q')).code, 0);
-    const config = { loop: false, cache: 0, threads: 0, resize_width: 32, resize_height: 32, batch: 5 };
+    assert.equal((await cli('shard', bigLocal, prefix, '--shard-size', '1MB', '-q')).code, 0);
+    const config = { loop: false, cache: false, preload: 1, threads: 0, resize_width: 32, resize_height: 32, batch: 3 };
     const digestOf = async (open: () => Promise<ImageStream>, midway?: (batch: number) => Promise<void>) => {
       const { createHash } = await import('node:crypto');
       const hash = createHash('sha256');
@@ -133,12 +143,12 @@ describe('s3:// against the RADOS Gateway', () => {
       }
       return hash.digest('hex');
     };
-    const expected = await digestOf(() => ImageStream.open(local, config));
+    const expected = await digestOf(() => ImageStream.open(bigLocal, config));
     const retriesBefore = s3Traffic.retries;
     const remote = await digestOf(
       () => ImageStream.open(`${prefix}index.picpac.json`, config),
       async (n) => {
-        if (n !== 2) return;
+        if (n !== 1) return;
         await store!.stopGateway();
         // The next reads fail (connection refused/reset) and back off; the gateway returns meanwhile.
         setTimeout(() => void store!.startGateway(), 1500);
