@@ -122,7 +122,9 @@ registerShardOpener((location) => openShard(location));
 /** Open a store over a source it then owns (closed on failure). */
 export async function openSourceStore(source: ByteSource, options?: OpenStoreOptions): Promise<Store> {
   try {
-    if (!(source instanceof FileSource)) {
+    // s3:// objects are read by range, often by several ranks that each need a share of the
+    // records: no prefix read (the reader still reads a small file whole).
+    if (!(source instanceof FileSource) && !(source instanceof S3Source)) {
       // One request serves the sniff, the header and, for small files, everything (the file is append-only: a prefix never changes).
       const prefix = await source.read(0, Math.min(source.byteLength, REMOTE_PREFIX_BYTES));
       source = new PrefixSource(source, prefix);
