@@ -9,7 +9,6 @@ import { installNativeCrc32c } from './picpac/crc-native.ts';
 import { FileSource } from './sources/file-source.ts';
 import { HttpSource } from './sources/http-source.ts';
 import { isS3Url } from './sources/s3-client.ts';
-import { s3ReadText } from './sources/s3-objects.ts';
 import { S3Source } from './sources/s3-source.ts';
 import { LmdbStore } from './lmdb/lmdb-store.ts';
 import type { HttpSourceOptions } from './sources/http-source.ts';
@@ -161,7 +160,15 @@ function ownSource<T extends Store>(store: T, source: ByteSource): T {
 }
 
 async function readUrlText(location: string, options?: OpenStoreOptions): Promise<string> {
-  if (isS3Url(location)) return s3ReadText(location);
+  if (isS3Url(location)) {
+    // Through S3Source, so that the node-local cache (keyed by ETag) serves a known manifest too.
+    const source = await S3Source.open(location);
+    try {
+      return new TextDecoder().decode(await source.read(0, source.byteLength));
+    } finally {
+      await source.close();
+    }
+  }
   const source = await HttpSource.open(location, options?.http);
   try {
     return new TextDecoder().decode(await source.read(0, source.byteLength));

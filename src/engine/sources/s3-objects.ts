@@ -1,4 +1,4 @@
-// Whole-object operations on s3:// locations: does an object exist, read a small text object,
+// Whole-object operations on s3:// locations: does an object exist, write a small text object,
 // upload a finished local file (multipart through @aws-sdk/lib-storage when installed, one
 // PUT otherwise). An object appears only when its upload completes, so a reader never sees a
 // half-written file; uploads are retried whole.
@@ -29,17 +29,6 @@ export async function s3ObjectExists(url: string): Promise<boolean> {
     throw err;
   }
   return false;
-}
-
-export async function s3ReadText(url: string): Promise<string> {
-  const { bucket, key } = parseS3Url(url);
-  const [sdk, client] = await Promise.all([loadS3Sdk(), s3Client()]);
-  return withRetries(url, 'GET', async () => {
-    const res = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
-    const text = res.Body ? await res.Body.transformToString('utf8') : '';
-    s3Traffic.bytesRead += Buffer.byteLength(text);
-    return text;
-  });
 }
 
 export async function s3WriteText(url: string, text: string): Promise<void> {
