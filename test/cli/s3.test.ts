@@ -69,7 +69,7 @@ describe('s3:// against the RADOS Gateway', () => {
     assert.match(again.stderr, /refusing to overwrite existing file s3:\/\//);
   });
 
-  test('shards to s3:// and back: dump identical, manifest read as one dataset', async (t) => {
+  test('shards to s3:// and back: dump identical, manifest read as one dataset [SHD-5]', async (t) => {
     if (skip) return t.skip(skip);
     const prefix = `s3://${bucket}/sharded/`;
     const sharded = await cli('shard', local, prefix, '--shard-size', '64KB', '-q');
