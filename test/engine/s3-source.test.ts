@@ -56,6 +56,19 @@ test('ranged reads return the object bytes, short only at the end', async (t) =>
   await source.close();
 });
 
+test('a file larger than one part goes up by multipart upload and reads back whole', async (t) => {
+  if (skip) return t.skip(skip);
+  const big = randomBytes(17 << 20); // 16 MiB parts: two parts
+  await writeFile(path.join(dir, 'big'), big);
+  await s3UploadFile(path.join(dir, 'big'), `s3://${bucket}/big`);
+  const source = await S3Source.open(`s3://${bucket}/big`, { cache: null });
+  assert.equal(source.byteLength, big.length);
+  assert.ok(/-2"$/.test(source.version), `a multipart ETag ends in -<parts>: ${source.version}`);
+  for (const offset of [0, (16 << 20) - 5, big.length - 100]) {
+    assert.deepEqual(Buffer.from(await source.read(offset, 100)), big.subarray(offset, offset + 100));
+  }
+});
+
 test('readMany coalesces near ranges into one GET', async (t) => {
   if (skip) return t.skip(skip);
   const source = await S3Source.open(`s3://${bucket}/blob`, { cache: null });

@@ -122,7 +122,8 @@ export interface RetryPolicy {
 
 export function defaultRetryPolicy(): RetryPolicy {
   const fromEnv = Number(process.env.PICPAC_S3_MAX_ATTEMPTS);
-  return { maxAttempts: Number.isInteger(fromEnv) && fromEnv >= 1 ? fromEnv : 10, baseDelayMs: 100, maxDelayMs: 5000 };
+  // 10 attempts, 100 ms doubling to 10 s, half jittered: 25-35 s in all, a gateway restart's worth.
+  return { maxAttempts: Number.isInteger(fromEnv) && fromEnv >= 1 ? fromEnv : 10, baseDelayMs: 100, maxDelayMs: 10_000 };
 }
 
 /** Counts of one process's object-store traffic (benches and tests read it). */
