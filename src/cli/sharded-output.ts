@@ -12,8 +12,7 @@ import type { NewRecord, StoreWriter } from '../engine/store.ts';
 import { outOfRangeError } from '../errors.ts';
 import { parseByteSize } from '../engine/byte-size.ts';
 import { UsageError, stringOption, type ParsedCommand } from './args.ts';
-import { isS3Url, writeRemoteText } from './remote-output.ts';
-import { UploadingWriter } from './remote-output.ts';
+import { UploadingWriter, isS3Url, writeRemoteText } from './remote-output.ts';
 import { OutputExistsError, fileExists, openOutput } from './store-output.ts';
 import type { OutputOptions } from './store-output.ts';
 
