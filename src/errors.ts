@@ -168,3 +168,18 @@ export class MissingDependencyError extends PicpacError {
     this.packages = packages;
   }
 }
+
+/** Why an object store refused a request (s3:// locations). */
+export type ObjectStoreProblem = 'credentials' | 'access-denied' | 'no-bucket' | 'no-object' | 'region' | 'unavailable' | 'no-client';
+
+/**
+ * An s3:// request failed for a reason retrying cannot fix (bad credentials, missing bucket or
+ * object), or kept failing after the retries. `problem` tells which; the message says what to do.
+ */
+export class ObjectStoreError extends SourceError {
+  readonly problem: ObjectStoreProblem;
+  constructor(problem: ObjectStoreProblem, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.problem = problem;
+  }
+}

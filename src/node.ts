@@ -9,6 +9,7 @@ export { kfoldSelect } from './engine/kfold.ts';
 export { parseStreamConfig, configToQuery, describeConfig } from './augment/config.ts';
 export type { StreamConfig } from './augment/config.ts';
 export { Sampler } from './augment/sampling/sampler.ts';
+export { launcherShare } from './augment/sampling/launcher-env.ts';
 export { ImageStream } from './augment/stream/stream.ts';
 export { decodeImage, decodeImageSync } from './augment/pixels/decode.ts';
 export { parseAnnotation } from './augment/annotation.ts';

@@ -22,6 +22,7 @@ export const COMMAND_LIST: readonly LazyCommand[] = [
   { name: 'merge', summary: 'concatenate stores into one file (optionally relabelled by input)', load: async () => (await import('./commands/merge.ts')).mergeCommand },
   { name: 'convert', summary: 'convert between .picpac 2.0, PicPac 1.0 and LMDB (raw pixels or encoded images)', load: async () => (await import('./commands/convert.ts')).convertCommand },
   { name: 'split', summary: 'K-fold train/test split into OUT.train.picpac and OUT.test.picpac', load: async () => (await import('./commands/split.ts')).splitCommand },
+  { name: 'shard', summary: 'split a store into shards of about SIZE plus a manifest (local folder or s3:// prefix)', load: async () => (await import('./commands/shard.ts')).shardCommand },
   { name: 'stream', summary: 'run the training stream for N samples: images/s, MB/s, --dump PNGs, --digest', load: async () => (await import('./commands/stream.ts')).streamCommand },
   { name: 'split-region', summary: 'cut a region around every annotated shape (object ≈ --size px) into a new store', load: async () => (await import('./commands/split-region.ts')).splitRegionCommand },
   { name: 'export', summary: 'write a store as a COCO, Pascal VOC, YOLO or W3C/Annotorious dataset folder', load: async () => (await import('./commands/export.ts')).exportCommand },

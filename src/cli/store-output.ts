@@ -1,7 +1,7 @@
 // Opening the file a command writes: format 2.0 (PicpacWriter) or 1.0 (V1Writer), the refusal
 // to overwrite without --overwrite, and --append. Commands never construct writers directly.
-import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { access, writeFile } from 'node:fs/promises';
+import path, { resolve } from 'node:path';
 import { PicpacWriter } from '../engine/picpac/picpac-writer.ts';
 import { V1Writer } from '../engine/v1/v1-writer.ts';
 import { openStore, sniffFileKind } from '../engine/open-store.ts';
@@ -9,6 +9,7 @@ import { PicpacError } from '../errors.ts';
 import type { NewRecord, Store, StoredRecord, StoreWriter } from '../engine/store.ts';
 import type { DroppedItem } from '../engine/picpac/recovery-units.ts';
 import { UsageError, intOption, type ParsedCommand } from './args.ts';
+import { UploadingWriter, isS3Url, remoteOutputExists, stagingDir, writeRemoteText } from './remote-output.ts';
 
 export type OutputFormat = 'v2' | 'v1';
 export const OUTPUT_FORMATS = ['v2', 'v1'] as const;
@@ -31,6 +32,7 @@ export class OutputExistsError extends PicpacError {
 }
 
 export async function fileExists(path: string): Promise<boolean> {
+  if (isS3Url(path)) return remoteOutputExists(path);
   return access(path).then(
     () => true,
     () => false,
@@ -52,6 +54,7 @@ export function formatOfStore(storeFormatName: string): OutputFormat {
 }
 
 export async function openOutput(path: string, options: OutputOptions): Promise<StoreWriter> {
+  if (isS3Url(path)) return openS3Output(path, options);
   const exists = await fileExists(path);
   if (options.append && exists) {
     // Sniff the first bytes only: the store is opened by the writer, under its lock, so a second
@@ -71,11 +74,33 @@ export async function openOutput(path: string, options: OutputOptions): Promise<
   return PicpacWriter.create(path, { alignment: options.alignment ?? 1, overwrite: true });
 }
 
+/** s3:// outputs: written to a local temporary file, uploaded by close() (remote-output.ts). */
+async function openS3Output(url: string, options: OutputOptions): Promise<StoreWriter> {
+  if (options.append) throw new UsageError(`--append is not supported for s3:// outputs (${url}): objects cannot be appended to`);
+  if (!options.overwrite && (await remoteOutputExists(url))) throw new OutputExistsError(url);
+  const staging = await stagingDir();
+  const localPath = path.join(staging.dir, 'output' + (options.format === 'v1' ? '.db' : '.picpac'));
+  try {
+    const inner = await openOutput(localPath, { ...options, append: false, overwrite: false });
+    return new UploadingWriter(inner, url, localPath, staging);
+  } catch (err) {
+    await staging.remove();
+    throw err;
+  }
+}
+
+/** Write a small text file next to an output (a local file or an s3:// object). */
+export async function writeOutputText(location: string, text: string): Promise<void> {
+  if (isS3Url(location)) await writeRemoteText(location, text);
+  else await writeFile(location, text);
+}
+
 /** Writing over a file that is being read would destroy it: refuse before opening anything. */
 export function checkNotSameFile(out: string, inputs: string[], command: string, options: { allowAppend?: boolean } = {}): void {
   if (options.allowAppend) return;
   for (const input of inputs) {
-    if (!/^https?:\/\//i.test(input) && resolve(input) === resolve(out)) {
+    const remote = /^(https?|s3):\/\//i;
+    if (remote.test(input) || remote.test(out) ? input === out : resolve(input) === resolve(out)) {
       throw new UsageError(`the output ${out} is also an input; write to another file${command === 'convert' ? '' : ' (or use --append)'}`, command);
     }
   }

@@ -9,6 +9,8 @@ import { installNativeCrc32c } from './picpac/crc-native.ts';
 import { FileSource } from './sources/file-source.ts';
 import { checkRegularFile, openRegularFile } from './sources/regular-file.ts';
 import { HttpSource } from './sources/http-source.ts';
+import { isS3Url } from './sources/s3-client.ts';
+import { S3Source } from './sources/s3-source.ts';
 import type { HttpSourceOptions } from './sources/http-source.ts';
 import { PicpacReader } from './picpac/picpac-reader.ts';
 import type { PicpacReaderOptions } from './picpac/picpac-reader.ts';
@@ -53,18 +55,20 @@ export async function sniffFileKind(path: string): Promise<StoreKind> {
   }
 }
 
+/** A remote location: http(s):// or s3://. */
 export function isUrl(location: string): boolean {
-  return /^https?:\/\//i.test(location);
+  return /^(https?|s3):\/\//i.test(location);
 }
 
-/** Open the byte source behind a path or URL. */
+/** Open the byte source behind a path or URL (s3:// through the optional AWS SDK). */
 export async function openByteSource(location: string, options?: { http?: HttpSourceOptions }): Promise<ByteSource> {
+  if (isS3Url(location)) return S3Source.open(location);
   return isUrl(location) ? HttpSource.open(location, options?.http) : FileSource.open(location);
 }
 
 /**
- * Open a store: a .picpac 2.0 file, a PicPac 1.0 file, a `.picpac.json` shard manifest, local
- * or over http(s), or a local LMDB directory (LmdbStore, 'lmdb-encoded' | 'lmdb-raw'). The store owns the source and closes it.
+ * Open a store: a .picpac 2.0 file, a PicPac 1.0 file, a `.picpac.json` shard manifest, local,
+ * over http(s) or on s3://, or a local LMDB directory (LmdbStore, 'lmdb-encoded' | 'lmdb-raw'). The store owns the source and closes it.
  * @param [options.recover=false] read what a crashed writer left (2.0 and 1.0)
  * @param [options.verifyChecksums=true] and the other PicpacReader limits
  */
@@ -131,7 +135,9 @@ registerShardOpener((location) => openShard(location));
 /** Open a store over a source it then owns (closed on failure). */
 export async function openSourceStore(source: ByteSource, options?: OpenStoreOptions): Promise<Store> {
   try {
-    if (!(source instanceof FileSource)) {
+    // s3:// objects are read by range, often by several ranks that each need a share of the
+    // records: no prefix read (the reader still reads a small file whole).
+    if (!(source instanceof FileSource) && !(source instanceof S3Source)) {
       // One request serves the sniff, the header and, for small files, everything (the file is append-only: a prefix never changes).
       const prefix = await source.read(0, Math.min(source.byteLength, REMOTE_PREFIX_BYTES));
       source = new PrefixSource(source, prefix);
@@ -168,6 +174,15 @@ function ownSource<T extends Store>(store: T, source: ByteSource): T {
 }
 
 async function readUrlText(location: string, options?: OpenStoreOptions): Promise<string> {
+  if (isS3Url(location)) {
+    // Through S3Source, so that the node-local cache (keyed by ETag) serves a known manifest too.
+    const source = await S3Source.open(location);
+    try {
+      return new TextDecoder().decode(await source.read(0, source.byteLength));
+    } finally {
+      await source.close();
+    }
+  }
   const source = await HttpSource.open(location, options?.http);
   try {
     return new TextDecoder().decode(await source.read(0, source.byteLength));

@@ -1,5 +1,5 @@
 // picpac import SRC OUT: images from a directory tree, a list file or another database.
-import { unlink, writeFile } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import type { NewRecord, StoreWriter } from '../../engine/store.ts';
 import { PicpacError } from '../../errors.ts';
 import { UsageError, choiceOption, flagOption, intOption, type CliIo, type CommandSpec, type ParsedCommand } from '../args.ts';
@@ -12,7 +12,8 @@ import { EXCHANGE_FORMATS, type ExchangeFormat } from '../../annotate/dataset-io
 import { orderedMap } from '../ordered-pool.ts';
 import { Progress } from '../progress.ts';
 import { shrinkImage } from '../reencode.ts';
-import { AppendQueue, checkNotSameFile, OUTPUT_FORMATS, openOutput, alignOption } from '../store-output.ts';
+import { AppendQueue, checkNotSameFile, OUTPUT_FORMATS, openOutput, alignOption, writeOutputText } from '../store-output.ts';
+import { ShardedWriter, shardSizeOption } from '../sharded-output.ts';
 
 /** --strict: the first bad input stops the import (exit 1). */
 export class StrictInputError extends PicpacError {
@@ -46,6 +47,9 @@ export const importCommand: CommandSpec = {
     'finite fractions of the image (the annotator\'s rules): shapes outside are dropped and counted',
     'by line; an annotation larger than one frame holds skips its input. See docs/hostile-input.md.',
     'Files are read in parallel but appended in input order, so the output is deterministic.',
+    'OUT may be an s3:// URL (written locally, then uploaded). With --shard-size, OUT is a folder',
+    'or s3:// prefix that receives part-00000.picpac, part-00001.picpac, ... and the manifest',
+    'index.picpac.json (SPEC §16), which stat, dump, stream and serve open as one dataset.',
   ].join('\n'),
   options: {
     'max-size': { type: 'string', valueName: 'N', description: 're-encode images whose long side exceeds N pixels (aspect kept)' },
@@ -59,6 +63,7 @@ export const importCommand: CommandSpec = {
     'no-check': { type: 'boolean', description: 'store image bytes unchecked (GIFs are not converted; annotations are still checked)' },
     overwrite: { type: 'boolean', description: 'replace OUT if it exists' },
     append: { type: 'boolean', description: 'add the records to an existing OUT' },
+    'shard-size': { type: 'string', valueName: 'SIZE', description: 'split the output into shards of about SIZE (512MB, 1GiB, ...) plus a manifest; OUT is a folder or s3:// prefix' },
     jobs: { type: 'string', valueName: 'N', description: 'inputs read (and re-encoded) in parallel (default 16)' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress bar' },
   },
@@ -71,12 +76,15 @@ export const importCommand: CommandSpec = {
     'picpac import more/ photos.picpac --append',
     'picpac import instances.json cars.picpac --format coco --images train2017/',
     'picpac import yolo-dataset/ cars.picpac --format yolo',
+    'picpac import photos/ s3://bucket/photos.picpac',
+    'picpac import photos/ s3://bucket/photos/ --shard-size 512MB',
   ],
   run: runImport,
 };
 
 async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
-  const [src, out] = args.positionals;
+  const [src] = args.positionals;
+  let [, out] = args.positionals;
   const cmd = 'import';
   const maxSize = intOption(args, 'max-size', { min: 1 }, cmd);
   const quality = intOption(args, 'quality', { min: 1, max: 100 }, cmd);
@@ -95,6 +103,8 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
   if (checkChoice !== undefined && flagOption(args, 'no-check')) throw new UsageError('--check and --no-check exclude each other', cmd);
   const checkMode: ImportCheckMode = flagOption(args, 'no-check') ? 'none' : checkChoice ?? 'structure';
   checkNotSameFile(out, [src], cmd, { allowAppend: append });
+  const shardBytes = shardSizeOption(args, cmd);
+  if (shardBytes !== undefined && append) throw new UsageError('--shard-size cannot be combined with --append', cmd);
 
   const imagesDir = typeof args.values.images === 'string' ? args.values.images : undefined;
   const source =
@@ -132,14 +142,15 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
       warn(`${src}: ${problem}; skipped`);
       skipped++;
     }
-    writer = await openOutput(out, { format, alignment, overwrite, append });
+    writer = shardBytes === undefined ? await openOutput(out, { format, alignment, overwrite, append }) : await ShardedWriter.create(out, shardBytes, { format, alignment, overwrite });
     const savedTail = (writer as { tornTailSavedTo?: string }).tornTailSavedTo;
     if (savedTail !== undefined) io.stderr.write(`warning: ${out}: a writer had stopped after the last commit; its uncommitted bytes were moved to ${savedTail} and the append continues from the last commit\n`);
     created = !append;
     if (source.classNames) {
       const mapping = Object.fromEntries(source.classNames.map((name, label) => [name, label]));
       io.stdout.write(`classes: ${source.classNames.map((name, label) => `${label}=${name}`).join(' ')}\n`);
-      await writeFile(`${out}.classes.json`, JSON.stringify(mapping, null, 2) + '\n');
+      const classesPath = writer instanceof ShardedWriter ? writer.name.replace(/\.picpac\.json$/, '.classes.json') : `${out}.classes.json`;
+      await writeOutputText(classesPath, JSON.stringify(mapping, null, 2) + '\n');
     }
     const load = async (item: { load(): Promise<NewRecord> }): Promise<{ record: NewRecord; dropped: string[] }> => {
       const checked = await checkImportRecord(await item.load(), checkMode);
@@ -192,8 +203,9 @@ async function runImport(args: ParsedCommand, io: CliIo): Promise<number> {
     const table = exchange && exchange.shapeClasses.length > 0 ? classTableToJson(exchange.shapeClasses, exchange.coco) : undefined;
     if (table !== undefined && writer.setMetadata) await writer.setMetadata(table);
     await writer.close();
+    if (writer instanceof ShardedWriter) out = writer.name;
     writer = undefined;
-    if (table !== undefined && format !== 'v2') await writeFile(`${out}.shape-classes.json`, table + '\n');
+    if (table !== undefined && format !== 'v2') await writeOutputText(`${out}.shape-classes.json`, table + "\n");
   } catch (error) {
     progress?.finish();
     process.off('SIGINT', onInterrupt);

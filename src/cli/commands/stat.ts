@@ -2,8 +2,9 @@
 // Labels, codecs and sizes come from the in-memory index; field bytes and annotations from one
 // sequential scan (checksums verified only with --scan, which also reports the scan rate).
 import { stat as fsStat } from 'node:fs/promises';
-import { openStore } from '../../engine/open-store.ts';
+import { isUrl, openByteSource, openStore } from '../../engine/open-store.ts';
 import { PicpacReader } from '../../engine/picpac/picpac-reader.ts';
+import { isShardManifestPath } from '../../engine/sources/shards.ts';
 import type { Store, StoredRecord } from '../../engine/store.ts';
 import { ImageCodec } from '../../format/layout.ts';
 import { printOpenWarnings } from '../open-warnings.ts';
@@ -165,7 +166,7 @@ export async function collectStats(path: string, options: { scan?: boolean; stri
       }
     }
     const seconds = (performance.now() - startMs) / 1000;
-    const fileByteLength = /^https?:/i.test(path) ? null : await fsStat(path).then((s) => s.size, () => null);
+    const fileByteLength = await storedByteLength(path);
     const overheadPercent =
       fileByteLength === null || fieldByteLength === 0 ? null : ((fileByteLength - fieldByteLength) / fieldByteLength) * 100;
     const label2Zero = labels2.every((v) => v === 0);
@@ -263,4 +264,13 @@ async function* scanBatches(store: Store, verifyChecksums: boolean): AsyncGenera
     return;
   }
   for await (const r of store.scan({ verifyChecksums })) yield [r];
+}
+
+/** Size of the file (a HEAD for s3://, unknown for http(s) and shard manifests). */
+async function storedByteLength(path: string): Promise<number | null> {
+  if (/^https?:/i.test(path) || (isUrl(path) && isShardManifestPath(path))) return null;
+  if (!isUrl(path)) return fsStat(path).then((s) => s.size, () => null);
+  const source = await openByteSource(path);
+  await source.close();
+  return source.byteLength;
 }

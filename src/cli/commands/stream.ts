@@ -13,6 +13,8 @@ import { STREAM_PARAMS, STREAM_PARAM_NAMES } from '../../augment/config-schema.t
 import { ImageStream } from '../../augment/stream/stream.ts';
 import type { Batch } from '../../augment/stream/stream.ts';
 import { readLabelMap } from '../../augment/stream/batch.ts';
+import { launcherShare } from '../../augment/sampling/launcher-env.ts';
+import { parseByteSize } from '../../engine/byte-size.ts';
 import type { BatchLayout } from '../../augment/stream/batch.ts';
 import { UsageError, choiceOption, flagOption, intOption, stringOption, type CliIo, type CommandSpec, type OptionSpec, type ParsedCommand } from '../args.ts';
 
@@ -34,12 +36,17 @@ export const streamCommand: CommandSpec = {
     'images/s, MB/s read (stored record bytes) and MB/s produced (batch tensors).\n' +
     '--dump DIR writes the first samples (at most 100) as DIR/<k>.png after augmentation (mean\n' +
     'added back, RGB) and DIR/<k>.label.png when annotating (values stretched to 0..255).\n' +
-    '--digest prints a SHA-256 of all batch bytes: equal for every thread count.',
+    '--digest prints a SHA-256 of all batch bytes: equal for every thread count.\n' +
+    'DB may be an s3:// URL or shard manifest; --rank/--world_size default to the launcher\'s\n' +
+    'RANK/WORLD_SIZE (torchrun), OMPI_COMM_WORLD_RANK/SIZE, PMI_RANK/SIZE or SLURM_PROCID/NTASKS.',
   options: {
     count: { type: 'string', short: 'n', valueName: 'N', description: 'samples to stream (default 1000)' },
     dump: { type: 'string', valueName: 'DIR', description: 'write the first samples as PNG files into DIR' },
     digest: { type: 'boolean', description: 'print a SHA-256 over all batch bytes (images, then labels, per batch)' },
     'on-error': { type: 'string', valueName: 'throw|skip', description: 'bad records: stop (default) or skip and count them' },
+    'print-ids': { type: 'boolean', description: 'print the id of every streamed sample, one per line (the summary goes to stderr)' },
+    'cache-dir': { type: 'string', valueName: 'DIR', description: 'node-local cache of remote (s3://) byte ranges, shared by the processes of a node' },
+    'cache-limit': { type: 'string', valueName: 'SIZE', description: 'bound of --cache-dir, least recently used ranges evicted first (default 20GB)' },
     ...PARAMETER_OPTIONS,
   },
   minPositionals: 1,
@@ -48,6 +55,8 @@ export const streamCommand: CommandSpec = {
     'picpac stream plates.picpac -n 2000 --threads 2 --cache 0',
     'picpac stream plates.picpac -n 16 --annotate json --perturb 1 --pert_angle 20 --dump out/',
     'picpac stream plates.picpac -n 500 --threads 2 --digest',
+    'picpac stream s3://bucket/plates/index.picpac.json --loop 0 --rank 0 --world_size 2 --print-ids',
+    'picpac stream s3://bucket/plates.picpac -n 5000 --cache-dir /tmp/picpac-cache --cache-limit 20GB',
   ],
   run: runStream,
 };
@@ -58,6 +67,20 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
   const count = intOption(args, 'count', { min: 1 }, cmd) ?? 1000;
   const dumpDir = stringOption(args, 'dump');
   const onError = choiceOption(args, 'on-error', ['throw', 'skip'] as const, cmd) ?? 'throw';
+  const printIds = flagOption(args, 'print-ids');
+  const cacheDir = stringOption(args, 'cache-dir');
+  const cacheLimit = stringOption(args, 'cache-limit');
+  if (cacheLimit !== undefined && cacheDir === undefined) throw new UsageError('--cache-limit goes with --cache-dir', cmd);
+  if (cacheDir !== undefined) {
+    try {
+      parseByteSize(cacheLimit ?? '20GB', '--cache-limit');
+    } catch (error) {
+      throw new UsageError((error as Error).message, cmd);
+    }
+    // Through the environment so that the stream's worker threads use the same cache (range-cache.ts).
+    process.env.PICPAC_CACHE_DIR = cacheDir;
+    process.env.PICPAC_CACHE_LIMIT = cacheLimit ?? '20GB';
+  }
   const pairs: string[] = [];
   for (const name of STREAM_PARAM_NAMES) {
     const value = stringOption(args, name);
@@ -68,6 +91,16 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
     const store = await openStore(db);
     await printOpenWarnings(store, db, io).finally(() => store.close());
   }
+  if (stringOption(args, 'rank') === undefined && stringOption(args, 'world_size') === undefined) {
+    let share;
+    try {
+      share = launcherShare();
+    } catch (error) {
+      throw new UsageError((error as Error).message, cmd);
+    }
+    if (share) pairs.push('--rank', String(share.rank), '--world_size', String(share.worldSize));
+  }
+  const summary = printIds ? io.stderr : io.stdout;
   let stream: ImageStream;
   try {
     // reuseBuffers: each batch is hashed/dumped before the next is asked for, so the stream may
@@ -89,9 +122,12 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
     while (samples < count) {
       const batch = await stream.next();
       if (batch === null) break;
+      let ids = '';
       for (let i = 0; i < batch.count; i++) {
         storedBytes += stream.meta(batch.recordIndices[i], batch.sourceIndices[i]).byteLength;
+        if (printIds) ids += `${batch.sourceIndices[i] === 1 ? 'mixin ' : ''}${batch.ids[i]}\n`;
       }
+      if (ids !== '') io.stdout.write(ids);
       producedBytes += batch.images.byteLength + batch.labels.byteLength;
       if (hash) {
         hash.update(bytesOf(batch.images));
@@ -102,13 +138,13 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
     }
     const seconds = (performance.now() - start) / 1000;
     const rate = (bytes: number) => (bytes / 2 ** 20 / seconds).toFixed(1);
-    io.stdout.write(`${stream.describe()}\n`);
-    io.stdout.write(`${samples} samples in ${seconds.toFixed(2)} s: ${(samples / seconds).toFixed(0)} images/s, ${rate(storedBytes)} MB/s read, ${rate(producedBytes)} MB/s produced\n`);
-    if (stream.skipped > 0) io.stdout.write(`skipped ${stream.skipped} bad records\n`);
+    summary.write(`${stream.describe()}\n`);
+    summary.write(`${samples} samples in ${seconds.toFixed(2)} s: ${(samples / seconds).toFixed(0)} images/s, ${rate(storedBytes)} MB/s read, ${rate(producedBytes)} MB/s produced\n`);
+    if (stream.skipped > 0) summary.write(`skipped ${stream.skipped} bad records\n`);
     const position = stream.position();
-    io.stdout.write(`position: epoch ${position.epoch} offset ${position.offset}\n`);
-    if (dumpDir !== undefined) io.stdout.write(`dumped ${dumped} samples to ${dumpDir}\n`);
-    if (hash) io.stdout.write(`sha256 ${hash.digest('hex')}\n`);
+    summary.write(`position: epoch ${position.epoch} offset ${position.offset}\n`);
+    if (dumpDir !== undefined) summary.write(`dumped ${dumped} samples to ${dumpDir}\n`);
+    if (hash) summary.write(`sha256 ${hash.digest('hex')}\n`);
   } finally {
     await stream.close();
   }

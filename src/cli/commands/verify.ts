@@ -1,5 +1,6 @@
 // picpac verify DB: every checksum and structure; exit 0 when all valid, 1 otherwise.
-import { openStore, sniffFileKind } from '../../engine/open-store.ts';
+import { isUrl, openByteSource, openStore, sniffFileKind } from '../../engine/open-store.ts';
+import { isShardManifestPath } from '../../engine/sources/shards.ts';
 import { verifyStore } from '../../engine/picpac/verify.ts';
 import { liveLockHolder } from '../../engine/picpac/writer-lock.ts';
 import { isLmdbDirectory } from '../../engine/lmdb/lmdb-detect.ts';
@@ -31,9 +32,12 @@ const MAX_LISTED = 100;
 async function runVerify(args: ParsedCommand, io: CliIo): Promise<number> {
   const path = args.positionals[0];
   if (isLmdbDirectory(path)) return verifyV1(path, io, 'LMDB'); // no checksums either: structure by reading every record
-  if (!/^https?:\/\//i.test(path) && (await sniffFileKind(path)) === 'picpac-1') return verifyV1(path, io);
-  const holder = /^https?:\/\//i.test(path) ? undefined : await liveLockHolder(path);
-  const result = await verifyStore(path, { maxProblems: MAX_LISTED, lockedBy: holder ? `${path} is locked by pid ${holder.pid}` : undefined });
+  // A manifest: opening checks it against every shard's footer, a full scan every payload checksum.
+  if (isShardManifestPath(path)) return verifyV1(path, io, 'shards');
+  if (!isUrl(path) && (await sniffFileKind(path)) === 'picpac-1') return verifyV1(path, io);
+  const holder = isUrl(path) ? undefined : await liveLockHolder(path);
+  const source = isUrl(path) ? await openByteSource(path) : undefined;
+  const result = await verifyStore(source ?? path, { maxProblems: MAX_LISTED, lockedBy: holder ? `${path} is locked by pid ${holder.pid}` : undefined }).finally(() => source?.close());
   if (result.ok) {
     // Hostile-input hook (verify-images.ts): checksums pass, but were whole images written?
     const images = flagOption(args, 'no-image-check') ? undefined : await checkStoredImages(path, { maxProblems: MAX_LISTED });
@@ -86,6 +90,7 @@ async function verifyV1(path: string, io: CliIo, formatName = 'PicPac 1.0'): Pro
     io.stdout.write(`  ${where}: ${error.message}\n`);
     return 1;
   }
-  io.stdout.write(`OK: ${recordCount} records, ${bytesChecked} bytes checked (${formatName}: structure only, the format has no checksums)\n`);
+  const note = formatName === 'shards' ? 'shard manifest: footers, record counts and payload checksums' : `${formatName}: structure only, the format has no checksums`;
+  io.stdout.write(`OK: ${recordCount} records, ${bytesChecked} bytes checked (${note})\n`);
   return 0;
 }

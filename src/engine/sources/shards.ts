@@ -77,9 +77,9 @@ export function shardPathProblem(shardPath: string): string | undefined {
   return undefined;
 }
 
-/** Resolve a shard path against the manifest location (a file path or an http(s) URL). */
+/** Resolve a shard path against the manifest location (a file path, an http(s) or s3:// URL). */
 export function resolveShardLocation(manifestLocation: string, shardPath: string): string {
-  if (/^https?:\/\//.test(manifestLocation)) return new URL(shardPath, manifestLocation).href;
+  if (/^(https?|s3):\/\//.test(manifestLocation)) return new URL(shardPath, manifestLocation).href;
   if (/^https?:\/\//.test(shardPath) || path.isAbsolute(shardPath)) return shardPath;
   return path.join(path.dirname(manifestLocation), shardPath);
 }
