@@ -69,7 +69,7 @@ describe('v2 golden vectors through openStore', () => {
       } else if (json.expect === 'FormatError') {
         // Corrupt: found at open (footer, index) or, for annotation text, when it is read. [VEC-2]
         const readAll = async (): Promise<void> => {
-          const store = await openStore(file);
+          const store = await openStore(file, { strict: true }); // the default falls back to a scan past a damaged index
           try {
             await dumpAll(store);
           } finally {

@@ -179,7 +179,7 @@ export class PicpacReader implements Store {
   /** Strict open of the commit whose footer ends at `byteLength` [RCV-1]. */
   private static async openCommit(source: ByteSource, ownsSource: boolean, header: FileHeader, opts: ValidReaderOptions, byteLength: number, whole: Uint8Array | undefined): Promise<PicpacReader> {
     const first = firstFrameOffset(header);
-    const tailStart = Math.max(first, byteLength - TAIL_BYTES);
+    const tailStart = Math.max(first, byteLength - (whole ? TAIL_BYTES : (source.openTailBytes ?? TAIL_BYTES)));
     const cache = new ReadCache(source, whole ? whole.subarray(tailStart, byteLength) : await readTail(source, tailStart, byteLength), tailStart);
     const footer = await readFooter(cache, first, byteLength);
     checkFooterCounts(footer, first);

@@ -15,6 +15,12 @@ export interface ByteSource {
   /** Re-read the length (a file being written grows). Returns the new length. */
   refresh(): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Bytes a reader fetches from the end of the file when it opens (footer, then the index from
+   * the same read when it fits; a larger index costs one more read). Sources billed per byte
+   * (object stores) use less than the 256 KiB default.
+   */
+  readonly openTailBytes?: number;
 }
 
 /** Counts reads and bytes: a machine-independent metric for tests and benches (STYLE §36). */

@@ -21,6 +21,8 @@ export class S3Source implements ByteSource {
   readonly counter: ReadCounter = { reads: 0, bytesRead: 0 };
   /** Reads served by the node-local cache. */
   cacheHits = 0;
+  /** Opening a shard fetches 32 KiB of its tail: every rank opens every shard of a manifest. */
+  readonly openTailBytes = 32 << 10;
   private readonly location: S3Location;
   private readonly client: S3Client;
   private readonly sdk: typeof import('@aws-sdk/client-s3');
