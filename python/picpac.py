@@ -1513,6 +1513,7 @@ class PicpacFile:
         self.torn_offset = result.end_offset if result.torn_offset is not None else None
         self.torn_reason = result.torn_reason
         self.dropped = result.dropped
+        self._scanned = True
         last_footer = footers[-1] if footers else None
         finished = (result.torn_offset is None and not result.dropped and last_footer is not None
                     and last_footer[0] + FOOTER_FRAME_BYTES == self._source.byte_length)
@@ -2007,7 +2008,8 @@ def _main(argv):
             if recover:
                 tail = "no torn tail"
                 if db.torn_offset is not None:
-                    reason = db.torn_reason if isinstance(db, PicpacFile) else None
+                    # The reason of a frame scan ([RCV-1] wording); a file without a header was not scanned.
+                    reason = db.torn_reason if getattr(db, "_scanned", False) else None
                     tail = "torn tail at byte %d%s" % (db.torn_offset, " (%s)" % reason if reason else "")
                 dropped = getattr(db, "dropped", [])
                 count = (("; dropped %d damaged item%s" % (len(dropped), "" if len(dropped) == 1 else "s"))
