@@ -262,6 +262,39 @@ describe('Python reader (python/picpac.py)', { skip }, () => {
     for (const { py } of await assertSameDumps(torn, 'recover')) assert.equal(py.code, 0, py.stderr);
   });
 
+  test('damaged files: same survivors and the same dropped lines as picpac dump --recover (resync, units)', async () => {
+    // Damage inside files (not cuts): a record payload, a record frame header, an annotation
+    // frame written with its record, an index block, a range across several frames. [RCV-7] [RCV-8]
+    const damaged: string[] = [];
+    for (const name of ['appended', 'alignedAppended', 'reannotated']) {
+      const bytes = await readFile(files[name]);
+      const reader = await PicpacReader.open(files[name]);
+      const c = reader.columns;
+      const frameAt = (i: number): number => c.frameOffset[i];
+      const frameEnd = (i: number): number => c.frameOffset[i] + 16 + c.payloadByteLength[i];
+      const edits: Array<[string, (b: Buffer) => void]> = [
+        ['payload', (b) => { b[frameAt(3) + 100] ^= 0xff; }],
+        ['header', (b) => { b[frameAt(7) + 5] ^= 0x01; }],
+        ['annotation', (b) => { b[frameEnd(c.annotationOffset.findIndex((a, i) => i > 10 && a === frameEnd(i))) + 20] ^= 0x40; }],
+        ['index', (b) => { b[reader.indexOffset + 40] ^= 0x10; }],
+        ['range', (b) => { b.fill(0x55, frameAt(12) + 8, frameAt(15) + 30); }],
+        ['two', (b) => { b[frameAt(2) + 60] ^= 1; b[frameAt(20) + 3] ^= 1; }],
+      ];
+      await reader.close();
+      for (const [what, edit] of edits) {
+        const copy = Buffer.from(bytes);
+        edit(copy);
+        damaged.push(path.join(dir, `damaged-${name}-${what}.picpac`));
+        await writeFile(damaged.at(-1) as string, copy);
+      }
+    }
+    const recovered = await assertSameDumps(damaged, 'recover');
+    assert.ok(recovered.every(({ py }) => py.code === 0), 'every damaged file recovers');
+    assert.ok(recovered.some(({ py }) => /\ndropped: record \d+, bytes \d+\.\.\d+: damaged record frame/.test(py.stderr)));
+    assert.ok(recovered.some(({ py }) => py.stderr.includes('whose annotation frame is missing or damaged')));
+    await assertSameDumps(damaged, 'default');
+  });
+
   test('property: a compact or aligned file cut anywhere recovers like picpac dump --recover', async () => {
     // The cases are generated first and checked in one Python run.
     const cases = fc.sample(fc.tuple(fc.integer({ min: 1, max: 12 }), fc.boolean(), fc.double({ min: 0, max: 1, noNaN: true })), { numRuns: 30, seed: 16 });
