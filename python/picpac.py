@@ -1,23 +1,27 @@
-"""Read .picpac 2.0 files (and PicPac 1.0 .db files) from Python: standard library only, numpy optional.
+"""Read .picpac 2.x files (and PicPac 1.0 .db files) from Python: standard library only, numpy optional.
 
 Written from SPEC.md (the section and requirement ids in comments, e.g. [FRM-3], point there).
 One module, no build step: copy it next to a training script, or put this folder on sys.path.
 
     import picpac
-    with picpac.open("train.picpac") as db:          # strict: header, footer, index chain
+    with picpac.open("train.picpac") as db:          # header, footer, index chain
         print(len(db), db.header.alignment)
         record = db[0]                               # random access by record index
         jpeg = record.image                          # bytes of the first image field
         shapes = record.annotation_json()            # dict, or None when not annotated
+        classes = db.classes                         # the class table of the metadata frame (2.1)
         for record in db:                            # file order, large sequential reads
             ...
 
-    picpac.open("crashed.picpac", recover=True)      # footer missing or torn: scan the frames
+    picpac.open("live.picpac")                       # end torn: the last valid commit, see db.warnings
+    picpac.open("train.picpac", strict=True)         # refuse a torn end or a damaged index instead
+    picpac.open("crashed.picpac", recover=True)      # scan every frame, past damage (db.dropped)
     picpac.open("train.picpac", use_index=False)     # sequential scan instead of the index
 
 Errors are PicpacError subclasses naming the file, the structure, the byte offset and, when
-known, the record index (the message template of the reference implementation, src/errors.ts). `python3 picpac.py dump FILE [--recover]`
-prints the same lines as `picpac dump` (docs/cli.md).
+known, the record index (the message template of the reference implementation, src/errors.ts).
+`python3 picpac.py dump FILE [--recover | --strict]` prints the same lines (and warnings) as
+`picpac dump` (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -1590,6 +1594,42 @@ class PicpacFile:
         if not found:
             raise KeyError("no record with id %r in %s" % (record_id, self.path))
         return self[found[0]]
+
+    @property
+    def metadata(self):
+        """The file's metadata text (SPEC §9.1: a JSON object, e.g. {"classes": [...]}, the class
+        table), or None when the file has none or its format is unknown. Named by the newest index
+        block [EXT-8], or the last metadata frame found by a recovery scan [EXT-9]; one read."""
+        offset = self._index.metadata_offset
+        if not offset:
+            return None
+        try:
+            _, payload = _read_frame(self._source, offset, KIND_METADATA, "metadata", self.max_annotation_bytes)
+            if len(payload) < METADATA_HEAD_BYTES:
+                raise FormatError("metadata payload shorter than its head", "metadata", offset + FRAME_HEADER_BYTES, None,
+                                  ">= %d bytes" % METADATA_HEAD_BYTES, len(payload))
+            metadata_format = struct.unpack_from("<I", payload, 0)[0]
+            if metadata_format == 0:
+                raise FormatError("metadata format 0 is invalid", "metadata", offset + FRAME_HEADER_BYTES, None, ">= 1", 0)
+            if metadata_format != METADATA_FORMAT_JSON:
+                return None  # [EXT-7]: a format this reader does not know is ignored
+            try:
+                return bytes(payload[METADATA_HEAD_BYTES:]).decode("utf-8")
+            except UnicodeDecodeError:
+                raise FormatError("metadata text is not valid UTF-8", "metadata",
+                                  offset + FRAME_HEADER_BYTES + METADATA_HEAD_BYTES) from None
+        except PicpacError as err:
+            raise err.with_file(self.path)
+
+    def metadata_json(self):
+        """The metadata parsed as JSON (a dict), or None. [SEC-4]: parsed as data."""
+        text = self.metadata
+        return None if text is None else json.loads(text)
+
+    @property
+    def classes(self):
+        """The class table of the metadata [EXT-7] (a list of {"label", "name", "coco"?}), or []."""
+        return (self.metadata_json() or {}).get("classes", [])
 
     def annotation(self, record_index):
         """The live annotation text of a record, or None (reads only the annotation frame) [ANN-7]."""
