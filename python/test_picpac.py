@@ -12,6 +12,7 @@ import os
 import pickle
 import re
 import shutil
+import socket
 import struct
 import sys
 import tempfile
@@ -429,6 +430,68 @@ class FileErrorTest(TempFiles):
             self.assertTrue(str(db.dropped[0]).startswith("bytes %d..%d: damaged frame whose header does not check" % (bad, offsets[1])), str(db.dropped[0]))
         with picpac.open(path) as db:  # opening through the index does not read padding [ALN-5]
             self.assertEqual(len(db), 3)
+
+
+class Format21Test(TempFiles):
+    """What 2.1 adds (SPEC §21) beyond what the vector manifests check."""
+
+    def test_metadata_class_table(self):  # [EXT-7] [EXT-8] [EXT-9]
+        with open(vector("metadata-class-table")[:-len(".picpac")] + ".json", encoding="utf-8") as f:
+            expected = json.load(f)["metadata"]
+        for options in ({}, {"use_index": False}, {"recover": True}):
+            with picpac.open(vector("metadata-class-table"), **options) as db:
+                self.assertEqual(db.metadata, expected, options)
+                self.assertEqual([c["label"] for c in db.classes], [1, 2, 3])
+        with picpac.open(vector("annotated")) as db:
+            self.assertEqual((db.metadata, db.metadata_json(), db.classes), (None, None, []))
+
+    def test_extended_header_crc(self):  # [HDR-9]
+        with picpac.open(vector("header-extended-crc")) as db:
+            self.assertEqual((db.header.header_byte_length, len(db)), (96, 3))
+        path = self.copy("header-extended-crc", lambda b: b.__setitem__(80, b[80] ^ 1))
+        for options in ({}, {"strict": True}, {"recover": True}):
+            with self.assertRaises(picpac.ChecksumError) as caught:
+                picpac.open(path, **options)
+            self.assertNames(caught.exception, path, 56)
+
+    def test_critical_footer_flag_is_refused_from_the_footer(self):  # [FTR-8] [EXT-6]
+        for check_gaps in (True, False):  # without walking the gaps, the footer flag alone refuses it
+            with self.assertRaises(picpac.UnsupportedVersionError) as caught:
+                picpac.open(vector("extension-critical-flagged"), check_gaps=check_gaps)
+            self.assertEqual((caught.exception.section, caught.exception.byte_offset), ("footer", 8257))
+        with self.assertRaises(picpac.UnsupportedVersionError):
+            picpac.open(vector("extension-critical"), check_gaps=True)  # 2.0: found by walking the gaps
+        with picpac.open(vector("extension-critical"), check_gaps=False) as db:
+            self.assertEqual(len(db), 3)
+
+    def test_annotation_follows_units(self):  # [REC-11] [RCV-8]
+        with picpac.open(vector("unit-torn-annotation"), recover=True) as db:
+            self.assertEqual((len(db), db.torn_offset), (3, 8309))
+            self.assertTrue(db.torn_reason.startswith("record frame whose annotation frame is incomplete"), db.torn_reason)
+        # The annotation frame of record 0 damaged, valid frames after it: record 0 is dropped and reported.
+        with picpac.open(vector("unit-annotated")) as db:
+            at = db._index.annotations[0][0]
+        path = self.copy("unit-annotated", lambda b: b.__setitem__(at + 30, b[at + 30] ^ 1))
+        with picpac.open(path, recover=True) as db:
+            self.assertEqual([r.id for r in db], [1, 2, 3])
+            self.assertEqual(db[0].annotation_json()["shapes"][0]["type"], "polygon")
+            what = [str(d) for d in db.dropped]
+            self.assertEqual(len(what), 2, what)
+            self.assertIn("damaged annotation frame", what[0])
+            self.assertTrue(what[1].startswith("record 0, bytes "), what)
+            self.assertIn("whose annotation frame is missing or damaged", what[1])
+
+    def test_live_writer_lock_is_named_in_the_warning(self):  # [CON-4] [RCV-6]
+        with open(vector("appended"), "rb") as f:
+            data = f.read()
+        path = os.path.join(self.dir, "live.picpac")
+        with open(path, "wb") as f:
+            f.write(data[:-10])
+        with picpac.open(path) as db:
+            self.assertIn("no writer holds %s.lock" % path, picpac._open_warning_lines(db, path)[0])
+            with open(path + ".lock", "w") as f:
+                json.dump({"pid": os.getpid(), "hostname": socket.gethostname(), "createdAt": ""}, f)
+            self.assertIn("is locked by pid %d (a writer is appending" % os.getpid(), picpac._open_warning_lines(db, path)[0])
 
 
 class PicPac1Test(TempFiles):
