@@ -41,6 +41,7 @@ __all__ = [
     "PicpacFile", "Record", "Field", "Tensor", "FileHeader", "Footer", "IndexEntry",
     "PicpacError", "FormatError", "ChecksumError", "TruncatedError", "UnfinishedFileError",
     "UnsupportedVersionError", "LimitExceededError", "crc32c", "scan_frames", "dump_line", "V1File",
+    "DroppedItem", "SkippedRange", "rebuild_index", "find_last_footer",
 ]
 
 # --- Layout constants (SPEC §4, §5, §6, §7, §8) -----------------------------------------------
