@@ -1416,10 +1416,10 @@ class PicpacFile:
             self.valid_byte_length = 0
             return
         self._check_extended_header()
-        self._check_header_padding()
-        if recover:
+        if recover:  # the scan starts at the first frame; what lies before it is not data
             self._open_by_scan(strict=False)
             return
+        self._check_header_padding()
         if not use_index:
             self._open_by_scan(strict=True)
             return
