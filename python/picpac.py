@@ -1,23 +1,27 @@
-"""Read .picpac 2.0 files (and PicPac 1.0 .db files) from Python: standard library only, numpy optional.
+"""Read .picpac 2.x files (and PicPac 1.0 .db files) from Python: standard library only, numpy optional.
 
 Written from SPEC.md (the section and requirement ids in comments, e.g. [FRM-3], point there).
 One module, no build step: copy it next to a training script, or put this folder on sys.path.
 
     import picpac
-    with picpac.open("train.picpac") as db:          # strict: header, footer, index chain
+    with picpac.open("train.picpac") as db:          # header, footer, index chain
         print(len(db), db.header.alignment)
         record = db[0]                               # random access by record index
         jpeg = record.image                          # bytes of the first image field
         shapes = record.annotation_json()            # dict, or None when not annotated
+        classes = db.classes                         # the class table of the metadata frame (2.1)
         for record in db:                            # file order, large sequential reads
             ...
 
-    picpac.open("crashed.picpac", recover=True)      # footer missing or torn: scan the frames
+    picpac.open("live.picpac")                       # end torn: the last valid commit, see db.warnings
+    picpac.open("train.picpac", strict=True)         # refuse a torn end or a damaged index instead
+    picpac.open("crashed.picpac", recover=True)      # scan every frame, past damage (db.dropped)
     picpac.open("train.picpac", use_index=False)     # sequential scan instead of the index
 
 Errors are PicpacError subclasses naming the file, the structure, the byte offset and, when
-known, the record index (the message template of the reference implementation, src/errors.ts). `python3 picpac.py dump FILE [--recover]`
-prints the same lines as `picpac dump` (docs/cli.md).
+known, the record index (the message template of the reference implementation, src/errors.ts).
+`python3 picpac.py dump FILE [--recover | --strict]` prints the same lines (and warnings) as
+`picpac dump` (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from __future__ import annotations
 import array
 import hashlib
 import json
+import builtins
 import os
+import socket
 import struct
 import sys
 from decimal import Decimal
@@ -35,6 +41,7 @@ __all__ = [
     "PicpacFile", "Record", "Field", "Tensor", "FileHeader", "Footer", "IndexEntry",
     "PicpacError", "FormatError", "ChecksumError", "TruncatedError", "UnfinishedFileError",
     "UnsupportedVersionError", "LimitExceededError", "crc32c", "scan_frames", "dump_line", "V1File",
+    "DroppedItem", "SkippedRange", "rebuild_index", "find_last_footer",
 ]
 
 # --- Layout constants (SPEC §4, §5, §6, §7, §8) -----------------------------------------------
@@ -61,6 +68,14 @@ ANNOTATION_ENTRY_BYTES = 24
 MAX_FRAME_PAYLOAD_BYTES = (1 << 31) - 1
 MAX_SAFE_INTEGER = (1 << 53) - 1
 CRITICAL_FEATURE_BITS = 0xFFFF
+FEATURE_EXTENDED_HEADER_CRC = 1 << 17  # [HDR-9] (2.1, ancillary)
+EXTENDED_HEADER_CRC_OFFSET = 56
+CRITICAL_FOOTER_FLAGS = 0xFFFF  # [FTR-8]
+FOOTER_FLAG_CRITICAL_FRAMES = 1
+KIND_METADATA = 5  # [EXT-7]
+METADATA_HEAD_BYTES = 8
+METADATA_FORMAT_JSON = 1
+RECORD_FLAG_ANNOTATION_FOLLOWS = 1  # [REC-11]
 
 FIELD_KINDS = {1: "image", 2: "label", 3: "tensor", 4: "bytes"}
 IMAGE_CODECS = {0: "unknown", 1: "jpeg", 2: "png", 3: "webp", 4: "gif", 5: "tiff", 6: "bmp", 7: "avif", 8: "v1raw"}
@@ -226,7 +241,7 @@ class FrameHeader(_Plain):
 
 class Footer(_Plain):
     """SPEC §8.2."""
-    __slots__ = ("index_offset", "record_count", "annotated_count", "generation", "footer_offset")
+    __slots__ = ("index_offset", "record_count", "annotated_count", "generation", "footer_offset", "footer_flags")
 
 
 class IndexEntry(_Plain):
@@ -367,8 +382,7 @@ def decode_frame_header(bytes_, byte_offset, max_payload_bytes=MAX_FRAME_PAYLOAD
                              "%d bytes" % FRAME_HEADER_BYTES, len(bytes_))
     magic, kind, flags, length, payload_crc, header_crc = struct.unpack_from("<HBBIII", bytes_, 0)
     if magic != FRAME_MAGIC:
-        got = "0x%02x 0x%02x" % (bytes_[0], bytes_[1])
-        raise FormatError("bad frame magic", "frame", byte_offset, record_index, "0xf7 0x50", got)
+        raise FormatError("bad frame magic", "frame", byte_offset, record_index, "0x%x" % FRAME_MAGIC, "0x%04x" % magic)
     actual = crc32c(bytes_[:12])
     if actual != header_crc:
         raise ChecksumError("frame header CRC mismatch", "frame", byte_offset + 12, record_index,
@@ -406,11 +420,14 @@ def _critical_frame_error(header, frame_offset):
 
 
 def frame_placement_problem(kind, frame_offset, after_padding, alignment):
-    """[ALN-1] [ALN-4]: a record frame must be aligned; padding precedes only a record frame."""
+    """[ALN-1] [ALN-4]: a record frame must be aligned; padding precedes only a record frame.
+    The problem as the reference reader words it, or None."""
     if kind == KIND_RECORD and frame_offset % alignment:
-        return "record frame not at a multiple of the alignment %d" % alignment
+        return str(FormatError("record frame not at a multiple of the alignment", "frame", frame_offset, None,
+                               "a multiple of %d" % alignment, frame_offset))
     if after_padding and kind != KIND_RECORD:
-        return "padding before a frame that is not a record frame (kind %d)" % kind
+        return str(FormatError("padding before a frame that is not a record frame", "frame", frame_offset, None,
+                               "kind %d" % KIND_RECORD, kind))
     return None
 
 
@@ -485,9 +502,13 @@ def decode_annotation_payload(payload, payload_offset):
     return record_index, annotation_format, bytes(payload[ANNOTATION_HEAD_BYTES:])
 
 
-def _annotation_text(text_bytes):
-    # Invalid UTF-8 is replaced (U+FFFD) rather than refused, as the reference reader does.
-    return text_bytes.decode("utf-8", errors="replace")
+def _annotation_text(text_bytes, text_offset=0, record_index=None):
+    """[ANN-8]: the text must be valid UTF-8 (no overlong forms, surrogates, > U+10FFFF; a BOM is
+    kept); anything else is a format error naming the text's offset, never replaced."""
+    try:
+        return text_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormatError("annotation text is not valid UTF-8", "annotation", text_offset, record_index) from None
 
 
 def decode_footer_payload(payload, payload_offset):
@@ -497,7 +518,8 @@ def decode_footer_payload(payload, payload_offset):
     annotated_count = _u64(payload, 16, "annotatedCount", "footer", payload_offset)
     generation = struct.unpack_from("<I", payload, 24)[0]
     footer_offset = _u64(payload, 32, "footerOffset", "footer", payload_offset)
-    return Footer(index_offset, record_count, annotated_count, generation, footer_offset)
+    footer_flags = struct.unpack_from("<I", payload, 28)[0]  # [FTR-8] (2.1; zero in 2.0)
+    return Footer(index_offset, record_count, annotated_count, generation, footer_offset, footer_flags)
 
 
 # frameOffset, payloadByteLength, payloadCrc, id, label, label2, width, height, fieldCount,
@@ -509,7 +531,7 @@ _ANNOTATION_ENTRY = struct.Struct("<QQII")
 
 class _IndexBlock(_Plain):
     __slots__ = ("frame_offset", "payload_byte_length", "first_record_index", "previous_index_offset",
-                 "records", "annotations")
+                 "records", "annotations", "metadata_offset")
 
 
 def decode_index_payload(payload, frame_offset):
@@ -523,6 +545,10 @@ def decode_index_payload(payload, frame_offset):
     annotation_count = _u64(payload, 16, "annotationEntryCount", "index", at0)
     previous = _u64(payload, 24, "previousIndexOffset", "index", at0)
     record_entry_bytes, annotation_entry_bytes = struct.unpack_from("<II", payload, 32)
+    metadata_offset = _u64(payload, 40, "metadataOffset", "index", at0)  # [EXT-8] (2.1; reserved in 2.0)
+    if metadata_offset and metadata_offset >= frame_offset:
+        raise FormatError("metadata offset does not point backwards", "index", at0 + 40, None, "< %d" % frame_offset,
+                          metadata_offset)
     if record_entry_bytes < RECORD_ENTRY_BYTES or annotation_entry_bytes < ANNOTATION_ENTRY_BYTES:  # [IDX-2]
         raise FormatError("index entry size below the minimum", "index", at0 + 32, None,
                           ">= 64 and >= 24", "%d and %d" % (record_entry_bytes, annotation_entry_bytes))
@@ -548,7 +574,7 @@ def decode_index_payload(payload, frame_offset):
         if record_index > MAX_SAFE_INTEGER or offset > MAX_SAFE_INTEGER:  # [CNV-2]
             raise FormatError("annotation entry value larger than 2^53-1", "index", where, None,
                               "<= %d" % MAX_SAFE_INTEGER, max(record_index, offset))
-    return _IndexBlock(frame_offset, len(payload), first, previous, records, annotations)
+    return _IndexBlock(frame_offset, len(payload), first, previous, records, annotations, metadata_offset)
 
 
 # --- Byte source -----------------------------------------------------------------------------------
@@ -648,12 +674,32 @@ class _ChunkReader:
         return memoryview(self.chunk)[at:at + want]
 
 
-# --- Recovery scan (SPEC §13 [RCV-1], scan rule [ALN-4]) -------------------------------------------
+# --- Recovery scan (SPEC §13 [RCV-1], scan rule [ALN-4], resync [RCV-7], units [RCV-8]) -----------
 
 class ScanResult(_Plain):
-    """Where a frame scan ended: end_offset = end of the last valid frame; torn_offset = first bad
-    byte (None when the scan reached the end of the file cleanly); torn_reason = why."""
-    __slots__ = ("end_offset", "torn_offset", "torn_reason")
+    """Where a frame scan ended: end_offset = end of the last valid frame; torn_offset = the first
+    bad byte (None when the scan reached the end of the file cleanly); torn_reason = why;
+    skipped = the SkippedRange list of a resynchronising scan."""
+    __slots__ = ("end_offset", "torn_offset", "torn_reason", "skipped")
+
+    def __init__(self, end_offset=0, torn_offset=None, torn_reason=None, skipped=None):
+        _Plain.__init__(self, end_offset, torn_offset, torn_reason, [] if skipped is None else skipped)
+
+
+class SkippedRange(_Plain):
+    """Bytes a resynchronising scan skipped [RCV-7]: from the rejected frame (or bad padding byte)
+    to the next valid frame. frame_kind/frame_end: the rejected frame's kind and end when its
+    16-byte header still checks (then exactly that frame was lost), else None."""
+    __slots__ = ("byte_offset", "byte_length", "reason", "after_offset", "frame_kind", "frame_end")
+
+
+class DroppedItem(_Plain):
+    """Something recovery did not keep (printed by `dump --recover` as a `dropped:` line)."""
+    __slots__ = ("byte_offset", "byte_length", "record_index", "what")
+
+    def __str__(self):
+        record = "record %d, " % self.record_index if self.record_index is not None else ""
+        return "%sbytes %d..%d: %s" % (record, self.byte_offset, self.byte_offset + self.byte_length, self.what)
 
 
 class ScannedFrame(_Plain):
@@ -680,7 +726,8 @@ def _locate_next_frame(reader, end, file_end, alignment):
     stripped = padding.lstrip(b"\x00")
     if stripped:
         bad = end + len(padding) - len(stripped)
-        return None, (bad, "non-zero padding byte at byte %d" % bad)
+        err = FormatError("non-zero padding byte", "frame", bad, None, 0, stripped[0])
+        return None, (bad, "%s at byte %d" % (err, bad))
     if pad_end >= file_end:
         return None, (end, "file ends inside the padding before a record frame")
     return pad_end, True
@@ -694,8 +741,6 @@ def _check_frame_at(reader, at, file_end, verify_checksums, max_payload_bytes):
     try:
         header = decode_frame_header(reader.view(at, FRAME_HEADER_BYTES), at)
     except FormatError as err:
-        if isinstance(err, LimitExceededError):
-            raise
         return None, str(err)
     if at + FRAME_HEADER_BYTES + header.payload_byte_length > file_end:
         return None, "frame extends past the end of the file"
@@ -711,31 +756,75 @@ def _check_frame_at(reader, at, file_end, verify_checksums, max_payload_bytes):
     return header, payload
 
 
+def _bad_frame_extent(reader, at, file_end):
+    """Kind and end of a rejected frame whose header still checks (its payload is what is bad)."""
+    if file_end - at < FRAME_HEADER_BYTES:
+        return None, None
+    try:
+        header = decode_frame_header(bytes(reader.view(at, FRAME_HEADER_BYTES)), at)
+    except FormatError:
+        return None, None
+    return header.kind, at + FRAME_HEADER_BYTES + header.payload_byte_length
+
+
+def _find_next_frame(source, bad_offset, file_end, alignment, verify_checksums, max_payload_bytes):
+    """The first offset after `bad_offset` holding a fully valid frame that may sit there (a
+    record frame only at a multiple of the alignment) [RCV-7], or None."""
+    probe = _ChunkReader(source, file_end)
+    start = bad_offset + 1
+    while start + FRAME_HEADER_BYTES <= file_end:
+        window = source.read(start, min(1 << 20, file_end - start))
+        if not window:
+            break
+        i = window.find(b"\xf7")
+        while i >= 0 and start + i + FRAME_HEADER_BYTES <= file_end:
+            if i + 1 >= len(window) or window[i + 1] == 0x50:
+                at = start + i
+                try:
+                    header, _ = _check_frame_at(probe, at, file_end, verify_checksums, max_payload_bytes)
+                    if header is not None and (header.kind != KIND_RECORD or at % alignment == 0):
+                        return at
+                except LimitExceededError:
+                    pass
+            i = window.find(b"\xf7", i + 1)
+        start += len(window)
+    return None
+
+
 def scan_frames(source, header, start_offset=None, end_offset=None, verify_checksums=True,
-                max_payload_bytes=MAX_FRAME_PAYLOAD_BYTES, result=None):
+                max_payload_bytes=MAX_FRAME_PAYLOAD_BYTES, result=None, resync=False):
     """Yield every valid frame (ScannedFrame) in file order from the first frame, by the scan rule
     [ALN-4]; stop at the first invalid or misplaced frame, non-zero padding or padding cut short
-    by the end of the file [RCV-1]. `result` (a ScanResult) receives where the scan ended. Unknown
-    critical extension frames raise UnsupportedVersionError [EXT-2]; ancillary ones are yielded.
+    by the end of the file [RCV-1], or with `resync` skip to the next valid frame [RCV-7].
+    `result` (a ScanResult) receives where the scan ended. Unknown critical extension frames
+    raise UnsupportedVersionError [EXT-2]; ancillary ones are yielded.
     Payloads are memoryviews into a chunk: copy what you keep."""
     if isinstance(source, (str, bytes, os.PathLike)):
         source = _FileSource(source)
-    result = result if result is not None else ScanResult(0, None, None)
+    result = result if result is not None else ScanResult()
     file_end = source.byte_length if end_offset is None else end_offset
     alignment = header.alignment
     reader = _ChunkReader(source, file_end)
     end = header.first_frame_offset if start_offset is None else start_offset
     result.torn_offset = result.torn_reason = None
+    del result.skipped[:]
     while end < file_end:
         at, after_padding = _locate_next_frame(reader, end, file_end, alignment)
         if at is None:
-            result.torn_offset, result.torn_reason = after_padding
-            break
-        frame_header, payload = _check_frame_at(reader, at, file_end, verify_checksums, max_payload_bytes)
-        reason = payload if frame_header is None else frame_placement_problem(frame_header.kind, at, after_padding, alignment)
+            at, reason = after_padding
+            frame_header = None
+        else:
+            frame_header, payload = _check_frame_at(reader, at, file_end, verify_checksums, max_payload_bytes)
+            reason = payload if frame_header is None else frame_placement_problem(frame_header.kind, at, after_padding, alignment)
         if reason is not None:
-            result.torn_offset, result.torn_reason = at, reason
-            break
+            following = _find_next_frame(source, at, file_end, alignment, verify_checksums, max_payload_bytes) if resync else None
+            if following is None:
+                result.torn_offset, result.torn_reason = at, reason
+                break
+            kind, frame_end = _bad_frame_extent(reader, at, file_end)
+            result.skipped.append(SkippedRange(at, following - at, reason, end, kind, frame_end))
+            at = following
+            frame_header, payload = _check_frame_at(reader, at, file_end, verify_checksums, max_payload_bytes)
         if is_critical_unknown_frame(frame_header):
             raise _critical_frame_error(frame_header, at)
         yield ScannedFrame(at, frame_header, payload)
@@ -759,6 +848,8 @@ class _Index:
             setattr(self, name, array.array(code))
         # record index -> (frame offset, payload length, payload crc) of its live annotation frame
         self.annotations = {}
+        self.original_index = {}  # record index -> index in the file, where recovery renumbered [RCV-7]
+        self.metadata_offset = 0  # frame offset of the file's metadata frame [EXT-8] [EXT-9]; 0 = none
 
     def __len__(self):
         return len(self.frame_offset)
@@ -779,80 +870,245 @@ def _entry_from_record(frame_offset, header, record_id, label, label2, fields):
             image.width if image else 0, image.height if image else 0, len(fields), image.codec if image else 0)
 
 
-def rebuild_index(source, header, verify_checksums=True, max_payload_bytes=MAX_FRAME_PAYLOAD_BYTES):
+class RebuiltIndex(_Plain):
+    """What a recovery scan found: the index, where the valid frames end, what it dropped."""
+    __slots__ = ("index", "end_offset", "torn_offset", "torn_reason", "skipped", "dropped", "footers")
+
+
+_KIND_NAMES = {KIND_RECORD: "record frame", KIND_ANNOTATION: "annotation frame", KIND_INDEX: "index block",
+               KIND_FOOTER: "footer frame"}
+
+
+def _kind_name(kind):
+    if kind is None:
+        return "frame whose header does not check"
+    return _KIND_NAMES.get(kind, "extension frame (kind %d)" % kind)
+
+
+def _records_lost_in(skip, alignment):
+    """Records known lost in a skipped range: 0 or 1 when only one frame (or padding) was hit, else None."""
+    end = skip.byte_offset + skip.byte_length
+    if skip.frame_kind is not None and skip.frame_end is not None and end in (skip.frame_end, _align_up(skip.frame_end, alignment)):
+        return 1 if skip.frame_kind == KIND_RECORD else 0
+    if skip.byte_offset >= skip.after_offset and end == _align_up(skip.after_offset, alignment) and end - skip.after_offset < alignment:
+        return 0  # only the zero padding before an aligned record frame was damaged
+    return None
+
+
+def _resolve_units(events, index_ordinals, alignment):
+    """Which scanned records and annotations recovery returns [RCV-7] [RCV-8]. events: ("skip",
+    SkippedRange) | ("record", dict) | ("annotation", dict) in file order. Returns (kept records as
+    (event, original index), annotation placements, dropped, held-back record or None)."""
+    dropped = []
+    ordinals, own = {}, {}  # id(record event) -> original index / its own annotation event
+    previous, lost_since, last_record = -1, 0, None
+    for kind, e in events:
+        if kind == "skip":
+            lost = _records_lost_in(e, alignment)
+            end = e.byte_offset + e.byte_length
+            listed = [o for off, o in index_ordinals.items() if e.byte_offset <= off < end]
+            what = "damaged %s (%s)" % (_kind_name(e.frame_kind), e.reason)
+            record_index = None
+            if lost == 1 and previous is not None and lost_since is not None:
+                record_index = previous + lost_since + 1
+            if len(listed) == 1:
+                record_index = listed[0]
+            if len(listed) > 1:
+                what += "; it held records %d..%d" % (listed[0], listed[-1])
+            elif lost is None and not listed:
+                what += "; the records it held, if any, are unknown"
+            dropped.append(DroppedItem(e.byte_offset, e.byte_length, record_index, what))
+            lost_since = None if lost is None or lost_since is None else lost_since + lost
+            last_record = None
+        elif kind == "annotation":
+            if e["adjacent"] and last_record is not None and id(last_record) not in own:
+                ordinal = ordinals.get(id(last_record))
+                if ordinal == e["record_index"] or (ordinal is None and last_record["follows"]):
+                    own[id(last_record)] = e
+                    if ordinal is None:  # the annotation written with a record names it [REC-11]
+                        ordinals[id(last_record)] = e["record_index"]
+                        previous, lost_since = e["record_index"], 0
+            last_record = None
+        else:
+            ordinal = index_ordinals.get(e["frame_offset"])
+            if ordinal is None and previous is not None and lost_since is not None:
+                ordinal = previous + lost_since + 1
+            ordinals[id(e)] = ordinal
+            previous, lost_since, last_record = ordinal, 0, e
+    kept, kept_index, by_original, held_back = [], {}, {}, None
+    last_event = events[-1][1] if events else None
+    for kind, e in events:
+        if kind != "record":
+            continue
+        original = ordinals.get(id(e))
+        annotation = own.get(id(e))
+        if e["follows"] and (annotation is None or not annotation["live"]):
+            if e is last_event:
+                held_back = e  # its annotation frame is still being written, or was cut off
+                continue
+            dropped.append(DroppedItem(e["frame_offset"], e["entry"][1] + FRAME_HEADER_BYTES, original,
+                                       "record frame (id %d) whose annotation frame is missing or damaged: dropped with "
+                                       "it, so it does not become an unannotated sample" % e["entry"][3]))
+            continue
+        kept_index[id(e)] = len(kept)
+        if original is not None:
+            by_original[original] = (len(kept), e["frame_offset"])
+        kept.append((e, original))
+    owner_of = {id(a): r for r, a in own.items()}
+    placements = []
+    for kind, e in events:
+        if kind != "annotation":
+            continue
+        owner = owner_of.get(id(e))
+        record_index = None
+        if owner is not None:
+            record_index = kept_index.get(owner)
+            if record_index is None:
+                continue  # dropped with its record (reported there)
+        else:
+            target = by_original.get(e["record_index"])
+            if target is not None and target[1] < e["frame_offset"]:  # [ANN-5]
+                record_index = target[0]
+        if record_index is None:
+            dropped.append(DroppedItem(e["frame_offset"], e["payload_byte_length"] + FRAME_HEADER_BYTES, e["record_index"],
+                                       "annotation change for record %d, whose record frame was not recovered" % e["record_index"]))
+            continue
+        placements.append((record_index, e))
+    return kept, placements, dropped, held_back
+
+
+def rebuild_index(source, header, verify_checksums=True, max_payload_bytes=MAX_FRAME_PAYLOAD_BYTES, resync=True):
     """Recovery [RCV-4]: records numbered in file order, newest annotation frame wins [ANN-3],
-    annotations of records not (yet) seen ignored [ANN-5], unknown annotation formats ignored
-    [ANN-2]. Returns (_Index, ScanResult, footer frames seen as [(offset, Footer)])."""
+    annotations of records not recovered ignored [ANN-5], unknown annotation formats ignored
+    [ANN-2], a record flagged "annotation follows" kept only with that annotation [RCV-8], damaged
+    ranges skipped with `resync` [RCV-7], the last metadata frame is the file's [EXT-9]. Returns a
+    RebuiltIndex."""
     index = _Index()
-    result = ScanResult(0, None, None)
-    footers = []
-    for frame in scan_frames(source, header, verify_checksums=verify_checksums,
-                             max_payload_bytes=max_payload_bytes, result=result):
+    result = ScanResult()
+    footers, events, index_ordinals = [], [], {}
+    skips_seen = 0
+    previous_end = header.first_frame_offset
+    last_record_end = -1
+    record_frames = 0
+    for frame in scan_frames(source, header, verify_checksums=verify_checksums, max_payload_bytes=max_payload_bytes,
+                             result=result, resync=resync):
+        while skips_seen < len(result.skipped):
+            events.append(("skip", result.skipped[skips_seen]))
+            skips_seen += 1
+            last_record_end = -1
         payload_offset = frame.frame_offset + FRAME_HEADER_BYTES
+        end = frame.end_offset
         if frame.kind == KIND_RECORD:
-            record_index = len(index)
-            record = decode_record_payload(frame.payload, payload_offset, record_index)
-            index.extend([(v,) for v in _entry_from_record(frame.frame_offset, frame.header, *record)])
+            try:
+                record = decode_record_payload(frame.payload, payload_offset, record_frames)
+            except FormatError as err:
+                if not resync or isinstance(err, (UnsupportedVersionError, LimitExceededError)):
+                    raise
+                events.append(("skip", SkippedRange(frame.frame_offset, end - frame.frame_offset, str(err), previous_end,
+                                                    KIND_RECORD, end)))
+                previous_end, last_record_end = end, -1
+                continue
+            record_frames += 1
+            flags = struct.unpack_from("<H", frame.payload, 26)[0]
+            events.append(("record", {"frame_offset": frame.frame_offset, "previous_end": previous_end,
+                                      "entry": _entry_from_record(frame.frame_offset, frame.header, *record),
+                                      "follows": bool(flags & RECORD_FLAG_ANNOTATION_FOLLOWS)}))
+            last_record_end = end
         elif frame.kind == KIND_ANNOTATION:
-            _apply_annotation_frame(index, frame)
-        elif frame.kind == KIND_FOOTER and frame.header.payload_byte_length == FOOTER_PAYLOAD_BYTES:
-            footers.append((frame.frame_offset, decode_footer_payload(frame.payload, payload_offset)))
-        # Index blocks and ancillary extension frames add nothing the scan does not know [IDX-9].
-    return index, result, footers
-
-
-def _apply_annotation_frame(index, frame):
-    """One annotation frame met by the scan: [ANN-2]..[ANN-5]."""
-    record_index, annotation_format, text = decode_annotation_payload(frame.payload, frame.frame_offset + FRAME_HEADER_BYTES)
-    if record_index >= len(index) or annotation_format != ANNOTATION_FORMAT_JSON:
-        return
-    if text:
-        index.annotations[record_index] = (frame.frame_offset, frame.header.payload_byte_length, frame.header.payload_crc)
-    else:
-        index.annotations.pop(record_index, None)  # empty text removes it [ANN-4]
+            record_index, annotation_format, text = decode_annotation_payload(frame.payload, payload_offset)
+            events.append(("annotation", {"frame_offset": frame.frame_offset, "payload_byte_length": frame.header.payload_byte_length,
+                                          "payload_crc": frame.header.payload_crc, "record_index": record_index,
+                                          "live": bool(text), "format": annotation_format,
+                                          "adjacent": frame.frame_offset == last_record_end}))
+            last_record_end = -1
+        else:
+            if frame.kind == KIND_FOOTER and frame.header.payload_byte_length == FOOTER_PAYLOAD_BYTES:
+                footers.append((frame.frame_offset, decode_footer_payload(frame.payload, payload_offset)))
+            elif frame.kind == KIND_METADATA:
+                index.metadata_offset = frame.frame_offset  # the newest in file order wins [EXT-9]
+            elif frame.kind == KIND_INDEX and resync:
+                try:  # an intact index block names the original index of its records
+                    block = decode_index_payload(bytes(frame.payload), frame.frame_offset)
+                    for k, offset in enumerate(block.records[0]):
+                        index_ordinals[offset] = block.first_record_index + k
+                except FormatError:
+                    pass
+            last_record_end = -1
+        previous_end = end
+    while skips_seen < len(result.skipped):
+        events.append(("skip", result.skipped[skips_seen]))
+        skips_seen += 1
+    kept, placements, dropped, held_back = _resolve_units(events, index_ordinals, header.alignment)
+    for event, original in kept:
+        if original is not None and original != len(index):
+            index.original_index[len(index)] = original
+        index.extend([(v,) for v in event["entry"]])
+    for record_index, e in placements:
+        if e["format"] != ANNOTATION_FORMAT_JSON:
+            continue  # [ANN-2]: a format this reader does not know is ignored
+        if e["live"]:
+            index.annotations[record_index] = (e["frame_offset"], e["payload_byte_length"], e["payload_crc"])
+        else:
+            index.annotations.pop(record_index, None)  # empty text removes it [ANN-4]
+    end_offset, torn_offset, torn_reason = result.end_offset, result.torn_offset, result.torn_reason
+    if held_back is not None:  # [RCV-8]: the torn tail starts at the record whose annotation is incomplete
+        end_offset, torn_offset = held_back["previous_end"], held_back["frame_offset"]
+        if result.torn_offset is not None:
+            torn_reason = "record frame whose annotation frame is incomplete (%s)" % result.torn_reason
+        elif torn_reason is None:
+            torn_reason = "record frame whose annotation frame (written with it) is not complete yet"
+    return RebuiltIndex(index, end_offset, torn_offset, torn_reason, result.skipped, dropped, footers)
 
 
 # --- Strict open: footer, index chain, gaps (SPEC §8, [RCV-1], [IDX-7], [ALN-5], [EXT-2]) ---------------
 
 def _read_footer(source, header):
-    """The last 64 bytes must be a valid footer naming itself [FTR-1]..[FTR-4] [FTR-6]; else the
-    file is unfinished [FTR-3]."""
+    """The last 64 bytes must be a valid footer naming itself [FTR-1]..[FTR-4]; else the file is
+    unfinished [FTR-3] (UnfinishedFileError, worded as the reference reader words it)."""
     file_length = source.byte_length
     first = header.first_frame_offset
     at = file_length - FOOTER_FRAME_BYTES
     if at < first:
-        raise UnfinishedFileError("no valid footer: file too short for one", "footer", max(first, 0), None,
-                                  ">= %d bytes" % (first + FOOTER_FRAME_BYTES), file_length)
-    frame = source.read(at, FOOTER_FRAME_BYTES)
+        raise UnfinishedFileError("no footer: file ends before its first frame could hold one", "footer", file_length,
+                                  None, ">= %d bytes" % (first + FOOTER_FRAME_BYTES), file_length)
+    return decode_footer_frame(source.read(at, FOOTER_FRAME_BYTES), at)
+
+
+def decode_footer_frame(frame, at):
+    """A 64-byte footer frame at offset `at` [FTR-1]..[FTR-4] [FTR-6] [FTR-8]: any failure is
+    UnfinishedFileError; a critical footer flag is UnsupportedVersionError."""
+    def fail(problem, delta=0, expected=None, actual=None):
+        raise UnfinishedFileError("no valid footer: %s" % problem, "footer", at + delta, None, expected, actual)
+    magic, kind, _flags, length, payload_crc, header_crc = struct.unpack_from("<HBBIII", frame, 0)
+    if magic != FRAME_MAGIC:
+        fail("bad frame magic", 0, FRAME_MAGIC, magic)
+    if crc32c(frame[:12]) != header_crc:
+        fail("frame header CRC mismatch", 12)
+    if kind != KIND_FOOTER:
+        fail("last frame is not a footer", 2, KIND_FOOTER, kind)
+    if length != FOOTER_PAYLOAD_BYTES:
+        fail("wrong footer payload length", 4, FOOTER_PAYLOAD_BYTES, length)
+    payload = frame[FRAME_HEADER_BYTES:]
+    if crc32c(payload) != payload_crc:
+        fail("footer payload CRC mismatch", FRAME_HEADER_BYTES)
     try:
-        fh = decode_frame_header(frame[:FRAME_HEADER_BYTES], at)
-        if fh.kind != KIND_FOOTER or fh.payload_byte_length != FOOTER_PAYLOAD_BYTES:
-            raise FormatError("last 64 bytes are not a footer frame", "footer", at, None,
-                              "kind 4, 48 bytes", "kind %d, %d bytes" % (fh.kind, fh.payload_byte_length))
-        check_frame_payload(fh, frame[FRAME_HEADER_BYTES:], at)
-        footer = decode_footer_payload(frame[FRAME_HEADER_BYTES:], at + FRAME_HEADER_BYTES)
-    except UnsupportedVersionError:
-        raise
+        footer = decode_footer_payload(payload, at + FRAME_HEADER_BYTES)
     except FormatError as err:
-        raise UnfinishedFileError("no valid footer (%s)" % err, "footer", at)
-    problem = _footer_problem(footer, at, first)
-    if problem:
-        raise UnfinishedFileError("no valid footer (%s)" % problem[0], "footer", at + FRAME_HEADER_BYTES + problem[1],
-                                  None, problem[2], problem[3])
-    return footer
-
-
-def _footer_problem(footer, at, first):
-    """[FTR-4] [FTR-5] [FTR-6] checks that need no index: (problem, payload offset, expected, actual) or None."""
-    if footer.footer_offset != at:
-        return ("footerOffset does not name the footer", 32, at, footer.footer_offset)
-    if not first <= footer.index_offset < at:
-        return ("indexOffset outside the file", 0, "%d..%d" % (first, at - 1), footer.index_offset)
-    if footer.annotated_count > footer.record_count:
-        return ("annotatedCount above recordCount", 16, "<= %d" % footer.record_count, footer.annotated_count)
+        fail(str(err), err.byte_offset - at, err.expected, err.actual)
+    if footer.footer_offset != at:  # [FTR-4]
+        fail("footer offset does not match its position", 16 + 32, at, footer.footer_offset)
     if footer.generation < 1:
-        return ("generation below 1", 24, ">= 1", footer.generation)
-    return None
+        fail("generation 0", 16 + 24, ">= 1", 0)
+    if footer.index_offset >= at:
+        fail("index offset not before the footer", 16, "< %d" % at, footer.index_offset)
+    if footer.annotated_count > footer.record_count:
+        fail("more annotated records than records", 32, "<= %d" % footer.record_count, footer.annotated_count)
+    critical = footer.footer_flags & CRITICAL_FOOTER_FLAGS  # [FTR-8]: this reader implements none
+    if critical:
+        what = ("the file holds critical extension frames (footer flag bit 0)" if critical & FOOTER_FLAG_CRITICAL_FRAMES
+                else "unknown critical footer flag")
+        raise UnsupportedVersionError(what, "footer", at + 16 + 28, None, "0x0000 in bits 0-15", "0x%04x" % critical)
+    return footer
 
 
 def _read_frame(source, frame_offset, expected_kind, section, limit, record_index=None, end_limit=None):
@@ -912,14 +1168,16 @@ def _index_from_blocks(blocks, footer, header):
         _apply_annotation_entries(index, block)
     problem = None
     if len(index) != footer.record_count:
-        problem = ("recordCount does not match the index", 8, len(index), footer.record_count)
+        problem = ("index record count does not match the footer", 8, footer.record_count, len(index))
     elif len(index.annotations) != footer.annotated_count:
-        problem = ("annotatedCount does not match the index", 16, len(index.annotations), footer.annotated_count)
+        problem = ("annotated record count does not match the footer", 16, footer.annotated_count, len(index.annotations))
     elif footer.generation != len(blocks):
-        problem = ("generation is not the number of commits (index blocks)", 24, len(blocks), footer.generation)
-    if problem:  # [FTR-3]: a footer failing [FTR-5]/[FTR-6] makes the file unfinished
-        raise UnfinishedFileError("footer does not match the index: %s" % problem[0], "footer",
-                                  footer.footer_offset + FRAME_HEADER_BYTES + problem[1], None, problem[2], problem[3])
+        problem = ("footer generation does not match the number of index blocks (one per commit)", 24, len(blocks),
+                   footer.generation)
+    if problem:  # [FTR-3] [FTR-5] [FTR-6]: a valid footer that disagrees with its index is corrupt, not unfinished
+        raise FormatError(problem[0], "footer", footer.footer_offset + FRAME_HEADER_BYTES + problem[1], None,
+                          problem[2], problem[3])
+    index.metadata_offset = blocks[-1].metadata_offset if blocks else 0
     return index
 
 
@@ -927,19 +1185,20 @@ def _apply_annotation_entries(index, block):
     """[IDX-6] [ANN-4] [ANN-5]: sorted, unique, naming an existing record, frame after its record."""
     previous = -1
     for record_index, offset, length, crc, entry_offset in block.annotations:
+        if record_index >= len(index):  # [IDX-10]
+            raise FormatError("annotation entry names a record that does not exist", "index", entry_offset, None,
+                              "< %d" % len(index), record_index)
         if record_index <= previous:
-            raise FormatError("annotation entries not sorted by record index", "index", entry_offset, record_index,
+            raise FormatError("duplicate annotation entry in one index block" if record_index == previous
+                              else "annotation entries not sorted by record index", "index", entry_offset, record_index,
                               "> %d" % previous, record_index)
         previous = record_index
-        if record_index >= len(index):
-            raise FormatError("annotation entry names a record not in the file", "index", entry_offset, record_index,
-                              "< %d" % len(index), record_index)
         if offset == 0:
             index.annotations.pop(record_index, None)
             continue
-        if offset <= index.frame_offset[record_index]:
-            raise FormatError("annotation frame before its record", "index", entry_offset, record_index,
-                              "> %d" % index.frame_offset[record_index], offset)
+        if offset < index.frame_offset[record_index]:  # [ANN-5]
+            raise FormatError("annotation frame precedes the frame of its record", "annotation", offset, record_index,
+                              "an annotation frame after byte %d" % index.frame_offset[record_index], offset)
         index.annotations[record_index] = (offset, length, crc)
 
 
@@ -1013,11 +1272,11 @@ def _walk_gap(source, gap_start, gap_end, ends_at_record, alignment):
 
 # --- The reader ----------------------------------------------------------------------------------------
 
-def open(path, recover=False, use_index=True, verify_checksums=True, check_gaps=True,
+def open(path, recover=False, strict=False, use_index=True, verify_checksums=True, check_gaps=True,
          max_record_bytes=DEFAULT_MAX_RECORD_BYTES, max_annotation_bytes=DEFAULT_MAX_ANNOTATION_BYTES,
          max_index_bytes=DEFAULT_MAX_INDEX_BYTES):
-    """Open a .picpac 2.0 file (a PicpacFile, see there for the options), or a PicPac 1.0 file
-    (a V1File, recognised by its first segment header; only `recover` applies to it)."""
+    """Open a .picpac 2.x file (a PicpacFile, see there for the options), or a PicPac 1.0 file
+    (a V1File, recognised by its first segment header; `recover` and `strict` apply to it)."""
     source = _FileSource(path)
     try:
         first = source.read(0, 4)
@@ -1025,29 +1284,96 @@ def open(path, recover=False, use_index=True, verify_checksums=True, check_gaps=
         source.close()
     if first == V1_MAGIC_BYTES:
         return V1File(path, recover=recover)
-    return PicpacFile(path, recover=recover, use_index=use_index, verify_checksums=verify_checksums,
+    return PicpacFile(path, recover=recover, strict=strict, use_index=use_index, verify_checksums=verify_checksums,
                       check_gaps=check_gaps, max_record_bytes=max_record_bytes,
                       max_annotation_bytes=max_annotation_bytes, max_index_bytes=max_index_bytes)
 
 
-class PicpacFile:
-    """A .picpac 2.0 file opened for reading: a sequence of Record (len, [i], iteration).
+class _PrefixSource:
+    """The first `byte_length` bytes of a source: the file as its last valid commit left it [RCV-6]."""
 
-    recover=False (strict): header, footer and index chain must be valid [RCV-1]; a file without a
-      valid footer raises UnfinishedFileError. recover=True: such a file is read by the recovery
-      scan instead (SPEC §13); `recovered`, `torn_offset`, `torn_reason` and `valid_byte_length`
-      then say what happened.
+    def __init__(self, source, byte_length):
+        self.source = source
+        self.byte_length = byte_length
+
+    def read(self, byte_offset, byte_length):
+        return self.source.read(byte_offset, max(0, min(byte_length, self.byte_length - byte_offset)))
+
+
+_FOOTER_PREFIX = struct.pack("<HBBI", FRAME_MAGIC, KIND_FOOTER, 0, FOOTER_PAYLOAD_BYTES)
+
+
+def find_last_footer(source, first_frame, before_end):
+    """Offset of the newest valid footer frame (naming its own offset, [FTR-4]) that ends at or
+    before `before_end`, or None [RCV-6]. Searches backwards in 1 MiB windows."""
+    window_end = before_end
+    while window_end - first_frame >= FOOTER_FRAME_BYTES:
+        window_start = max(first_frame, window_end - (1 << 20))
+        data = source.read(window_start, min(before_end, window_end + FOOTER_FRAME_BYTES) - window_start)
+        i = data.rfind(_FOOTER_PREFIX, 0, min(len(data), window_end - window_start) - 1 + len(_FOOTER_PREFIX))
+        while i >= 0:
+            at = window_start + i
+            if at + FOOTER_FRAME_BYTES <= before_end:
+                frame = data[i:i + FOOTER_FRAME_BYTES]
+                if len(frame) < FOOTER_FRAME_BYTES:
+                    frame = source.read(at, FOOTER_FRAME_BYTES)
+                try:
+                    decode_footer_frame(frame, at)
+                    return at
+                except UnfinishedFileError:
+                    pass
+            i = data.rfind(_FOOTER_PREFIX, 0, i + len(_FOOTER_PREFIX) - 1) if i > 0 else -1
+        window_end = window_start
+    return None
+
+
+def _lock_holder(path):
+    """The live writer named by `<path>.lock` [CON-1] (a dict), or None: a lock of another host
+    cannot be checked and counts as live; a pid that does not exist here is a stale lock."""
+    try:
+        with builtins.open(os.fspath(path) + ".lock", "r", encoding="utf-8") as f:
+            held = json.loads(f.read())
+        pid, hostname = held["pid"], held["hostname"]
+        if not isinstance(pid, int) or pid <= 0 or not isinstance(hostname, str):
+            return None
+    except Exception:
+        return None
+    if hostname != socket.gethostname():
+        return held
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return held
+
+
+class PicpacFile:
+    """A .picpac 2.x file opened for reading: a sequence of Record (len, [i], iteration).
+
+    Default: header, footer and index chain are read [RCV-1]. A file whose end is not a valid
+      footer (a writer is appending, or died mid-append) opens at its last valid commit [RCV-6]
+      (`torn_tail` = (offset, length) of the bytes after it, `torn_offset`, `warnings`); without
+      one it raises UnfinishedFileError. A valid footer whose index is damaged is read by
+      scanning the frames instead [IDX-9] (`recovered`, `warnings`). This is what `picpac dump`
+      does by default.
+    strict=True: refuse both instead (UnfinishedFileError / FormatError).
+    recover=True: rebuild the index by scanning every frame, past damaged ones [RCV-7], a record
+      with the annotation written with it or not at all [RCV-8]; `recovered`, `torn_offset`
+      (the torn offset of [RCV-1]), `torn_reason`, `dropped` and `valid_byte_length` say what
+      happened.
     use_index=False: build the index by scanning every frame (reads the whole file, verifies every
-      CRC) instead of reading the footer's index chain.
+      CRC) instead of reading the footer's index chain; strict about damage.
     verify_checksums: check payload CRCs of every frame returned (SPEC [FRM-6] requires it; turn
       off only for speed on trusted media).
-    check_gaps: on strict open, walk the frame headers between indexed frames to refuse unknown
-      critical extension frames [EXT-2] (few reads; none for a freshly written file).
+    check_gaps: walk the frame headers between indexed frames to refuse unknown critical
+      extension frames of 2.0 files [EXT-2] (few reads; none for a freshly written file).
     """
 
     read_chunk_bytes = _SCAN_CHUNK_BYTES  # bytes per read when iterating in file order
 
-    def __init__(self, path, recover=False, use_index=True, verify_checksums=True, check_gaps=True,
+    def __init__(self, path, recover=False, strict=False, use_index=True, verify_checksums=True, check_gaps=True,
                  max_record_bytes=DEFAULT_MAX_RECORD_BYTES, max_annotation_bytes=DEFAULT_MAX_ANNOTATION_BYTES,
                  max_index_bytes=DEFAULT_MAX_INDEX_BYTES):
         self.path = os.fspath(path)
@@ -1058,11 +1384,14 @@ class PicpacFile:
         self.recovered = False
         self.torn_offset = None
         self.torn_reason = None
+        self.torn_tail = None
+        self.dropped = []
+        self.warnings = []
         self.footer = None
         self._ids = None
         self._source = _FileSource(self.path)
         try:
-            self._open(recover, use_index, check_gaps)
+            self._open(recover, strict, use_index, check_gaps)
         except PicpacError as err:
             self._source.close()
             raise err.with_file(self.path)
@@ -1070,7 +1399,7 @@ class PicpacFile:
             self._source.close()
             raise
 
-    def _open(self, recover, use_index, check_gaps):
+    def _open(self, recover, strict, use_index, check_gaps):
         source = self._source
         head = source.read(0, HEADER_BYTES)
         try:
@@ -1086,21 +1415,88 @@ class PicpacFile:
             self.torn_reason = "file shorter than its header"
             self.valid_byte_length = 0
             return
+        self._check_extended_header()
+        if recover:  # the scan starts at the first frame; what lies before it is not data
+            self._open_by_scan(strict=False)
+            return
         self._check_header_padding()
-        if use_index:
-            try:
-                self.footer = _read_footer(source, self.header)
-                blocks = _load_index_chain(source, self.header, self.footer, self.max_index_bytes)
-                self._index = _index_from_blocks(blocks, self.footer, self.header)
-                if check_gaps:
-                    _check_gaps(source, self.header, self._index, blocks, self.footer)
-                self.valid_byte_length = source.byte_length
-                return
-            except UnfinishedFileError:
-                if not recover:
+        if not use_index:
+            self._open_by_scan(strict=True)
+            return
+        try:
+            self._open_commit(source, check_gaps)
+            return
+        except (UnsupportedVersionError, LimitExceededError):
+            raise  # not damage: no fallback reads around it
+        except FormatError as err:
+            if strict:
+                raise
+            strict_error = err
+        if isinstance(strict_error, UnfinishedFileError):
+            # The end is not a valid footer: open the last valid commit, warn about the bytes after it [RCV-6].
+            byte_length = source.byte_length
+            footer_offset = find_last_footer(source, self.header.first_frame_offset, byte_length - 1)
+            if footer_offset is not None:
+                commit_end = footer_offset + FOOTER_FRAME_BYTES
+                try:
+                    self._open_commit(_PrefixSource(source, commit_end), check_gaps)
+                except (UnsupportedVersionError, LimitExceededError):
                     raise
-                self.footer = None
-        self._open_by_scan(strict=not recover)
+                except FormatError:
+                    pass
+                else:
+                    self.torn_tail = (commit_end, byte_length - commit_end)
+                    self.torn_offset = commit_end
+                    self.torn_reason = str(strict_error)
+                    self.warnings.append(
+                        "reading the last commit (generation %d, %d records, bytes 0..%d); the %d bytes after it "
+                        "(bytes %d..%d) are not committed (%s): a writer is appending, or one stopped before its commit"
+                        % (self.footer.generation, len(self), commit_end, byte_length - commit_end, commit_end,
+                           byte_length, strict_error))
+                    return
+            problem = str(strict_error)
+            problem = problem[len("footer: "):] if problem.startswith("footer: ") else problem
+            raise UnfinishedFileError(
+                "no committed data to read: %s; the file has no valid commit (its first writer has not committed yet, "
+                "or stopped before committing, or the end of the file is damaged). If no writer is running, "
+                "`picpac repair FILE OUT` saves every intact record, and `--recover` reads them" % problem,
+                strict_error.section, strict_error.byte_offset)
+        # The footer is valid but the index (or the frames between indexed ones) is damaged: the
+        # index is redundant [IDX-9], so the records are found by scanning the frames.
+        self.footer = None
+        self._open_by_scan(strict=False)
+        self.warnings.append("the index is damaged (%s); read %d records by scanning the frames instead "
+                             "(`picpac repair` writes a file with a sound index)" % (strict_error, len(self)))
+
+    def _open_commit(self, source, check_gaps):
+        """Strict open of the commit whose footer is the last 64 bytes of `source` [RCV-1]."""
+        footer = _read_footer(source, self.header)
+        first = self.header.first_frame_offset
+        most = (footer.footer_offset - first) // (FRAME_HEADER_BYTES + RECORD_HEAD_BYTES)
+        if footer.record_count > most:  # every record frame takes at least 48 bytes
+            raise FormatError("footer record count larger than the file can hold", "footer",
+                              footer.footer_offset + FRAME_HEADER_BYTES + 8, None, "<= %d" % most, footer.record_count)
+        blocks = _load_index_chain(source, self.header, footer, self.max_index_bytes)
+        index = _index_from_blocks(blocks, footer, self.header)
+        if check_gaps:
+            _check_gaps(source, self.header, index, blocks, footer)
+        self.footer, self._index = footer, index
+        self.valid_byte_length = source.byte_length
+
+    def _check_extended_header(self):
+        """[HDR-9]: with feature bit 17, bytes 56..59 hold the CRC32C of header bytes 64..headerByteLength-1."""
+        header = self.header
+        if not header.feature_flags & FEATURE_EXTENDED_HEADER_CRC:
+            return
+        grown = self._source.read(0, header.header_byte_length)
+        if len(grown) < header.header_byte_length:
+            raise FormatError("file too short for its grown header", "header", len(grown),
+                              None, ">= %d bytes" % header.header_byte_length, len(grown))
+        stored = struct.unpack_from("<I", grown, EXTENDED_HEADER_CRC_OFFSET)[0]
+        actual = crc32c(grown[HEADER_BYTES:])
+        if stored != actual:
+            raise ChecksumError("extended header CRC mismatch (bytes 64 to headerByteLength-1)", "header",
+                                EXTENDED_HEADER_CRC_OFFSET, None, _hex32(stored), _hex32(actual))
 
     def _check_header_padding(self):
         """[HDR-8]: bytes from the end of the header to the first frame are zero."""
@@ -1114,18 +1510,22 @@ class PicpacFile:
 
     def _open_by_scan(self, strict):
         limit = max(self.max_record_bytes, self.max_annotation_bytes, self.max_index_bytes)
-        index, result, footers = rebuild_index(self._source, self.header, self.verify_checksums, limit)
+        result = rebuild_index(self._source, self.header, self.verify_checksums, limit, resync=not strict)
+        index, footers = result.index, result.footers
         self._index = index
         self.valid_byte_length = result.end_offset
-        self.torn_offset = result.torn_offset
+        # [RCV-1]: the torn offset is the end of the last valid frame, before any padding.
+        self.torn_offset = result.end_offset if result.torn_offset is not None else None
         self.torn_reason = result.torn_reason
+        self.dropped = result.dropped
+        self._scanned = True
         last_footer = footers[-1] if footers else None
-        finished = (result.torn_offset is None and last_footer is not None
+        finished = (result.torn_offset is None and not result.dropped and last_footer is not None
                     and last_footer[0] + FOOTER_FRAME_BYTES == self._source.byte_length)
         if finished:
             self.footer = last_footer[1]
         if not strict:
-            self.recovered = not finished
+            self.recovered = True
             return
         if result.torn_offset is not None:
             raise UnfinishedFileError("frame scan stopped: %s" % result.torn_reason, "frame", result.torn_offset)
@@ -1195,6 +1595,42 @@ class PicpacFile:
         if not found:
             raise KeyError("no record with id %r in %s" % (record_id, self.path))
         return self[found[0]]
+
+    @property
+    def metadata(self):
+        """The file's metadata text (SPEC §9.1: a JSON object, e.g. {"classes": [...]}, the class
+        table), or None when the file has none or its format is unknown. Named by the newest index
+        block [EXT-8], or the last metadata frame found by a recovery scan [EXT-9]; one read."""
+        offset = self._index.metadata_offset
+        if not offset:
+            return None
+        try:
+            _, payload = _read_frame(self._source, offset, KIND_METADATA, "metadata", self.max_annotation_bytes)
+            if len(payload) < METADATA_HEAD_BYTES:
+                raise FormatError("metadata payload shorter than its head", "metadata", offset + FRAME_HEADER_BYTES, None,
+                                  ">= %d bytes" % METADATA_HEAD_BYTES, len(payload))
+            metadata_format = struct.unpack_from("<I", payload, 0)[0]
+            if metadata_format == 0:
+                raise FormatError("metadata format 0 is invalid", "metadata", offset + FRAME_HEADER_BYTES, None, ">= 1", 0)
+            if metadata_format != METADATA_FORMAT_JSON:
+                return None  # [EXT-7]: a format this reader does not know is ignored
+            try:
+                return bytes(payload[METADATA_HEAD_BYTES:]).decode("utf-8")
+            except UnicodeDecodeError:
+                raise FormatError("metadata text is not valid UTF-8", "metadata",
+                                  offset + FRAME_HEADER_BYTES + METADATA_HEAD_BYTES) from None
+        except PicpacError as err:
+            raise err.with_file(self.path)
+
+    def metadata_json(self):
+        """The metadata parsed as JSON (a dict), or None. [SEC-4]: parsed as data."""
+        text = self.metadata
+        return None if text is None else json.loads(text)
+
+    @property
+    def classes(self):
+        """The class table of the metadata [EXT-7] (a list of {"label", "name", "coco"?}), or []."""
+        return (self.metadata_json() or {}).get("classes", [])
 
     def annotation(self, record_index):
         """The live annotation text of a record, or None (reads only the annotation frame) [ANN-7]."""
@@ -1272,14 +1708,15 @@ class PicpacFile:
                                   "%d bytes, crc %s" % (length, _hex32(crc)),
                                   "%d bytes, crc %s" % (fh.payload_byte_length, _hex32(fh.payload_crc)))
             record_index, annotation_format, text = decode_annotation_payload(payload, offset + FRAME_HEADER_BYTES)
-            if record_index != i:
+            named = self._index.original_index.get(i, i)  # recovery renumbers records after damage [RCV-7]
+            if record_index != named:
                 raise FormatError("annotation frame names another record", "annotation", offset + FRAME_HEADER_BYTES, i,
-                                  i, record_index)
+                                  named, record_index)
+            if annotation_format != ANNOTATION_FORMAT_JSON or not text:
+                return None
+            return _annotation_text(text, offset + FRAME_HEADER_BYTES + ANNOTATION_HEAD_BYTES, i)
         except PicpacError as err:
             raise err.with_file(self.path)
-        if annotation_format != ANNOTATION_FORMAT_JSON or not text:
-            return None
-        return _annotation_text(text)
 
 
 # --- PicPac 1.0 (SPEC §18, REFERENCE §1.1) ------------------------------------------------------------
@@ -1581,18 +2018,46 @@ def dump_line(record, annotation_slot=None):
         record.index, record.id, _js_number(record.label), _js_number(record.label2), fields)
 
 
+def _open_warning_lines(db, path):
+    """The `warning:` lines `picpac dump` prints on stderr for what the open found (src/cli/open-warnings.ts)."""
+    lines = []
+    for warning in getattr(db, "warnings", ()):
+        after = ""
+        if db.torn_tail is not None:
+            holder = _lock_holder(path)
+            if holder is not None:
+                after = (" \u2014 %s is locked by pid %d (a writer is appending; its records appear when it commits)"
+                         % (path, holder["pid"]))
+            else:
+                after = (" \u2014 no writer holds %s.lock: the writer stopped before committing; `picpac import ... %s "
+                         "--append` continues from the last commit (the torn bytes are kept in a side file), "
+                         "`picpac repair %s OUT` also saves the records they hold" % (path, path, path))
+        lines.append("warning: %s: %s%s" % (path, warning, after))
+    return lines
+
+
 def _main(argv):
-    usage = "usage: python3 picpac.py dump FILE [--recover]"
-    if len(argv) < 2 or argv[0] != "dump" or any(a not in ("--recover",) for a in argv[2:]):
+    usage = "usage: python3 picpac.py dump FILE [--recover | --strict]"
+    if len(argv) < 2 or argv[0] != "dump" or any(a not in ("--recover", "--strict") for a in argv[2:]):
         print(usage, file=sys.stderr)
         return 2
-    path, recover = argv[1], "--recover" in argv[2:]
+    path, recover, strict = argv[1], "--recover" in argv[2:], "--strict" in argv[2:]
     try:
-        with open(path, recover=recover) as db:
+        with open(path, recover=recover, strict=strict and not recover) as db:
+            for line in _open_warning_lines(db, path):
+                print(line, file=sys.stderr)
             if recover:
-                tail = "torn tail at byte %d" % db.torn_offset if db.torn_offset is not None else "no torn tail"
-                print("%s: recovered %d records%s; %s" % (path, len(db), "" if db.recovered else " (file was complete)", tail),
-                      file=sys.stderr)
+                tail = "no torn tail"
+                if db.torn_offset is not None:
+                    # The reason of a frame scan ([RCV-1] wording); a file without a header was not scanned.
+                    reason = db.torn_reason if getattr(db, "_scanned", False) else None
+                    tail = "torn tail at byte %d%s" % (db.torn_offset, " (%s)" % reason if reason else "")
+                dropped = getattr(db, "dropped", [])
+                count = (("; dropped %d damaged item%s" % (len(dropped), "" if len(dropped) == 1 else "s"))
+                         if dropped else "")
+                print("%s: recovered %d records; %s%s" % (path, len(db), tail, count), file=sys.stderr)
+                for item in dropped:
+                    print("dropped: %s" % item, file=sys.stderr)
             out = sys.stdout
             for record in db:
                 out.write(dump_line(record, 1 if isinstance(db, V1File) else None) + "\n")

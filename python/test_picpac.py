@@ -12,6 +12,7 @@ import os
 import pickle
 import re
 import shutil
+import socket
 import struct
 import sys
 import tempfile
@@ -44,8 +45,9 @@ def record_as_manifest(record):
 
 
 def camel(plain):
-    """FileHeader/Footer attributes with the manifest's camelCase keys."""
-    return {re.sub(r"_(.)", lambda m: m.group(1).upper(), k): v for k, v in plain._asdict().items()}
+    """FileHeader/Footer attributes with the manifest's camelCase keys (footerFlags only when set, as there)."""
+    return {re.sub(r"_(.)", lambda m: m.group(1).upper(), k): v for k, v in plain._asdict().items()
+            if not (k == "footer_flags" and v == 0)}
 
 
 def vector(name):
@@ -162,8 +164,17 @@ class GoldenVectorTest(unittest.TestCase):
                         self.assertEqual(db.entry(r["index"]).id, r["id"])
             return
         error = getattr(picpac, m["expect"])
+        if m["expect"] == "FormatError":  # [VEC-2]: found at the latest when every record and annotation is read
+            with self.assertRaises(error) as caught:
+                with picpac.open(path, strict=True) as db:
+                    for i in range(len(db)):
+                        db[i]
+                        db.annotation(i)
+            self.assertEqual((caught.exception.file, caught.exception.byte_offset), (path, m["error"]["byteOffset"]))
+            self.assertNotIsInstance(caught.exception, picpac.UnfinishedFileError)  # [FTR-3]: corrupt, not unfinished
+            return
         with self.assertRaises(error) as caught:
-            picpac.open(path)
+            picpac.open(path, strict=True)
         self.assertTrue(str(caught.exception).startswith(path + ": "), str(caught.exception))
         if "recovery" not in m:
             with self.assertRaises(error):  # [EXT-2]: also when recovering
@@ -292,8 +303,10 @@ class RecordErrorTest(TempFiles):
         with self.assertRaises(picpac.UnfinishedFileError) as caught:  # a scanning reader stops there
             picpac.open(path, use_index=False)
         self.assertNames(caught.exception, path, at)
-        with picpac.open(path, use_index=False, recover=True) as db:
-            self.assertEqual((len(db), db.torn_offset), (1, at))
+        with picpac.open(path, use_index=False, recover=True) as db:  # resynchronises past it [RCV-7]
+            self.assertEqual((len(db), db.torn_offset, [d.record_index for d in db.dropped]), (2, None, [1]))
+            self.assertIn("damaged record frame (frame: frame payload CRC mismatch", str(db.dropped[0]))
+            self.assertEqual([r.id for r in db], [0, 2])
 
     def test_bad_frame_header_crc_and_magic(self):  # [FRM-1] [FRM-3]
         at = frame_offsets(vector("compact-basic"))[2]
@@ -359,8 +372,15 @@ class FileErrorTest(TempFiles):
             with self.subTest(length=length):
                 path = self.copy("appended", length=length)
                 with self.assertRaises(picpac.UnfinishedFileError) as caught:
-                    picpac.open(path)
+                    picpac.open(path, strict=True)
                 self.assertTrue(str(caught.exception).startswith(path + ": "))
+                if length >= offsets[2]:  # the first commit is complete: the default open reads it [RCV-6]
+                    with picpac.open(path) as db:
+                        self.assertEqual((len(db), db.footer.generation, db.torn_tail), (2, 1, (offsets[2], length - offsets[2])))
+                        self.assertIn("reading the last commit (generation 1, 2 records", db.warnings[0])
+                else:
+                    with self.assertRaises(picpac.UnfinishedFileError):
+                        picpac.open(path)
                 with picpac.open(path, recover=True) as db:
                     self.assertTrue(db.recovered)
                     self.assertEqual(len(db), sum(1 for o in offsets if o + 16 <= length and self.complete(o, length)))
@@ -371,16 +391,20 @@ class FileErrorTest(TempFiles):
             i = [db.entry(k).frame_offset for k in range(len(db))].index(frame_offset)
             return frame_offset + 16 + db.entry(i).payload_byte_length <= length
 
-    def test_footer_with_a_wrong_generation_is_unfinished(self):  # [FTR-5]
+    def test_footer_with_a_wrong_generation_is_corrupt(self):  # [FTR-3] [FTR-5]
         size = os.path.getsize(vector("compact-basic"))
 
         def edit(b):
             struct.pack_into("<I", b, size - 64 + 16 + 24, 5)
             refresh_frame_crcs(b, size - 64)
         path = self.copy("compact-basic", edit)
-        with self.assertRaises(picpac.UnfinishedFileError) as caught:
-            picpac.open(path)
+        with self.assertRaises(picpac.FormatError) as caught:
+            picpac.open(path, strict=True)
+        self.assertNotIsInstance(caught.exception, picpac.UnfinishedFileError)
         self.assertNames(caught.exception, path, size - 64 + 16 + 24)
+        with picpac.open(path) as db:  # default: the index is redundant, the frames are scanned [IDX-9]
+            self.assertEqual((len(db), db.recovered), (3, True))
+            self.assertIn("the index is damaged (footer: footer generation does not match", db.warnings[0])
         with picpac.open(path, recover=True) as db:
             self.assertEqual(len(db), 3)
 
@@ -389,8 +413,10 @@ class FileErrorTest(TempFiles):
             index_offset = db.footer.index_offset
         path = self.copy("compact-basic", lambda b: b.__setitem__(index_offset + 70, b[index_offset + 70] ^ 1))
         with self.assertRaises(picpac.ChecksumError) as caught:
-            picpac.open(path)
+            picpac.open(path, strict=True)
         self.assertNames(caught.exception, path, index_offset + 16)
+        with picpac.open(path) as db:
+            self.assertEqual((len(db), len(db.warnings)), (3, 1))
 
     def test_nonzero_padding_before_a_record(self):  # [ALN-4]
         offsets = frame_offsets(vector("aligned-4096"))
@@ -399,10 +425,73 @@ class FileErrorTest(TempFiles):
         with self.assertRaises(picpac.UnfinishedFileError) as caught:
             picpac.open(path, use_index=False)
         self.assertNames(caught.exception, path, bad)
-        with picpac.open(path, use_index=False, recover=True) as db:
-            self.assertEqual((len(db), db.torn_offset), (1, bad))
+        with picpac.open(path, use_index=False, recover=True) as db:  # only padding was hit: nothing lost [RCV-7]
+            self.assertEqual((len(db), db.torn_offset, len(db.dropped)), (3, None, 1))
+            self.assertTrue(str(db.dropped[0]).startswith("bytes %d..%d: damaged frame whose header does not check" % (bad, offsets[1])), str(db.dropped[0]))
         with picpac.open(path) as db:  # opening through the index does not read padding [ALN-5]
             self.assertEqual(len(db), 3)
+
+
+class Format21Test(TempFiles):
+    """What 2.1 adds (SPEC §21) beyond what the vector manifests check."""
+
+    def test_metadata_class_table(self):  # [EXT-7] [EXT-8] [EXT-9]
+        with open(vector("metadata-class-table")[:-len(".picpac")] + ".json", encoding="utf-8") as f:
+            expected = json.load(f)["metadata"]
+        for options in ({}, {"use_index": False}, {"recover": True}):
+            with picpac.open(vector("metadata-class-table"), **options) as db:
+                self.assertEqual(db.metadata, expected, options)
+                self.assertEqual([c["label"] for c in db.classes], [1, 2, 3])
+        with picpac.open(vector("annotated")) as db:
+            self.assertEqual((db.metadata, db.metadata_json(), db.classes), (None, None, []))
+
+    def test_extended_header_crc(self):  # [HDR-9]
+        with picpac.open(vector("header-extended-crc")) as db:
+            self.assertEqual((db.header.header_byte_length, len(db)), (96, 3))
+        path = self.copy("header-extended-crc", lambda b: b.__setitem__(80, b[80] ^ 1))
+        for options in ({}, {"strict": True}, {"recover": True}):
+            with self.assertRaises(picpac.ChecksumError) as caught:
+                picpac.open(path, **options)
+            self.assertNames(caught.exception, path, 56)
+
+    def test_critical_footer_flag_is_refused_from_the_footer(self):  # [FTR-8] [EXT-6]
+        for check_gaps in (True, False):  # without walking the gaps, the footer flag alone refuses it
+            with self.assertRaises(picpac.UnsupportedVersionError) as caught:
+                picpac.open(vector("extension-critical-flagged"), check_gaps=check_gaps)
+            self.assertEqual((caught.exception.section, caught.exception.byte_offset), ("footer", 8257))
+        with self.assertRaises(picpac.UnsupportedVersionError):
+            picpac.open(vector("extension-critical"), check_gaps=True)  # 2.0: found by walking the gaps
+        with picpac.open(vector("extension-critical"), check_gaps=False) as db:
+            self.assertEqual(len(db), 3)
+
+    def test_annotation_follows_units(self):  # [REC-11] [RCV-8]
+        with picpac.open(vector("unit-torn-annotation"), recover=True) as db:
+            self.assertEqual((len(db), db.torn_offset), (3, 8309))
+            self.assertTrue(db.torn_reason.startswith("record frame whose annotation frame is incomplete"), db.torn_reason)
+        # The annotation frame of record 0 damaged, valid frames after it: record 0 is dropped and reported.
+        with picpac.open(vector("unit-annotated")) as db:
+            at = db._index.annotations[0][0]
+        path = self.copy("unit-annotated", lambda b: b.__setitem__(at + 30, b[at + 30] ^ 1))
+        with picpac.open(path, recover=True) as db:
+            self.assertEqual([r.id for r in db], [1, 2, 3])
+            self.assertEqual(db[0].annotation_json()["shapes"][0]["type"], "polygon")
+            what = [str(d) for d in db.dropped]
+            self.assertEqual(len(what), 2, what)
+            self.assertIn("damaged annotation frame", what[0])
+            self.assertTrue(what[1].startswith("record 0, bytes "), what)
+            self.assertIn("whose annotation frame is missing or damaged", what[1])
+
+    def test_live_writer_lock_is_named_in_the_warning(self):  # [CON-4] [RCV-6]
+        with open(vector("appended"), "rb") as f:
+            data = f.read()
+        path = os.path.join(self.dir, "live.picpac")
+        with open(path, "wb") as f:
+            f.write(data[:-10])
+        with picpac.open(path) as db:
+            self.assertIn("no writer holds %s.lock" % path, picpac._open_warning_lines(db, path)[0])
+            with open(path + ".lock", "w") as f:
+                json.dump({"pid": os.getpid(), "hostname": socket.gethostname(), "createdAt": ""}, f)
+            self.assertIn("is locked by pid %d (a writer is appending" % os.getpid(), picpac._open_warning_lines(db, path)[0])
 
 
 class PicPac1Test(TempFiles):

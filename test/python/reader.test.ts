@@ -1,7 +1,7 @@
 // The Python reader (python/picpac.py) run by Debian's python3: its unittest suite (every golden
 // vector against its manifest, the error paths, the docs/python.md examples), then its `dump`
-// output compared byte for byte with `picpac dump` (and `dump --recover`, including the torn-tail
-// line) on the 2.0 and 1.0 golden vectors and on compact, aligned, appended, re-annotated and torn
+// output compared byte for byte with `picpac dump` (default, `--strict` and `--recover`: warnings, torn-tail
+// line and dropped lines included) on the 2.0 and 1.0 golden vectors and on compact, aligned, appended, re-annotated, torn and damaged
 // files written here by the engine writer. Skips with a message when python3 is absent.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,25 +62,29 @@ const DUMP_DRIVER = [
   'sys.stdout.write(json.dumps(runs))',
 ].join('\n');
 
-async function pythonDumps(files: string[], recover: boolean): Promise<Run[]> {
-  const run = await python(['-c', DUMP_DRIVER, ...(recover ? ['--recover'] : []), ...files]);
+async function pythonDumps(files: string[], flags: string[]): Promise<Run[]> {
+  const run = await python(['-c', DUMP_DRIVER, ...flags, ...files]);
   assert.equal(run.code, 0, run.stderr);
   return JSON.parse(run.stdout) as Run[];
 }
 
-/** `picpac dump` (in-process) and `picpac.py dump` of each file: same exit status, same lines, same summary. */
-async function assertSameDumps(files: string[], recover: boolean): Promise<Array<{ js: Run; py: Run }>> {
-  const flags = recover ? ['--recover'] : [];
-  const pys = await pythonDumps(files, recover);
+/**
+ * `picpac dump` (in-process) and `picpac.py dump` of each file, with `--recover`, `--strict` or
+ * neither (the default: the last valid commit, or a scan of a damaged index, with a warning):
+ * same exit status, same lines, same stderr (warnings, recovery summary, dropped lines).
+ */
+async function assertSameDumps(files: string[], mode: 'default' | 'recover' | 'strict'): Promise<Array<{ js: Run; py: Run }>> {
+  const flags = mode === 'default' ? [] : [`--${mode}`];
+  const pys = await pythonDumps(files, flags);
   const out = [];
   for (const [k, file] of files.entries()) {
     const js = await cli('dump', file, ...flags);
     const py = pys[k];
-    const what = `${path.basename(file)}${recover ? ' --recover' : ''}`;
+    const what = `${path.basename(file)} ${flags.join(' ')}`;
     assert.equal(py.code === 0, js.code === 0, `${what}: exit status differs\njs: ${js.stderr}\npy: ${py.stderr}`);
     if (js.code === 0) {
       assert.equal(py.stdout, js.stdout, `${what}: dump lines differ`);
-      assert.equal(py.stderr, js.stderr, `${what}: recovery summary differs`);
+      assert.equal(py.stderr, js.stderr, `${what}: warnings or recovery summary differ`);
     }
     out.push({ js, py });
   }
@@ -188,19 +192,20 @@ describe('Python reader (python/picpac.py)', { skip }, () => {
   test('dump matches picpac dump on every golden vector (strict and --recover)', async () => {
     const vectors = readdirSync(VECTORS).filter((f) => f.endsWith('.picpac')).map((f) => path.join(VECTORS, f));
     assert.ok(vectors.length >= 12);
-    await assertSameDumps(vectors, false);
-    await assertSameDumps(vectors, true);
+    await assertSameDumps(vectors, 'default');
+    await assertSameDumps(vectors, 'strict');
+    await assertSameDumps(vectors, 'recover');
   });
 
   test('dump matches picpac dump on the PicPac 1.0 vectors, crashed ones with --recover', async (t) => {
     const dir1 = path.join(repoRoot, 'test', 'vectors', 'v1');
     const v1 = readdirSync(dir1).filter((f) => f.endsWith('.db')).map((f) => path.join(dir1, f));
     assert.ok(v1.length >= 5);
-    await assertSameDumps(v1, false);
+    await assertSameDumps(v1, 'default');
     const legacy = path.join(sharedDir, 'vectors', 'legacy-v1');
     if (existsSync(legacy)) v1.push(...readdirSync(legacy).filter((f) => f.endsWith('.db')).map((f) => path.join(legacy, f)));
     else t.diagnostic(`${legacy} absent: only the in-repo 1.0 vectors are compared`);
-    const recovered = await assertSameDumps(v1, true);
+    const recovered = await assertSameDumps(v1, 'recover');
     assert.ok(recovered.every(({ py }) => py.code === 0));
   });
 
@@ -209,14 +214,18 @@ describe('Python reader (python/picpac.py)', { skip }, () => {
     const run = await python([SCRIPT, 'dump', torn, '--recover']);
     const js = await cli('dump', torn, '--recover');
     assert.deepEqual([run.code, run.stdout, run.stderr], [0, js.stdout, js.stderr]);
-    const strict = await python([SCRIPT, 'dump', torn]);
+    // One commit, torn: no committed data, so the default open fails like --strict. [RCV-6]
+    const byDefault = await python([SCRIPT, 'dump', torn]);
+    assert.equal(byDefault.code, 1);
+    assert.match(byDefault.stderr, /torn\.picpac: footer: no committed data to read: no valid footer: bad frame magic at byte 6681: .* at byte 6681\n$/);
+    const strict = await python([SCRIPT, 'dump', torn, '--strict']);
     assert.equal(strict.code, 1);
-    assert.match(strict.stderr, /torn\.picpac: footer: no valid footer .* at byte 6681/);
+    assert.match(strict.stderr, /torn\.picpac: footer: no valid footer: bad frame magic at byte 6681: expected 20727, got 11420\n$/);
     assert.equal((await python([SCRIPT, 'dmup', torn])).code, 2);
   });
 
   test('dump matches on compact, aligned, appended and re-annotated files', async () => {
-    const runs = await assertSameDumps(Object.values(files), false);
+    const runs = await assertSameDumps(Object.values(files), 'default');
     for (const [k, name] of Object.keys(files).entries()) {
       assert.equal(runs[k].py.code, 0, `${name}: ${runs[k].py.stderr}`);
       assert.ok(runs[k].py.stdout.split('\n').length > 40, name);
@@ -242,11 +251,48 @@ describe('Python reader (python/picpac.py)', { skip }, () => {
       torn.push(path.join(dir, `torn-${name}-${length}.picpac`));
       await writeFile(torn.at(-1) as string, (await readFile(files[name])).subarray(0, length));
     }
-    for (const { py } of await assertSameDumps(torn.filter((_, k) => k % 3 === 0), false)) {
+    for (const { py } of await assertSameDumps(torn.filter((_, k) => k % 3 === 0), 'strict')) {
       assert.equal(py.code, 1, 'strict open of a torn file must fail');
-      assert.match(py.stderr, /no valid footer|shorter than its header/, py.stderr);
+      assert.match(py.stderr, /no valid footer|no footer|shorter than its header/, py.stderr);
     }
-    for (const { py } of await assertSameDumps(torn, true)) assert.equal(py.code, 0, py.stderr);
+    // By default the last valid commit is read, with the same warning as picpac dump. [RCV-6]
+    const byDefault = await assertSameDumps(torn.filter((_, k) => k % 3 === 1), 'default');
+    assert.ok(byDefault.some(({ py }) => py.code === 0 && py.stderr.startsWith('warning: ') && py.stderr.includes('reading the last commit')));
+    assert.ok(byDefault.some(({ py }) => py.code === 1 && py.stderr.includes('no committed data to read')));
+    for (const { py } of await assertSameDumps(torn, 'recover')) assert.equal(py.code, 0, py.stderr);
+  });
+
+  test('damaged files: same survivors and the same dropped lines as picpac dump --recover (resync, units)', async () => {
+    // Damage inside files (not cuts): a record payload, a record frame header, an annotation
+    // frame written with its record, an index block, a range across several frames. [RCV-7] [RCV-8]
+    const damaged: string[] = [];
+    for (const name of ['appended', 'alignedAppended', 'reannotated']) {
+      const bytes = await readFile(files[name]);
+      const reader = await PicpacReader.open(files[name]);
+      const c = reader.columns;
+      const frameAt = (i: number): number => c.frameOffset[i];
+      const frameEnd = (i: number): number => c.frameOffset[i] + 16 + c.payloadByteLength[i];
+      const edits: Array<[string, (b: Buffer) => void]> = [
+        ['payload', (b) => { b[frameAt(3) + 100] ^= 0xff; }],
+        ['header', (b) => { b[frameAt(7) + 5] ^= 0x01; }],
+        ['annotation', (b) => { b[frameEnd(c.annotationOffset.findIndex((a, i) => i > 10 && a === frameEnd(i))) + 20] ^= 0x40; }],
+        ['index', (b) => { b[reader.indexOffset + 40] ^= 0x10; }],
+        ['range', (b) => { b.fill(0x55, frameAt(12) + 8, frameAt(15) + 30); }],
+        ['two', (b) => { b[frameAt(2) + 60] ^= 1; b[frameAt(20) + 3] ^= 1; }],
+      ];
+      await reader.close();
+      for (const [what, edit] of edits) {
+        const copy = Buffer.from(bytes);
+        edit(copy);
+        damaged.push(path.join(dir, `damaged-${name}-${what}.picpac`));
+        await writeFile(damaged.at(-1) as string, copy);
+      }
+    }
+    const recovered = await assertSameDumps(damaged, 'recover');
+    assert.ok(recovered.every(({ py }) => py.code === 0), 'every damaged file recovers');
+    assert.ok(recovered.some(({ py }) => /\ndropped: record \d+, bytes \d+\.\.\d+: damaged record frame/.test(py.stderr)));
+    assert.ok(recovered.some(({ py }) => py.stderr.includes('whose annotation frame is missing or damaged')));
+    await assertSameDumps(damaged, 'default');
   });
 
   test('property: a compact or aligned file cut anywhere recovers like picpac dump --recover', async () => {
@@ -259,7 +305,7 @@ describe('Python reader (python/picpac.py)', { skip }, () => {
       await truncate(file, Math.floor(where * (await readFile(file)).length));
       cut.push(file);
     }
-    await assertSameDumps(cut, true);
+    await assertSameDumps(cut, 'recover');
     await Promise.all(cut.map((f) => rm(f)));
   });
 });
