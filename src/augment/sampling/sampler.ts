@@ -83,7 +83,7 @@ export function createSampleSlot(): SampleSlot {
  * The sample order of the training stream: which record comes next, from the records' group
  * values alone (no I/O, no pixels). Same semantics as the original PicPac stream (shuffle,
  * stratify, split, mixin, loop), but deterministic by position: resumable from any
- * {@link StreamPosition}, and split across ranks (`world_size`) without overlap.
+ * `StreamPosition` (`position()`, `seek()`), and split across ranks (`world_size`) without overlap.
  * @throws TypeError / RangeError for invalid parameters (as {@link parseStreamConfig}).
  */
 export class Sampler implements IterableIterator<SampleSlot> {
