@@ -115,7 +115,11 @@ export interface NewRecord {
   annotation?: string;
 }
 
-/** A writer that appends records to a store; nothing is committed until close() writes the index. */
+/**
+ * Appends records to a store. An acknowledged append (its promise resolved) has reached the OS:
+ * a crash of the process after it loses nothing (readers with `recover` find it). close() finishes
+ * the file (.picpac: writes the index block and footer) and releases it.
+ */
 export interface StoreWriter {
   readonly name: string;
   readonly recordCount: number;

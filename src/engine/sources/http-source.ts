@@ -29,7 +29,8 @@ interface Response {
 
 /**
  * A {@link ByteSource} over an http(s) URL, by Range requests on keep-alive connections. Failed
- * requests and unexpected statuses are SourceErrors naming the URL; the server must honour Range.
+ * requests and unexpected statuses are SourceErrors naming the URL. A server that ignores Range
+ * still works (the whole body is fetched and sliced), only slowly.
  */
 export class HttpSource implements ByteSource {
   readonly name: string;
