@@ -118,8 +118,7 @@ export interface NewRecord {
 /**
  * Appends records to a store. An acknowledged append (its promise resolved) has reached the OS:
  * a crash of the process after it loses nothing (LMDB has committed it; file readers find it with
- * `recover`). close() finishes
- * the file (.picpac: writes the index block and footer) and releases it.
+ * `recover`). close() finishes the file (.picpac: writes the index block and footer) and releases it.
  */
 export interface StoreWriter {
   readonly name: string;
