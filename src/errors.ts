@@ -2,6 +2,7 @@
 // PicpacError subclass with a stable `code`; caller mistakes are TypeError/RangeError built by
 // `invalidParameterError`. Messages are built by the helpers here, never inline.
 
+/** Every {@link PicpacError} `code`, stable across versions: switch on the code, not on the message. */
 export const ERROR_CODES = [
   'FORMAT', // corrupt or malformed bytes
   'UNSUPPORTED_VERSION', // unknown major version, or an unknown critical section
@@ -13,8 +14,13 @@ export const ERROR_CODES = [
   'IO', // the byte source failed (short read, HTTP status, ...)
   'MISSING_DEPENDENCY', // an optional package a feature needs is not installed (src/optional-import.ts)
 ] as const;
+/** One of {@link ERROR_CODES}. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Base class of every error that bad bytes, a failing source or a misused object can cause.
+ * `code` says which kind; caller mistakes are TypeError / RangeError instead.
+ */
 export class PicpacError extends Error {
   readonly code: ErrorCode;
   /** File path or URL the error concerns, added as the error travels up. */
@@ -35,6 +41,7 @@ export class PicpacError extends Error {
   }
 }
 
+/** Where corrupt bytes are, for {@link FormatError}; also the parts of its message. */
 export interface FormatErrorDetails {
   /** Which structure: 'header', 'frame', 'record', 'index', 'footer', 'annotation', 'v1-segment', ... */
   section: string;
@@ -62,6 +69,7 @@ export class FormatError extends PicpacError {
   }
 }
 
+/** The FormatError message: `<section>: <problem> at byte <offset> (record <i>): expected <x>, got <y>`; the optional parts only when given. */
 export function formatErrorMessage(problem: string, d: FormatErrorDetails): string {
   let msg = `${d.section}: ${problem} at byte ${d.byteOffset}`;
   if (d.recordIndex !== undefined) msg += ` (record ${d.recordIndex})`;
@@ -76,24 +84,28 @@ export class UnfinishedFileError extends FormatError {
   }
 }
 
+/** A major version, or a critical feature, frame kind or footer flag, that this reader does not implement (code 'UNSUPPORTED_VERSION'). */
 export class UnsupportedVersionError extends FormatError {
   constructor(problem: string, details: FormatErrorDetails) {
     super(problem, details, 'UNSUPPORTED_VERSION');
   }
 }
 
+/** A size or count beyond a format limit or a reader's configured limit (code 'LIMIT'). */
 export class LimitExceededError extends FormatError {
   constructor(problem: string, details: FormatErrorDetails) {
     super(problem, details, 'LIMIT');
   }
 }
 
+/** A reader, writer, store or source was used after `close()` (code 'CLOSED'). */
 export class ClosedError extends PicpacError {
   constructor(what: string) {
     super('CLOSED', `${what} is closed`);
   }
 }
 
+/** Refusing to overwrite an existing file without `overwrite: true` (code 'EXISTS'); `file` names it. */
 export class FileExistsError extends PicpacError {
   constructor(path: string) {
     super('EXISTS', `refusing to overwrite existing file ${path} (pass overwrite to replace it)`);
@@ -118,6 +130,7 @@ export class WriterLockedError extends PicpacError {
   }
 }
 
+/** A byte source failed: short read, I/O error, HTTP status, network error (code 'IO'). The cause is kept in `cause`. */
 export class SourceError extends PicpacError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('IO', message, options);

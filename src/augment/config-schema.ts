@@ -25,6 +25,12 @@ export interface ParamSpec {
   changes?: string;
 }
 
+/**
+ * The training stream's parameters, validated and with every default filled in: the names of
+ * the original PicPac stream layer and v1 loader (snake_case, same meaning), plus picpac's
+ * additions. Build one with {@link parseStreamConfig}; {@link describeConfig} lists each
+ * parameter with its default and range.
+ */
 export interface StreamConfig {
   // stream layer (§1.2.1)
   readonly seed: number;

@@ -20,6 +20,7 @@ import { V1Reader } from './v1/v1-reader.ts';
 
 installNativeCrc32c();
 
+/** Options of {@link openStore}: the {@link PicpacReaderOptions}, plus options for http(s) sources. */
 export interface OpenStoreOptions extends PicpacReaderOptions {
   /** Options for http(s) sources. */
   http?: HttpSourceOptions;
@@ -28,6 +29,7 @@ export interface OpenStoreOptions extends PicpacReaderOptions {
 /** First bytes of a PicPac 1.0 file: segment magic AC 59, version 00 01. */
 const V1_SIGNATURE = Uint8Array.of(0xac, 0x59, 0x00, 0x01);
 
+/** What a file's first bytes say it is: a .picpac 2.0 file, a PicPac 1.0 file, or neither. */
 export type StoreKind = 'picpac-2' | 'picpac-1' | 'unknown';
 
 /** What the first bytes say the file is. */

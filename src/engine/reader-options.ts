@@ -3,6 +3,7 @@ import { invalidParameterError, outOfRangeError } from '../errors.ts';
 import { DEFAULT_LIMITS, LIMITS } from '../format/layout.ts';
 import type { ScanOptions } from './store.ts';
 
+/** Options of {@link PicpacReader.open}: damage handling, checksum verification, and size limits in bytes. */
 export interface PicpacReaderOptions {
   /**
    * Rebuild the index by scanning every frame, skipping damaged ranges (default false). A
@@ -24,6 +25,7 @@ export interface PicpacReaderOptions {
   maxIndexBytes?: number;
 }
 
+/** Options of {@link PicpacReader.scan}. */
 export interface PicpacScanOptions extends ScanOptions {
   /** Give each yielded record its own field bytes instead of views into the chunk (default false). */
   copy?: boolean;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { FileExistsError, invalidParameterError } from '../errors.ts';
 import { WriterLock } from './picpac/writer-lock.ts';
 
+/** Options of {@link writeFileAtomically}. */
 export interface WriteAtomicallyOptions {
   /**
    * Take the writer lock of `path` for the whole rewrite (default true), so a rewrite never

@@ -70,6 +70,10 @@ export function deriveSeed(seed: number, ...parts: number[]): number {
   return extendKey(root, parts, 'parts');
 }
 
+/**
+ * Seeded pseudo-random generator (sfc32): the same seed and stream coordinates give the same
+ * numbers on every platform. Not for cryptography.
+ */
 export class Rng {
   /** The derived 32-bit key this generator was seeded from (what `fork` extends). */
   readonly key: number;

@@ -2,8 +2,10 @@
 // above. The engine knows no images: a record is labels, typed opaque fields and an optional
 // annotation text. Index lookups are sync (the index is in memory); byte I/O is async.
 
+/** What a record field holds: an encoded image, a lossless label image / mask, a raw tensor, or opaque bytes. */
 export type FieldKindName = 'image' | 'label' | 'tensor' | 'bytes';
 
+/** A field of a record read from a store; `bytes` may be a view into a larger read buffer. */
 export interface StoredField {
   kind: FieldKindName;
   /** MIME-like name: 'image/jpeg', 'image/png', 'label/png', 'tensor/float32', 'bytes', ... */
@@ -16,6 +18,7 @@ export interface StoredField {
   height: number;
 }
 
+/** What the index says about a record, known without reading its bytes (see {@link Store.meta}). */
 export interface RecordMeta {
   recordIndex: number;
   id: number;
@@ -34,6 +37,7 @@ export interface RecordMeta {
   byteLength: number;
 }
 
+/** A record read from a store: its index metadata, its fields and its newest annotation. */
 export interface StoredRecord extends RecordMeta {
   fields: StoredField[];
   /** Annotation JSON text (the newest version), undefined when none. */
@@ -45,6 +49,7 @@ export interface StoredRecord extends RecordMeta {
   annotationSlot?: number;
 }
 
+/** Range and read size of a sequential {@link Store.scan}. */
 export interface ScanOptions {
   /** First record index (default 0). */
   start?: number;
@@ -56,6 +61,11 @@ export interface ScanOptions {
   verifyChecksums?: boolean;
 }
 
+/**
+ * A read-only record store: a .picpac 2.0 file, a PicPac 1.0 file, an LMDB database or a set
+ * of shards, local or remote. Records are addressed by index 0..recordCount-1, in file order.
+ * Open one with `openStore`.
+ */
 export interface Store {
   /** Path or URL. */
   readonly name: string;
@@ -64,6 +74,10 @@ export interface Store {
   readonly recordCount: number;
   /** Index lookup, sync. Throws RangeError outside [0, recordCount). */
   meta(recordIndex: number): RecordMeta;
+  /**
+   * Read one record: fields and annotation.
+   * @throws RangeError outside [0, recordCount); ClosedError after close; FormatError when its bytes are corrupt; SourceError when the read fails.
+   */
   get(recordIndex: number): Promise<StoredRecord>;
   /**
    * Optional: the record read on the calling thread (local files), or undefined when this record
@@ -74,11 +88,13 @@ export interface Store {
   getAnnotation(recordIndex: number): Promise<string | undefined>;
   /** File-order iteration with large reads. `return()` releases resources. */
   scan(options?: ScanOptions): AsyncIterableIterator<StoredRecord>;
+  /** Release the file handle or connections; later reads throw ClosedError. Calling it twice is harmless. */
   close(): Promise<void>;
   /** The file's metadata JSON (its class table, …; .picpac 2.0 only), undefined when none. */
   getMetadata?(): Promise<string | undefined>;
 }
 
+/** A field to write; image sizes are sniffed from the bytes when omitted. */
 export interface NewField {
   kind: FieldKindName;
   /** ImageCodec / TensorDType code; sniffed from the bytes for images when omitted. */
@@ -88,6 +104,7 @@ export interface NewField {
   height?: number;
 }
 
+/** A record to append: labels (default 0), fields and an optional annotation. */
 export interface NewRecord {
   /** Default: the record index. */
   id?: number;
@@ -98,6 +115,11 @@ export interface NewRecord {
   annotation?: string;
 }
 
+/**
+ * Appends records to a store. An acknowledged append (its promise resolved) has reached the OS:
+ * a crash of the process after it loses nothing (LMDB has committed it; file readers find it with
+ * `recover`). close() finishes the file (.picpac: writes the index block and footer) and releases it.
+ */
 export interface StoreWriter {
   readonly name: string;
   readonly recordCount: number;

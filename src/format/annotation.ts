@@ -7,6 +7,10 @@ import type { AnnotationPayload } from './types.ts';
 
 const SECTION = 'annotation';
 
+/**
+ * Encode an annotation frame payload (16-byte head, then the text; empty text removes the annotation).
+ * @throws TypeError when recordIndex is not an integer in 0..2^53-1, the format is not a non-zero u32, or the text is not a Uint8Array that fits one frame.
+ */
 export function encodeAnnotationPayload(a: AnnotationPayload): Uint8Array {
   if (typeof a !== 'object' || a === null) throw invalidParameterError('annotation', 'an object', a);
   if (!isU64Safe(a.recordIndex)) throw invalidParameterError('annotation.recordIndex', 'an integer between 0 and 2^53-1', a.recordIndex);

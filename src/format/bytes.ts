@@ -42,6 +42,7 @@ export function writeU64(view: DataView, offset: number, value: number): void {
   view.setUint32(offset + 4, Math.floor(value / 0x1_0000_0000), true);
 }
 
+/** True for an integer in 0..2^53-1: a u64 field value that a JS number holds exactly. */
 export function isU64Safe(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

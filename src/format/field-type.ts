@@ -9,12 +9,20 @@ const KIND_NAMES: Record<FieldKindCode, FieldKindName> = { 1: 'image', 2: 'label
 const CODEC_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ImageCodec).map(([name, code]) => [code, name]));
 const DTYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(TensorDType).map(([name, code]) => [code, name]));
 
+/**
+ * The name of a field kind code ('image', 'label', 'tensor', 'bytes').
+ * @throws TypeError when `kind` is not a FieldKind code 1..4.
+ */
 export function fieldKindName(kind: FieldKindCode): FieldKindName {
   const name = KIND_NAMES[kind];
   if (name === undefined) throw invalidParameterError('kind', 'a FieldKind code 1..4', kind);
   return name;
 }
 
+/**
+ * The FieldKind code of a field kind name; the inverse of {@link fieldKindName}.
+ * @throws TypeError when `name` is not one of the four kind names.
+ */
 export function fieldKindCode(name: FieldKindName): FieldKindCode {
   if (typeof name !== 'string' || !Object.hasOwn(FieldKind, name)) {
     throw invalidParameterError('name', "one of 'image', 'label', 'tensor', 'bytes'", name);

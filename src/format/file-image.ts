@@ -13,6 +13,7 @@ import { decodeFooterFrame, encodeFooterFrame } from './footer.ts';
 import { ANNOTATION, AnnotationFormat, FOOTER, FORMAT_MINOR, FRAME, FrameKind, HEADER, RECORD_FLAG_ANNOTATION_FOLLOWS, alignUp } from './layout.ts';
 import type { DecodedRecord, FileHeader, Footer, IndexAnnotationEntry, IndexBlock, IndexRecordEntry } from './types.ts';
 
+/** A record to write, with its optional annotation (JSON text). */
 export type RecordWithAnnotation = DecodedRecord & { annotation?: string };
 
 /** One annotation change in an append: empty text removes the annotation. */
@@ -164,6 +165,7 @@ export function appendFileImage(base: Uint8Array, records: RecordWithAnnotation[
   return concat(sink.parts, sink.byteLength);
 }
 
+/** Everything {@link decodeFileImage} read from a whole file held in memory. */
 export interface DecodedFileImage {
   header: FileHeader;
   /** null when recovering a file without a valid footer. */

@@ -3,6 +3,7 @@
 import { ImageCodec } from './layout.ts';
 import type { ImageCodecCode } from './layout.ts';
 
+/** What {@link sniffImage} found: the codec (0 = unknown) and the size in pixels (0 when unknown). */
 export interface SniffedImage {
   codec: ImageCodecCode;
   width: number;
@@ -11,6 +12,7 @@ export interface SniffedImage {
 
 const UNKNOWN: SniffedImage = { codec: ImageCodec.unknown, width: 0, height: 0 };
 
+/** Recognise an encoded image (JPEG, PNG, GIF, WebP, BMP, TIFF, AVIF, 1.0 raw) from its first bytes and read its size without decoding it. Never throws. */
 export function sniffImage(bytes: Uint8Array): SniffedImage {
   try {
     if (!(bytes instanceof Uint8Array) || bytes.length < 4) return { ...UNKNOWN };

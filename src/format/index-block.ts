@@ -35,10 +35,15 @@ function checkBlock(block: IndexBlock): void {
   });
 }
 
+/** Byte length of an index block payload with the given numbers of record and annotation entries. [IDX-3] */
 export function indexPayloadByteLength(recordCount: number, annotationCount: number): number {
   return INDEX.headByteLength + R.byteLength * recordCount + A.byteLength * annotationCount;
 }
 
+/**
+ * Encode an index block payload: the 48-byte head, the record entries, then the annotation entries.
+ * @throws TypeError when an entry field is out of range or the block does not fit one frame.
+ */
 export function encodeIndexPayload(block: IndexBlock): Uint8Array {
   checkBlock(block);
   const total = indexPayloadByteLength(block.records.length, block.annotations.length);

@@ -5,6 +5,7 @@
 /** File signature, PNG style: a non-ASCII byte, a name, CR-LF, ^Z, LF. [HDR-1] */
 export const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x50, 0x43, 0x0d, 0x0a, 0x1a, 0x0a); // "\x89PPC\r\n\x1a\n"
 
+/** Major format version this code reads and writes (header byte 8); readers refuse other majors. [HDR-2] */
 export const FORMAT_MAJOR = 2;
 /**
  * Minor version written by the reference writers: 1 (2.1), since annotated records carry
@@ -12,6 +13,7 @@ export const FORMAT_MAJOR = 2;
  * version that brought footer flags, the extended header CRC and metadata frames.
  */
 export const FORMAT_MINOR = 1;
+/** Minor version 1 (format 2.1): footer flags, the extended header CRC and metadata frames. */
 export const FORMAT_MINOR_2_1 = 1;
 
 /** File header: 64 bytes at offset 0. */
@@ -28,6 +30,7 @@ export const HEADER = {
   headerCrc: { offset: 60, size: 4 }, // u32 CRC32C of bytes 0..59
 } as const;
 
+/** Largest frame alignment a header may declare, in bytes (1 MiB); alignments are 1 or a power of two up to this. */
 export const MAX_ALIGNMENT = 1 << 20;
 /** Feature-flag bits a reader must understand to read the file. [HDR-6] */
 export const CRITICAL_FEATURE_MASK = 0x0000ffff;
@@ -45,9 +48,12 @@ export const FRAME = {
   headerCrc: { offset: 12, size: 4 }, // u32 CRC32C of bytes 0..11
 } as const;
 
+/** u16 that opens every frame header (bytes F7 50 on disk); recovery scans for it to resynchronise. */
 export const FRAME_MAGIC = 0x50f7;
+/** Frame flags bit 0: a reader that does not implement this extension kind must refuse the file. [EXT-2] */
 export const FRAME_FLAG_CRITICAL = 0x01;
 
+/** Frame kind codes (frame header byte 2). Kinds 1-5 are defined by the format; 128-255 are extensions. */
 export const FrameKind = {
   record: 1,
   annotation: 2,
@@ -58,6 +64,7 @@ export const FrameKind = {
   /** Kinds 6..127 are reserved for future minors (treated as extensions: flag decides). */
   firstExtension: 128,
 } as const;
+/** A frame kind byte: one of {@link FrameKind} or an extension / reserved kind (0-255). */
 export type FrameKindCode = number;
 
 /** Record payload: fixed 32-byte head, then field descriptors, then field bytes. */
@@ -89,14 +96,17 @@ export const FIELD = {
   height: { offset: 12, size: 4 }, // u32 pixels
 } as const;
 
+/** Field kind codes (field descriptor byte 0): what a record field holds. */
 export const FieldKind = {
   image: 1,
   label: 2, // label image / mask (lossless), rendered with nearest-neighbour sampling
   tensor: 3, // raw tensor: see TENSOR
   bytes: 4, // opaque
 } as const;
+/** One of the {@link FieldKind} codes. */
 export type FieldKindCode = (typeof FieldKind)[keyof typeof FieldKind];
 
+/** Image codec codes (field descriptor byte 1 of image and label fields), as sniffed from the bytes. */
 export const ImageCodec = {
   unknown: 0,
   jpeg: 1,
@@ -109,8 +119,10 @@ export const ImageCodec = {
   /** PicPac 1.0 raw matrix (16-byte OpenCV header + pixels), REFERENCE §1.1.7. */
   v1raw: 8,
 } as const;
+/** One of the {@link ImageCodec} codes. */
 export type ImageCodecCode = (typeof ImageCodec)[keyof typeof ImageCodec];
 
+/** Element type codes of tensor fields (field descriptor byte 1 of tensor fields). */
 export const TensorDType = {
   uint8: 1,
   int8: 2,
@@ -121,7 +133,9 @@ export const TensorDType = {
   float32: 7,
   float64: 8,
 } as const;
+/** One of the {@link TensorDType} codes. */
 export type TensorDTypeCode = (typeof TensorDType)[keyof typeof TensorDType];
+/** Bytes per element of each tensor element type. */
 export const TENSOR_ELEMENT_BYTES: Record<TensorDTypeCode, number> = { 1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 4, 8: 8 };
 
 /** Tensor field bytes: rank, then dims, then row-major little-endian elements. */
@@ -130,6 +144,7 @@ export const TENSOR = {
   reserved: { offset: 1, size: 3 },
   dims: { offset: 4 }, // u32 × rank
 } as const;
+/** Largest number of dimensions a tensor field may have. */
 export const MAX_TENSOR_RANK = 8;
 
 /** Annotation frame payload: which record, then the annotation text. The newest frame wins. */
@@ -140,6 +155,7 @@ export const ANNOTATION = {
   reserved: { offset: 12, size: 4 },
 } as const;
 
+/** Annotation format codes (annotation payload bytes 8..11); 1 = UTF-8 JSON text. */
 export const AnnotationFormat = { json: 1 } as const;
 
 /** Index frame payload: a block head, record entries, then annotation entries. */
@@ -161,6 +177,7 @@ export const METADATA = {
   reserved: { offset: 4, size: 4 },
 } as const;
 
+/** Record entry of an index block: 64 bytes per record, enough to list and filter without reading the record. [IDX-5] */
 export const INDEX_RECORD_ENTRY = {
   byteLength: 64,
   frameOffset: { offset: 0, size: 8 }, // u64 absolute offset of the record frame
@@ -177,6 +194,7 @@ export const INDEX_RECORD_ENTRY = {
   reserved: { offset: 52, size: 12 },
 } as const;
 
+/** Annotation entry of an index block: 24 bytes per record whose annotation changed in that commit. [IDX-6] */
 export const INDEX_ANNOTATION_ENTRY = {
   byteLength: 24,
   recordIndex: { offset: 0, size: 8 }, // u64
@@ -200,6 +218,7 @@ export const FOOTER = {
 
 /** Footer flag bit 0 (critical): the file holds critical extension frames. [FTR-8] [EXT-6] */
 export const FOOTER_FLAG_CRITICAL_FRAMES = 0x01;
+/** Footer-flag bits a reader must understand to read the file (bits 0-15); unknown ancillary bits are ignored. [FTR-8] */
 export const CRITICAL_FOOTER_FLAG_MASK = 0x0000ffff;
 
 /** Hard limits of the format (readers may set lower ones). */
@@ -216,6 +235,7 @@ export const DEFAULT_LIMITS = {
   maxIndexBytes: 1 << 30,
 } as const;
 
+/** Round a byte offset up to the next multiple of `alignment` (bytes); alignments of 0 or 1 leave it unchanged. */
 export function alignUp(byteOffset: number, alignment: number): number {
   if (alignment <= 1) return byteOffset;
   const rem = byteOffset % alignment;

@@ -8,13 +8,19 @@ import { LIMITS, METADATA } from './layout.ts';
 
 const SECTION = 'metadata';
 
+/** Metadata format codes (metadata payload bytes 0..3); 1 = a UTF-8 JSON object. */
 export const MetadataFormat = { json: 1 } as const;
 
+/** A metadata frame payload: the format code and the UTF-8 text (a view when decoded). */
 export interface MetadataPayload {
   metadataFormat: number;
   text: Uint8Array;
 }
 
+/**
+ * Encode a metadata frame payload (8-byte head, then the text).
+ * @throws TypeError when the format is not a non-zero u32, or the text is not a Uint8Array that fits one frame.
+ */
 export function encodeMetadataPayload(m: MetadataPayload): Uint8Array {
   if (typeof m !== 'object' || m === null) throw invalidParameterError('metadata', 'an object', m);
   if (!isU32(m.metadataFormat) || m.metadataFormat === 0) throw invalidParameterError('metadata.metadataFormat', 'a u32 MetadataFormat code (1 = json)', m.metadataFormat);

@@ -9,6 +9,7 @@ import type { DecodedRecord, Field } from './types.ts';
 
 const SECTION = 'record';
 
+/** True when `kind` is one of the four FieldKind codes. */
 export function isFieldKind(kind: unknown): kind is FieldKindCode {
   return kind === FieldKind.image || kind === FieldKind.label || kind === FieldKind.tensor || kind === FieldKind.bytes;
 }

@@ -8,6 +8,7 @@ import type { Tensor } from './types.ts';
 
 const SECTION = 'tensor';
 
+/** True when `dtype` is one of the TensorDType codes. */
 export function isTensorDType(dtype: unknown): dtype is TensorDTypeCode {
   return typeof dtype === 'number' && Object.hasOwn(TENSOR_ELEMENT_BYTES, dtype);
 }

@@ -1,6 +1,7 @@
 // Decoded shapes of format structures (both 2.0 and 1.0). Plain data, no behaviour.
 import type { FieldKindCode, ImageCodecCode, TensorDTypeCode } from './layout.ts';
 
+/** The decoded 64-byte file header (SPEC §3): versions, header length in bytes, alignment and feature flags. */
 export interface FileHeader {
   majorVersion: number;
   minorVersion: number;
@@ -10,6 +11,7 @@ export interface FileHeader {
   featureFlags: number;
 }
 
+/** The decoded 16-byte frame header: frame kind, flags, payload length in bytes and payload CRC32C. */
 export interface FrameHeader {
   kind: number;
   flags: number;
@@ -28,16 +30,19 @@ export interface Field {
   height: number;
 }
 
+/** The fixed part of a record: its id (an integer up to 2^53-1) and two float64 labels. */
 export interface RecordHead {
   id: number;
   label: number;
   label2: number;
 }
 
+/** A record payload decoded: the head plus its fields, in stored order. */
 export interface DecodedRecord extends RecordHead {
   fields: Field[];
 }
 
+/** A tensor field decoded: element type, dimensions, and the raw element bytes. */
 export interface Tensor {
   dtype: TensorDTypeCode;
   shape: number[];
@@ -45,6 +50,7 @@ export interface Tensor {
   data: Uint8Array;
 }
 
+/** An annotation frame payload decoded: which record (its file-order index), the format code and the text. */
 export interface AnnotationPayload {
   recordIndex: number;
   annotationFormat: number;
@@ -52,6 +58,7 @@ export interface AnnotationPayload {
   text: Uint8Array;
 }
 
+/** One record's entry in an index block: where its frame is (absolute byte offset), its CRC and its head, without reading it. */
 export interface IndexRecordEntry {
   frameOffset: number;
   payloadByteLength: number;
@@ -66,6 +73,7 @@ export interface IndexRecordEntry {
   entryFlags: number;
 }
 
+/** One annotation change in an index block: the record index and where the newest annotation frame is. */
 export interface IndexAnnotationEntry {
   recordIndex: number;
   /** 0 = annotation removed. */
@@ -74,6 +82,7 @@ export interface IndexAnnotationEntry {
   payloadCrc: number;
 }
 
+/** An index block decoded: the record entries of one commit, its annotation changes, and the link to the previous block. */
 export interface IndexBlock {
   firstRecordIndex: number;
   previousIndexOffset: number;
@@ -83,6 +92,7 @@ export interface IndexBlock {
   annotations: IndexAnnotationEntry[];
 }
 
+/** The decoded footer (the last 64 bytes of a finished file): where the newest index block is, and the counts it must match. */
 export interface Footer {
   indexOffset: number;
   recordCount: number;

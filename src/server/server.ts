@@ -52,6 +52,12 @@ export interface ViewerServerOptions {
 const IMAGE_NAMES = ['id', 'format', 'quality', 'norm', 'anno_factor', 'output'];
 const SAFE = Number.MAX_SAFE_INTEGER;
 
+/**
+ * The web viewer (`picpac serve`): an HTTP server that browses a .picpac, PicPac 1.0 or LMDB
+ * store (grid of thumbnails, record pages, rendered images with annotations, JSON API). Every
+ * request is validated; a corrupt record fails its own request only, and renders are bounded
+ * (503 beyond the queue). Listens on 127.0.0.1 unless `host` says otherwise.
+ */
 export class ViewerServer {
   readonly live: LiveStore;
   readonly overview: Overview;
@@ -122,6 +128,7 @@ export class ViewerServer {
     return `http://${host}:${this.port}`;
   }
 
+  /** Stop listening, drop open connections, stop the render workers and close the store. */
   async close(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());

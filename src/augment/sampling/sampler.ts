@@ -79,6 +79,13 @@ export function createSampleSlot(): SampleSlot {
   return { recordIndex: 0, sourceIndex: 0, epoch: 0, offset: 0, globalOffset: 0, padded: false };
 }
 
+/**
+ * The sample order of the training stream: which record comes next, from the records' group
+ * values alone (no I/O, no pixels). Same semantics as the original PicPac stream (shuffle,
+ * stratify, split, mixin, loop), but deterministic by position: resumable from any
+ * `StreamPosition` (`position()`, `seek()`), and split across ranks (`world_size`) without overlap.
+ * @throws TypeError / RangeError for invalid parameters (as {@link parseStreamConfig}).
+ */
 export class Sampler implements IterableIterator<SampleSlot> {
   /** The validated configuration (a full StreamConfig; the sampler reads its order keys). */
   readonly config: StreamConfig;
@@ -258,10 +265,12 @@ export class Sampler implements IterableIterator<SampleSlot> {
     return this.nextInto(slot) ? { value: slot, done: false } : { value: undefined, done: true };
   }
 
+  /** The sampler is its own iterator: `for (const slot of sampler)` continues from the current position. */
   [Symbol.iterator](): this {
     return this;
   }
 
+  /** One line for logs: records selected, grouping, split, looping, seed, rank and samples per epoch. */
   describe(): string {
     const c = this.config;
     const serving = this.stratified ? `round-robin over ${this.groupCount} groups` : 'one group';

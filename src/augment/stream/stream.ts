@@ -70,6 +70,13 @@ export interface ImageStreamStats extends RunnerStats {
  */
 const IN_FLIGHT_BYTES = 32 << 20;
 
+/**
+ * The training stream over a store: batches of decoded, augmented images and their labels, in
+ * the order of a {@link Sampler}, with the original PicPac ImageStream's parameters. The
+ * batches, bytes included, depend only on the seed and parameters, not on the thread count;
+ * a stream resumes at any batch boundary. Open one with `ImageStream.open`; close it (or leave
+ * a `for await` loop) to stop its worker threads.
+ */
 export class ImageStream implements AsyncIterable<Batch> {
   readonly config: StreamConfig;
   readonly layout: BatchLayout;
@@ -202,6 +209,7 @@ export class ImageStream implements AsyncIterable<Batch> {
     return { ...this.current };
   }
 
+  /** One line for logs: batch size, tensor layout and dtype, labels, augmentation, threads, cache and stores. */
   describe(): string {
     const c = this.config;
     const l = this.layout;
@@ -229,6 +237,7 @@ export class ImageStream implements AsyncIterable<Batch> {
     return result;
   }
 
+  /** `for await (const batch of stream)`; leaving the loop early closes the stream. */
   [Symbol.asyncIterator](): AsyncIterableIterator<Batch> {
     const iterator: AsyncIterableIterator<Batch> = {
       next: async () => {

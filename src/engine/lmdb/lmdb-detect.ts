@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as lmdb from 'lmdb';
 import { FormatError } from '../../errors.ts';
 
+/** True when `path` is a directory holding a `data.mdb` file (an LMDB environment; not yet checked to be a picpac one). */
 export function isLmdbDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory() && existsSync(join(path, 'data.mdb'));

@@ -32,6 +32,7 @@ export const LMDB_META_KEY = 'picpac';
 export const LMDB_DB_NAMES = { meta: 'meta', records: 'records', index: 'index', annotations: 'annotations' } as const;
 export const RAW_PIXEL_LAYOUT = 'HWC uint8, channel order of the decoder (RGB/RGBA for src/augment/pixels/decode.ts)';
 
+/** How an LMDB store keeps images: 'encoded' (the JPEG/PNG bytes as given) or 'raw' (decoded uint8 pixels, HWC, as field 0). */
 export type LmdbMode = 'encoded' | 'raw';
 
 export interface LmdbMeta {

@@ -21,8 +21,14 @@ export { LmdbWriter } from './lmdb-writer.ts';
 export type { LmdbWriterOptions } from './lmdb-writer.ts';
 export type { LmdbMode } from './lmdb-layout.ts';
 
+/** Options of {@link LmdbStore.open}: none yet (the parameter is reserved). */
 export type LmdbStoreOptions = Record<string, never>;
 
+/**
+ * Reads a picpac LMDB store (a directory with data.mdb; Store format 'lmdb-encoded' or
+ * 'lmdb-raw') through LMDB's memory map. It sees the records committed when it was opened.
+ * LMDB keeps no checksums, so `verifyChecksums` is accepted and has no effect.
+ */
 export class LmdbStore implements Store {
   readonly name: string;
   readonly format: 'lmdb-encoded' | 'lmdb-raw';

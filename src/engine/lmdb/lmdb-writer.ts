@@ -16,6 +16,7 @@ import type { LmdbMeta, LmdbMode } from './lmdb-layout.ts';
 import { checkLmdbDataFile, isLmdbDirectory } from './lmdb-detect.ts';
 import type { NewRecord, StoreWriter } from '../store.ts';
 
+/** Options of {@link LmdbWriter.create}. */
 export interface LmdbWriterOptions {
   /** 'encoded' keeps image bytes as given; 'raw' requires field 0 to be a uint8 [H, W, C] tensor. */
   mode: LmdbMode;
@@ -27,6 +28,11 @@ export interface LmdbWriterOptions {
 
 const utf8 = new TextEncoder();
 
+/**
+ * Writes a picpac LMDB store: `create` one in a directory or `append` to one. An append
+ * resolves once the LMDB transaction holding the record has committed; a record, its index
+ * entry and its annotation commit together.
+ */
 export class LmdbWriter implements StoreWriter {
   readonly name: string;
   readonly mode: LmdbMode;

@@ -34,6 +34,11 @@ const WHOLE_FILE_BYTES = 256 << 10;
 /** Bytes read from the end on open: the footer plus, usually, the newest index block. */
 const TAIL_BYTES = 256 << 10;
 
+/**
+ * Reads a .picpac 2.0 file (Store format 'picpac-2') from a local path or any {@link ByteSource}.
+ * Opening loads the index into memory, so `meta()` is a sync lookup and `get()` is one read per
+ * record; a file whose writer died opens at its last commit, or with `recover` past the damage.
+ */
 export class PicpacReader implements Store {
   readonly format = 'picpac-2';
   readonly header: FileHeader;

@@ -26,6 +26,7 @@ import { WriterLock } from './writer-lock.ts';
 import { openRegularFile } from '../sources/regular-file.ts';
 import type { NewRecord, StoreWriter } from '../store.ts';
 
+/** Options of {@link PicpacWriter.create}. */
 export interface PicpacWriterOptions {
   /** 1 = compact (default), or a power of two up to 2^20 (4096 = page aligned frames). */
   alignment?: number;
@@ -37,6 +38,7 @@ export interface PicpacWriterOptions {
   fsyncOnClose?: boolean;
 }
 
+/** Options of {@link PicpacWriter.append}: the alignment is the file's own, and an existing file is the point. */
 export type PicpacAppendOptions = Pick<PicpacWriterOptions, 'bufferBytes' | 'fsyncOnClose'>;
 
 const DEFAULT_BUFFER_BYTES = 4 << 20;
@@ -60,6 +62,12 @@ interface CommitState {
   generation: number;
 }
 
+/**
+ * Writes a .picpac 2.0 file: `create` a new one or `append` to a finished one. Appends are
+ * batched into few large writes; each resolves once its bytes are handed to the OS, and
+ * `close()` commits (index block, then footer). Holds the lock file `<path>.lock` until closed,
+ * so a second writer fails with WriterLockedError.
+ */
 export class PicpacWriter implements StoreWriter {
   readonly name: string;
   readonly alignment: number;

@@ -8,6 +8,11 @@ import type { RecordMeta } from '../store.ts';
 
 const INITIAL_CAPACITY = 64;
 
+/**
+ * The in-memory index of a .picpac 2.0 file: one typed-array column per index-entry field
+ * (about 80 bytes per record, no object per record). {@link PicpacReader.columns} exposes it.
+ * Methods do not check `recordIndex`: callers pass 0..recordCount-1.
+ */
 export class RecordIndex {
   recordCount = 0;
   /** Records whose newest annotation is non-empty. */
@@ -113,10 +118,12 @@ export class RecordIndex {
     this.annotatedCount += (has ? 1 : 0) - (had ? 1 : 0);
   }
 
+  /** Apply an index block's annotation entry (frameOffset 0 = annotation removed). */
   applyAnnotationEntry(e: IndexAnnotationEntry): void {
     this.setAnnotation(e.recordIndex, e.frameOffset, e.payloadByteLength, e.payloadCrc, e.frameOffset !== 0);
   }
 
+  /** The record's index entry, as an index block stores it. */
   entry(recordIndex: number): IndexRecordEntry {
     const i = recordIndex;
     return {
@@ -134,6 +141,7 @@ export class RecordIndex {
     };
   }
 
+  /** The record's {@link RecordMeta}, built from the columns. */
   meta(recordIndex: number): RecordMeta {
     const i = recordIndex;
     return {
@@ -151,6 +159,7 @@ export class RecordIndex {
     };
   }
 
+  /** True when the record has a live (non-empty) annotation. */
   hasAnnotation(recordIndex: number): boolean {
     return this.annotationOffset[recordIndex] !== 0;
   }

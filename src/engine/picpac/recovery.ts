@@ -21,6 +21,7 @@ import { RecordIndex } from './record-index.ts';
 const FRAME_HEADER_BYTES = FRAME.headerByteLength;
 const DEFAULT_CHUNK_BYTES = 4 << 20;
 
+/** One valid frame that {@link scanFrames} passed: its kind, offset in bytes, header and payload. */
 export interface ScannedFrame {
   kind: number;
   flags: number;
@@ -32,8 +33,10 @@ export interface ScannedFrame {
   nextOffset: number;
 }
 
+/** A byte range a resynchronising scan skipped, from the first bad byte to the next valid frame. */
 export type { SkippedRange } from './recovery-units.ts';
 
+/** How a frame scan ended: where the valid frames end, where and why the first bad frame is, and what resync skipped. */
 export interface FrameScanResult {
   /** End of the last accepted frame (where appended or later frames continue, [ALN-4]). */
   endOffset: number;
@@ -48,6 +51,7 @@ export interface FrameScanResult {
   skipped: SkippedRange[];
 }
 
+/** Options of {@link scanFrames}. */
 export interface ScanFramesOptions {
   /** The decoded file header (read from the source when omitted). */
   header?: FileHeader;
@@ -276,6 +280,7 @@ async function findNextFrame(
   return undefined;
 }
 
+/** Options of {@link rebuildIndex}: those of {@link ScanFramesOptions}, plus an index to continue. */
 export interface RebuildIndexOptions {
   header?: FileHeader;
   resync?: boolean;
@@ -288,6 +293,7 @@ export interface RebuildIndexOptions {
   endOffset?: number;
 }
 
+/** The index {@link rebuildIndex} built by scanning, with where the valid frames end and everything it did not keep. */
 export interface RebuiltIndex {
   index: RecordIndex;
   header: FileHeader;

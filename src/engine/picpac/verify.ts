@@ -19,6 +19,7 @@ import { validateReaderOptions } from '../reader-options.ts';
 import type { ValidReaderOptions } from '../reader-options.ts';
 import type { FrameScanResult, SkippedRange } from './recovery.ts';
 
+/** One problem {@link verifyStore} found: where (byte offset, section, record when known) and what. */
 export interface VerifyProblem {
   recordIndex?: number;
   byteOffset: number;
@@ -26,6 +27,7 @@ export interface VerifyProblem {
   message: string;
 }
 
+/** What {@link verifyStore} found: `ok` is true when no problem was found. */
 export interface VerifyResult {
   ok: boolean;
   /** Records found by walking the frames. */
@@ -37,6 +39,7 @@ export interface VerifyResult {
   bytesChecked: number;
 }
 
+/** Options of {@link verifyStore}. */
 export interface VerifyOptions {
   /** List at most this many problems (default 100). */
   maxProblems?: number;

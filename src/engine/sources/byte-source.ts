@@ -1,6 +1,10 @@
 // The single I/O seam (STYLE §9, hyparquet AsyncBuffer): everything the engine reads comes
 // through a ByteSource. Adapters: memory (here), file and HTTP(S) Range (node-sources.ts).
 
+/**
+ * Random-access bytes: the one interface through which every store reads (local file, memory,
+ * HTTP Range, S3). Implement it to read stores from anywhere else.
+ */
 export interface ByteSource {
   /** Path or URL, used in error messages. */
   readonly name: string;
@@ -14,6 +18,7 @@ export interface ByteSource {
   read(byteOffset: number, byteLength: number): Promise<Uint8Array>;
   /** Re-read the length (a file being written grows). Returns the new length. */
   refresh(): Promise<number>;
+  /** Release the file handle or connections; reads after it throw ClosedError. Calling it twice is harmless. */
   close(): Promise<void>;
   /**
    * Bytes a reader fetches from the end of the file when it opens (footer, then the index from
@@ -29,6 +34,7 @@ export interface ReadCounter {
   bytesRead: number;
 }
 
+/** A {@link ByteSource} over bytes already in memory (tests, small files, browser uploads); reads return views, not copies. */
 export class MemorySource implements ByteSource {
   readonly name: string;
   private bytes: Uint8Array;
@@ -58,5 +64,6 @@ export class MemorySource implements ByteSource {
   async refresh(): Promise<number> {
     return this.bytes.length;
   }
+  /** Nothing to release: the bytes stay readable after close. */
   async close(): Promise<void> {}
 }

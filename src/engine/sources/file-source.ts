@@ -6,6 +6,10 @@ import { ClosedError, SourceError } from '../../errors.ts';
 import { openRegularFile } from './regular-file.ts';
 import type { ByteSource, ReadCounter } from './byte-source.ts';
 
+/**
+ * A {@link ByteSource} over a local file, by positional reads: many readers and one writer can
+ * use the file at once, and `refresh()` picks up bytes a writer appended.
+ */
 export class FileSource implements ByteSource {
   readonly name: string;
   readonly counter: ReadCounter = { reads: 0, bytesRead: 0 };
@@ -18,6 +22,10 @@ export class FileSource implements ByteSource {
     this.length = byteLength;
   }
 
+  /**
+   * Open a regular file for reading.
+   * @throws NotRegularFileError for a directory, FIFO, device or socket (never opened: it could block); SourceError when the file cannot be opened.
+   */
   static async open(path: string): Promise<FileSource> {
     // A FIFO or device is refused before open(2) could block on it. [issue 12 item 8]
     const { handle, info } = await openRegularFile(path, 'r');

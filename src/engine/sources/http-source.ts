@@ -9,6 +9,7 @@ import type { ByteSource, ReadCounter } from './byte-source.ts';
 import { planReads, sliceReads } from './read-plan.ts';
 import type { ByteRange, ReadPlanOptions } from './read-plan.ts';
 
+/** Options of {@link HttpSource.open}. */
 export interface HttpSourceOptions {
   /** Extra request headers (authorization, ...). */
   headers?: Record<string, string>;
@@ -26,6 +27,11 @@ interface Response {
   body: Uint8Array;
 }
 
+/**
+ * A {@link ByteSource} over an http(s) URL, by Range requests on keep-alive connections. Failed
+ * requests and unexpected statuses are SourceErrors naming the URL. A server that ignores Range
+ * still works (the whole body is fetched and sliced), only slowly.
+ */
 export class HttpSource implements ByteSource {
   readonly name: string;
   readonly counter: ReadCounter = { reads: 0, bytesRead: 0 };

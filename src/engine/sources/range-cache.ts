@@ -14,6 +14,7 @@ import { mkdir, readFile, readdir, rename, stat, unlink, utimes, writeFile } fro
 import path from 'node:path';
 import { parseByteSize } from '../byte-size.ts';
 
+/** Names one cached byte range of one version of a remote object. */
 export interface RangeKey {
   /** Identifies one version of one object (location, ETag, length). */
   object: string;
@@ -21,6 +22,7 @@ export interface RangeKey {
   byteLength: number;
 }
 
+/** What this process's {@link RangeCache} did: hits, misses, bytes written, files evicted. */
 export interface RangeCacheStats {
   hits: number;
   misses: number;
@@ -28,6 +30,11 @@ export interface RangeCacheStats {
   evictedFiles: number;
 }
 
+/**
+ * A cache of remote byte ranges on local disk, one file per range under `dir`, shared without
+ * locks by all processes of a node and kept near `limitBytes` by evicting the least recently
+ * used files. Cache failures (full disk, vanished entry) only cost a miss, never an error.
+ */
 export class RangeCache {
   readonly dir: string;
   readonly limitBytes: number;
@@ -47,6 +54,7 @@ export class RangeCache {
     return path.join(this.dir, objectHash, `${key.byteOffset}-${key.byteLength}`);
   }
 
+  /** The cached bytes of `key`, or undefined on a miss (a file of the wrong length counts as a miss). */
   async get(key: RangeKey): Promise<Uint8Array | undefined> {
     const file = this.entryPath(key);
     let bytes: Buffer;
@@ -66,6 +74,7 @@ export class RangeCache {
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  /** Store the bytes of `key` (atomically: temporary file, then rename), then evict if the cache is over its limit. Never throws. */
   async put(key: RangeKey, bytes: Uint8Array): Promise<void> {
     if (bytes.length > this.limitBytes) return;
     const file = this.entryPath(key);

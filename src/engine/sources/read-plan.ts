@@ -2,16 +2,19 @@
 // gap is at most `maxGapBytes` into one request, and slices the fetched bytes back per range.
 // Kept I/O-free so the planning can be unit-tested.
 
+/** A span of bytes in a source: start offset and length, in bytes. */
 export interface ByteRange {
   byteOffset: number;
   byteLength: number;
 }
 
+/** One read {@link planReads} chose: a merged span, and which of the requested ranges it serves. */
 export interface PlannedRead extends ByteRange {
   /** Indices (into the caller's range list) served by this read. */
   rangeIndices: number[];
 }
 
+/** Options of {@link planReads}. */
 export interface ReadPlanOptions {
   /** Merge ranges separated by at most this many bytes (default 64 KiB). */
   maxGapBytes?: number;
@@ -19,6 +22,7 @@ export interface ReadPlanOptions {
   maxReadBytes?: number;
 }
 
+/** Default largest gap, in bytes (64 KiB), that {@link planReads} reads through to merge two ranges into one request. */
 export const DEFAULT_MAX_GAP_BYTES = 64 << 10;
 const DEFAULT_MAX_READ_BYTES = 64 << 20;
 

@@ -15,11 +15,13 @@ import { invalidParameterError } from '../../errors.ts';
 type S3Module = typeof import('@aws-sdk/client-s3');
 export type S3Client = import('@aws-sdk/client-s3').S3Client;
 
+/** An s3:// location split into bucket and key. */
 export interface S3Location {
   bucket: string;
   key: string;
 }
 
+/** True when `location` starts with `s3://` (case-insensitive): it names an object store location, not a path. */
 export function isS3Url(location: string): boolean {
   return /^s3:\/\//i.test(location);
 }

@@ -10,11 +10,18 @@ import { RangeCache, rangeCacheFromEnv } from './range-cache.ts';
 import { ShortBodyError, describeS3Error, loadS3Sdk, parseS3Url, s3Client, s3Traffic, withRetries } from './s3-client.ts';
 import type { S3Client, S3Location } from './s3-client.ts';
 
+/** Options of {@link S3Source.open}. */
 export interface S3SourceOptions {
   /** Node-local range cache (default: from PICPAC_CACHE_DIR / PICPAC_CACHE_LIMIT, else none). */
   cache?: RangeCache | null;
 }
 
+/**
+ * A {@link ByteSource} over one S3 object (`s3://bucket/key`), by ranged GETs pinned to the
+ * ETag seen at open, so an object replaced mid-read fails instead of mixing two versions.
+ * Retries transient failures; with a {@link RangeCache}, each range is fetched once per node.
+ * Needs the optional package `@aws-sdk/client-s3` (without it: ObjectStoreError, problem 'no-client').
+ */
 export class S3Source implements ByteSource {
   readonly name: string;
   /** Network traffic of this source (cache hits are not counted). */
@@ -99,6 +106,7 @@ export class S3Source implements ByteSource {
     return sliceReads(ranges, plan, bytes);
   }
 
+  /** Mark the source closed (reads then throw ClosedError); the S3 client is shared by the process and stays open. */
   async close(): Promise<void> {
     this.closed = true; // the client is shared by the process; nothing else to release
   }

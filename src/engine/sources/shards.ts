@@ -13,12 +13,14 @@ import { writeFileAtomically } from '../rewrite.ts';
 export const SHARD_MANIFEST_FORMAT = 'picpac-shards';
 export const SHARD_MANIFEST_VERSION = 1;
 
+/** One shard of a manifest: its path relative to the manifest, and the record count and byte length it must have. */
 export interface ShardEntry {
   path: string;
   recordCount: number;
   byteLength: number;
 }
 
+/** A `.picpac.json` shard manifest: format 'picpac-shards', version 1, and the shards in record order. */
 export interface ShardManifest {
   format: typeof SHARD_MANIFEST_FORMAT;
   version: number;
@@ -35,6 +37,7 @@ export function registerShardOpener(opener: ShardOpener): void {
   defaultShardOpener = opener;
 }
 
+/** True when `location` ends in `.picpac.json`, the name a shard manifest must have. */
 export function isShardManifestPath(location: string): boolean {
   return location.endsWith('.picpac.json');
 }
@@ -84,6 +87,10 @@ export function resolveShardLocation(manifestLocation: string, shardPath: string
   return path.join(path.dirname(manifestLocation), shardPath);
 }
 
+/**
+ * Several store files read as one (Store format 'picpac-shards'), as listed by a `.picpac.json`
+ * manifest: record indices run across the shards in manifest order. Errors name the shard.
+ */
 export class ShardedStore implements Store {
   readonly name: string;
   readonly format = 'picpac-shards';
@@ -180,6 +187,7 @@ export class ShardedStore implements Store {
     }
   }
 
+  /** Close every shard. */
   async close(): Promise<void> {
     await Promise.all(this.shards.map((s) => s.close()));
   }

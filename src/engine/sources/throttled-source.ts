@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { invalidParameterError } from '../../errors.ts';
 import type { ByteSource, ReadCounter } from './byte-source.ts';
 
+/** A storage device as a benchmark models it: sequential throughput (bytes/s) and seek time (s). */
 export interface DeviceModel {
   name: string;
   /** Sustained sequential read rate. */
@@ -25,6 +26,7 @@ export const DEVICE_MODELS = {
   nvme: { name: 'NVMe (PCIe 3.0)', sequentialBytesPerSecond: 3e9, seekSeconds: 2e-5 },
 } as const satisfies Record<string, DeviceModel>;
 
+/** What a modelled device served: reads, bytes, seeks, and the device time they cost. */
 export interface DeviceCounter {
   reads: number;
   bytesRead: number;
@@ -90,6 +92,12 @@ export class DeviceClock {
   }
 }
 
+/**
+ * A {@link ByteSource} that makes each read of `inner` take as long as on a modelled device
+ * (seek unless it continues the previous read, plus bytes / throughput), sleeping in real time;
+ * concurrent reads queue. For benchmarks: "this reader on an HDD" without an HDD.
+ * @throws TypeError when `inner` is not a ByteSource or the device model is invalid.
+ */
 export class ThrottledSource implements ByteSource {
   readonly clock: DeviceClock;
   private readonly inner: ByteSource;
@@ -130,10 +138,12 @@ export class ThrottledSource implements ByteSource {
     return this.inner.refresh();
   }
 
+  /** Wait until every read so far would have completed on the device (call before stopping a timer). */
   settle(): Promise<void> {
     return this.clock.settle();
   }
 
+  /** Close the wrapped source. */
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -72,6 +72,11 @@ function allocColumns(count: number): Columns {
   };
 }
 
+/**
+ * Reads a PicPac 1.0 file (Store format 'picpac-1') from a path or {@link ByteSource}. Opening
+ * walks the segment chain and reads every record head, so `meta()` answers from memory; with
+ * `recover`, it reads what a crashed or damaged file still holds.
+ */
 export class V1Reader implements Store {
   readonly name: string;
   readonly format = 'picpac-1';

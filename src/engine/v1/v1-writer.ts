@@ -37,6 +37,11 @@ export interface V1RecordInput {
   fields: Uint8Array[];
 }
 
+/**
+ * Writes a PicPac 1.0 file that the original C++/Python reader accepts, byte for byte as the
+ * original writer would. 1.0 has no side index, so `setAnnotation` always throws: give the
+ * annotation with the record.
+ */
 export class V1Writer implements StoreWriter {
   readonly name: string;
   readonly compact: boolean;
