@@ -233,6 +233,9 @@ async function runLoop(ws: string, file: ParamsFile, snapshotDir: string | undef
       pending.push(row);
       run.onStep?.(row);
       progress.update(step, loss, images / (totalMs / 1000), waitMs / totalMs);
+      // A step can finish without a macrotask (sync reads, settled promises): yield so that a
+      // SIGINT (and other I/O callbacks) is handled at the next step, not minutes later.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (step % params.snapshotEvery === 0 || step === params.steps) {
         progress.clear();
         await snapshot(true);
