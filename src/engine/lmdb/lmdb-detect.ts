@@ -3,9 +3,9 @@
 // data.mdb crashes the process (SIGSEGV/SIGBUS) instead of failing, so the two meta pages are
 // checked here first and problems become FormatErrors.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import * as lmdb from 'lmdb';
-import { FormatError } from '../../errors.ts';
+import { FormatError, MissingDependencyError } from '../../errors.ts';
 
 /** True when `path` is a directory holding a `data.mdb` file (an LMDB environment; not yet checked to be a picpac one). */
 export function isLmdbDirectory(path: string): boolean {
@@ -37,8 +37,16 @@ const META = { magic: 0, version: 4, pageSize: 24, lastPage: 120, txnId: 128 } a
  * "0.9.90", i.e. 1.0 pre-release, whose patch number is >= 70).
  */
 export function lmdbDataFormat(): LmdbDataFormat {
+  // lmdb is an optional peer dependency: loaded here, on first use, not when picpac is imported.
+  let lmdb: unknown;
+  try {
+    lmdb = createRequire(import.meta.url)('lmdb');
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'MODULE_NOT_FOUND') throw new MissingDependencyError('LMDB stores', ['lmdb'], { cause: error });
+    throw error;
+  }
   // `version` is exported by lmdb-js (native.js) but missing from its type declarations.
-  const lmdbVersion = (lmdb as unknown as { version: { major: number; minor: number; patch: number } }).version;
+  const lmdbVersion = (lmdb as { version: { major: number; minor: number; patch: number } }).version;
   return lmdbVersion.major === 0 && lmdbVersion.minor === 9 && lmdbVersion.patch < 70 ? 1 : 2;
 }
 
