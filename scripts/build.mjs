@@ -4,7 +4,8 @@
 //   1. tsc -p tsconfig.build.json: one .js + .d.ts + source map per source file; the `.ts`
 //      import extensions are rewritten to `.js` (rewriteRelativeImportExtensions). Plain tsc
 //      keeps one output file per source, so worker entries, the CLI and the page assets keep
-//      their relative paths; the maps embed the sources (the tarball ships no src/).
+//      their relative paths; the maps give .ts file names and lines for stack traces
+//      (`node --enable-source-maps`) without embedding the sources (4 MB: the install-size goal).
 //   2. the viewer/annotator page assets (HTML, CSS, browser JS) are copied next to their servers.
 //   3. esbuild bundles src/browser.ts into dist/browser/picpac.js, one ES module for a <script
 //      type="module"> or another bundler. tsc cannot bundle, and the reader's two Node-only
@@ -55,6 +56,7 @@ await esbuild.build({
   platform: 'browser',
   target: 'es2022',
   sourcemap: true,
+  sourcesContent: false,
   logLevel: 'warning',
   plugins: [standins],
 });
