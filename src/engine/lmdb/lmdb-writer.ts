@@ -4,6 +4,7 @@
 // record has COMMITTED (visible to readers; durable unless noSync — `flush({ fsync: true })`
 // waits for the flush to disk too). A record, its index entry, its annotation and the new
 // meta.recordCount are written in the same turn, hence the same transaction.
+import { flushWantsFsync } from '../flush-options.ts';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClosedError, FileExistsError, PicpacError, invalidParameterError, outOfRangeError } from '../../errors.ts';
@@ -161,9 +162,7 @@ export class LmdbWriter implements StoreWriter {
 
   /** Wait for every queued write to commit; with fsync, for the flush to disk as well. */
   async flush(options?: { fsync?: boolean }): Promise<void> {
-    if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidParameterError('options', 'an object', options);
-    const fsync = options?.fsync ?? false;
-    if (typeof fsync !== 'boolean') throw invalidParameterError('options.fsync', 'a boolean', fsync);
+    const fsync = flushWantsFsync(options);
     const env = this.env;
     if (!env) throw new ClosedError(`LMDB writer of ${this.name}`);
     await this.pending;

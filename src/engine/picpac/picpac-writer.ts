@@ -5,6 +5,7 @@
 // lmdb-js), and each append's promise resolves when its batch is written. close() commits: one index block for this session's records and annotation changes,
 // chained to the previous one, then the footer. A fresh file is byte-identical to
 // encodeFileImage of the same records; append never touches a byte before the old footer's end.
+import { flushWantsFsync } from '../flush-options.ts';
 import { writeSync, writevSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ClosedError, FileExistsError, PicpacError, UnfinishedFileError, invalidParameterError, outOfRangeError } from '../../errors.ts';
@@ -297,9 +298,7 @@ export class PicpacWriter implements StoreWriter {
 
   /** Hand batched frames to the OS; with fsync, to the device too. */
   async flush(options?: { fsync?: boolean }): Promise<void> {
-    if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidParameterError('options', 'an object', options);
-    const fsync = options?.fsync ?? false;
-    if (typeof fsync !== 'boolean') throw invalidParameterError('options.fsync', 'a boolean', fsync);
+    const fsync = flushWantsFsync(options);
     if (!this.handle) throw new ClosedError(`writer of ${this.name}`);
     this.startWrite();
     await this.writing;
