@@ -26,7 +26,9 @@ export type StreamCase = keyof typeof ORIGINAL_RATIO;
 /** Images/s of one core decoding `jpegs` (median of `passes` timed passes after a warm-up pass). */
 export function referenceDecodeRate(jpegs: readonly Uint8Array[], passes: number): number {
   const turbo = require('@julusian/jpeg-turbo') as JpegTurbo;
-  const out = new Uint8Array(2048 * 2048 * 3); // the bench's images are ≤ 500×375
+  // A Node Buffer: the binding returns out.slice(0, size), which copies a plain Uint8Array (a
+  // JS-side copy, not decoding) and aliases a Buffer.
+  const out = Buffer.allocUnsafeSlow(2048 * 2048 * 3); // the bench's images are ≤ 500×375
   const decodeAll = () => {
     for (const jpeg of jpegs) turbo.decompressSync(jpeg, out, { format: turbo.FORMAT_BGR });
   };
@@ -38,4 +40,52 @@ export function referenceDecodeRate(jpegs: readonly Uint8Array[], passes: number
     rates.push(jpegs.length / ((performance.now() - start) / 1000));
   }
   return median(rates);
+}
+
+/**
+ * Images/s of `threads` worker threads decoding `jpegs` at the same time (libjpeg-turbo as
+ * above, each thread into its own Buffer): the machine's real decode ceiling for T threads. It is
+ * not always T × the one-core rate: on some virtual machines two vCPUs decode little faster
+ * together than one alone (docs/performance.md), and a stream row is judged against what the
+ * decoder itself reaches there. Each thread warms up, then all start together on a shared flag;
+ * rate = all images ÷ the slowest thread's time (median of `passes`).
+ */
+export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], threads: number, passes: number): Promise<number> {
+  const { Worker } = await import('node:worker_threads');
+  const turboPath = require.resolve('@julusian/jpeg-turbo');
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const turbo = require(workerData.turboPath);
+    const out = Buffer.allocUnsafeSlow(2048 * 2048 * 3);
+    const flag = new Int32Array(workerData.flag);
+    const decodeAll = () => { for (const j of workerData.jpegs) turbo.decompressSync(j, out, { format: turbo.FORMAT_BGR }); };
+    decodeAll();
+    for (let p = 0; p < workerData.passes; p++) {
+      Atomics.add(flag, 1, 1); // ready
+      Atomics.wait(flag, 0, p); // start of pass p when flag[0] > p
+      const t = performance.now();
+      decodeAll();
+      parentPort.postMessage({ pass: p, ms: performance.now() - t });
+    }`;
+  const flag = new Int32Array(new SharedArrayBuffer(8));
+  const times: number[][] = Array.from({ length: passes }, () => []);
+  const workers = Array.from({ length: threads }, () => new Worker(source, { eval: true, workerData: { jpegs, passes, turboPath, flag: flag.buffer } }));
+  const done = Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+    let seen = 0;
+    w.on('message', (m: { pass: number; ms: number }) => {
+      times[m.pass].push(m.ms);
+      if (++seen === passes) resolve();
+    });
+    w.on('error', reject);
+  })));
+  for (let p = 0; p < passes; p++) {
+    while (Atomics.load(flag, 1) < threads * (p + 1)) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 20)); // every thread is parked in Atomics.wait
+    Atomics.store(flag, 0, p + 1);
+    Atomics.notify(flag, 0);
+    while (times[p].length < threads) await new Promise((r) => setTimeout(r, 2));
+  }
+  await done;
+  await Promise.all(workers.map((w) => w.terminate()));
+  return median(times.map((t) => (threads * jpegs.length) / (Math.max(...t) / 1000)));
 }

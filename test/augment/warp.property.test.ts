@@ -53,3 +53,32 @@ test('warpLabel with the rasteriser\'s drawn bounds equals the full warp', () =>
       assert.deepEqual(bounded, full);
     }), { seed: 42, numRuns: 300 });
 });
+
+test('warping into caller storage (any previous contents) gives the fresh result and aliases the storage', () => {
+  fc.assert(fc.property(perturbation, fc.integer({ min: 0, max: 255 }), fc.boolean(), (p, junk, jitter) => {
+    const image = makeImage(p.width, p.height, 3, (x, y, c) => (x * 13 + y * 7 + c * 50) & 255);
+    const label = makeImage(p.width, p.height, 1, (x, y) => ((x + y) % 3) * 40);
+    const plan = planGeometry(p.width, p.height, { ...p, randomOffsets: true });
+    const lut = jitter ? Uint8Array.from({ length: 768 }, (_, i) => Math.min(255, (i & 255) + 9)) : undefined;
+    // Storage larger than needed and full of junk: everything not written must come out zero.
+    const intoImage = new Uint8Array(plan.width * plan.height * 3 + 17).fill(junk);
+    const intoLabel = new Uint8Array(plan.width * plan.height + 5).fill(junk);
+    const reused = warpImage(image, plan, { lut, into: intoImage });
+    assert.deepEqual(reused, warpImage(image, plan, { lut }));
+    assert.equal(reused.data.buffer, intoImage.buffer);
+    const reusedLabel = warpLabel(label, plan, { into: intoLabel });
+    assert.deepEqual(reusedLabel, warpLabel(label, plan));
+    assert.equal(reusedLabel.data.buffer, intoLabel.buffer);
+  }), { seed: 42, numRuns: 300 });
+});
+
+test('storage too small or of another sample type is not used', () => {
+  const image = makeImage(8, 6, 3, (x, y, c) => x + y + c);
+  const plan = planGeometry(8, 6, { angle: 10 });
+  const small = new Uint8Array(10);
+  assert.notEqual(warpImage(image, plan, { into: small }).data.buffer, small.buffer);
+  const float = new Float32Array(8 * 6 * 3);
+  const out = warpImage(image, plan, { into: float });
+  assert.ok(out.data instanceof Uint8Array);
+  assert.deepEqual(out, warpImage(image, plan));
+});

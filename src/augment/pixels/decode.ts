@@ -330,7 +330,11 @@ registerImageDecoder({
     const byteLength = header.width * header.height * components;
     // Into the caller's scratch, or a fresh uninitialised buffer (every byte is written): both
     // measured faster than letting the binding allocate a zeroed one.
-    const out = into !== undefined && into.length >= byteLength ? into.subarray(0, byteLength) : Buffer.allocUnsafeSlow(byteLength);
+    // Always a Buffer: the binding's JS wrapper returns `out.slice(0, size)`, which for a plain
+    // Uint8Array COPIES every pixel (a third of the decode time at 256²) and aliases for a Buffer.
+    const out = into !== undefined && into.length >= byteLength
+      ? Buffer.from(into.buffer, into.byteOffset, byteLength)
+      : Buffer.allocUnsafeSlow(byteLength);
     const result = turbo.decompressSync(bytes, out, { format: components === 1 ? turbo.FORMAT_GRAY : turbo.FORMAT_RGB });
     if (result.width !== header.width || result.height !== header.height) {
       throw new UnsupportedPixelFormatError(`JPEG header said ${header.width}x${header.height}, libjpeg-turbo decoded ${result.width}x${result.height}`);

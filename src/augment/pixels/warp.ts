@@ -15,7 +15,7 @@ import { invalidParameterError, outOfRangeError } from '../../errors.ts';
 import { allocPixels, sampleTypeOf } from './image.ts';
 import { FIX, bilinear8, bilinearFloat } from './warp-kernels.ts';
 import { bilinear8c3Wasm } from './warp-simd.ts';
-import type { Image } from './image.ts';
+import type { Image, PixelArray } from './image.ts';
 
 /** Output → source affine: srcX = m[0]·x + m[1]·y + m[2], srcY = m[3]·x + m[4]·y + m[5]. */
 export type Affine = readonly [number, number, number, number, number, number];
@@ -195,6 +195,22 @@ export interface WarpImageOptions {
    * (channel k, value v → lut[k·256 + v]); fuses an additive colour jitter into the warp pass.
    */
   lut?: Uint8Array;
+  /**
+   * Storage for the output pixels, used when it is at least the output's length and of the
+   * image's sample type (the result then aliases it; it is zeroed first): saves a fresh zeroed
+   * allocation per sample on the stream's hot path, where nothing keeps the warped image.
+   */
+  into?: PixelArray;
+}
+
+/** `into` when it can hold `length` samples of `image`'s type (zeroed), else a fresh array. */
+function outputPixels(data: PixelArray, length: number, into: PixelArray | undefined): PixelArray {
+  if (into !== undefined && into.length >= length && into.constructor === data.constructor) {
+    const view = into.subarray(0, length);
+    view.fill(0);
+    return view;
+  }
+  return allocPixels(sampleTypeOf(data), length);
 }
 
 /** Apply a plan to an image with bilinear sampling. */
@@ -204,7 +220,7 @@ export function warpImage(image: Image, plan: GeometryPlan, options: WarpImageOp
   if (lut !== undefined && (!(image.data instanceof Uint8Array) || lut.length < image.channels * 256)) {
     throw invalidParameterError('lut', `a Uint8Array of ${image.channels * 256} entries for an 8-bit image`, lut);
   }
-  const out: Image = { width: plan.width, height: plan.height, channels: image.channels, data: allocPixels(sampleTypeOf(image.data), plan.width * plan.height * image.channels) };
+  const out: Image = { width: plan.width, height: plan.height, channels: image.channels, data: outputPixels(image.data, plan.width * plan.height * image.channels, options.into) };
   if (isCopy(plan.inverse)) return copyWarp(image, plan, out, lut);
   if (image.data instanceof Uint8Array) {
     const fixedPoint = Math.max(image.width, image.height, plan.width, plan.height) <= 4096;
@@ -224,6 +240,8 @@ export interface WarpLabelOptions {
    * only output pixels that can map into it are visited. Default: the whole label.
    */
   sourceBounds?: { left: number; top: number; right: number; bottom: number };
+  /** Storage for the output, as for warpImage. */
+  into?: PixelArray;
 }
 
 /** Output rectangle that the source rectangle can reach, clipped to the frame. */
@@ -252,7 +270,7 @@ function reachableFrame(plan: GeometryPlan, bounds: { left: number; top: number;
 export function warpLabel(label: Image, plan: GeometryPlan, options: WarpLabelOptions = {}): Image {
   checkPlan(label, plan);
   const ch = label.channels;
-  const out: Image = { width: plan.width, height: plan.height, channels: ch, data: allocPixels(sampleTypeOf(label.data), plan.width * plan.height * ch) };
+  const out: Image = { width: plan.width, height: plan.height, channels: ch, data: outputPixels(label.data, plan.width * plan.height * ch, options.into) };
   if (isCopy(plan.inverse)) return copyWarp(label, plan, out, undefined);
   const [a, b, c, d, e, f] = plan.inverse;
   const { left, top, right, bottom } = options.sourceBounds ? reachableFrame(plan, options.sourceBounds) : plan.frame;

@@ -15,10 +15,10 @@ import type { BatchLayout, SampleShape } from './batch.ts';
 import type { StreamConfig } from '../config-schema.ts';
 import { decodeImage, decodeImageSync } from '../pixels/decode.ts';
 import { convertChannels, swapRedBlueInPlace, toUint8 } from '../pixels/image.ts';
-import type { Image } from '../pixels/image.ts';
+import type { Image, PixelArray } from '../pixels/image.ts';
 import { SampleCache, sampleKey } from './sample-cache.ts';
 import { augmentSample, prepareSample, samplePerturbation, NO_PERTURBATION } from './sample-transform.ts';
-import type { DecodedSample, PixelParams, PreparedSample } from './sample-transform.ts';
+import type { AugmentScratch, DecodedSample, PixelParams, PreparedSample } from './sample-transform.ts';
 import { imageFromCvMatrix, imageFromTensor } from '../pixels/tensor-image.ts';
 
 /** What the dispatcher asks for one sample. Structured-cloneable (SharedArrayBuffers are shared). */
@@ -112,6 +112,11 @@ export class SamplePipeline {
    */
   private scratch: Uint8Array | undefined;
   private scratchOwner = -1;
+  /**
+   * The warp's outputs (image 0 and its label) land here: augment → write runs without an await,
+   * so no two samples ever hold it at once, and write() copies them into the batch.
+   */
+  private readonly augmentScratch: AugmentScratch = {};
 
   /**
    * @param stores main store and optional mixin store (index = sourceIndex)
@@ -159,6 +164,14 @@ export class SamplePipeline {
     return this.scratch;
   }
 
+  /** A warp output that did not fit the scratch: give the next sample room (same type). */
+  private growAugmentScratch(out: { image: Image; label?: Image }): void {
+    const s = this.augmentScratch;
+    const fits = (scratch: PixelArray | undefined, data: PixelArray) => scratch !== undefined && scratch.constructor === data.constructor && scratch.length >= data.length;
+    if (!fits(s.image, out.image.data)) s.image = allocLike(out.image.data);
+    if (out.label !== undefined && out.label !== out.image && !fits(s.label, out.label.data)) s.label = allocLike(out.label.data);
+  }
+
   /** Run the whole sample. `record` is what read(task) returned (awaited by the caller or here). */
   async run(task: SampleTask, record: Promise<StoredRecord> | undefined): Promise<SampleOutcome> {
     try {
@@ -181,7 +194,8 @@ export class SamplePipeline {
       const perturbation = this.config.perturb
         ? samplePerturbation(new Rng(this.config.seed, RNG_TAG.perturb, task.epoch, task.globalOffset), this.params)
         : NO_PERTURBATION;
-      const out = augmentSample(prepared, this.params, perturbation);
+      const out = augmentSample(prepared, this.params, perturbation, this.augmentScratch);
+      this.growAugmentScratch(out);
       const t4 = now();
       this.times.augment += t4 - t3;
       const outcome = this.write(task, out.image, out.label, out.extraImages);
@@ -341,3 +355,7 @@ function firstChannel(image: Image): Image {
 }
 
 export type { PreparedSample };
+
+function allocLike(data: PixelArray): PixelArray {
+  return data instanceof Uint8Array ? new Uint8Array(data.length) : data instanceof Uint16Array ? new Uint16Array(data.length) : new Float32Array(data.length);
+}

@@ -11,7 +11,7 @@ import { annotationBounds, parseAnnotation } from '../annotation.ts';
 import type { Annotation } from '../annotation.ts';
 import { additiveColorLut, jitterColorInPlace, parseColorSpace } from '../pixels/color.ts';
 import { cloneImage, convertChannels, createImage, toFloat32 } from '../pixels/image.ts';
-import type { Image } from '../pixels/image.ts';
+import type { Image, PixelArray } from '../pixels/image.ts';
 import { PALETTES, rasterizeAnnotationTracked } from '../pixels/rasterize.ts';
 import type { PaletteName, PixelBounds } from '../pixels/rasterize.ts';
 import { resizeBilinear, resizeNearest, resizeTarget } from '../pixels/resize.ts';
@@ -256,8 +256,17 @@ function isIdentity(plan: GeometryPlan): boolean {
     m[0] === 1 && m[1] === 0 && m[2] === 0 && m[3] === 0 && m[4] === 1 && m[5] === 0;
 }
 
+/**
+ * Caller-owned storage the warp may write image 0 and its label into (see WarpImageOptions.into):
+ * the result then aliases it, so it is valid only until the next sample uses the same scratch.
+ */
+export interface AugmentScratch {
+  image?: PixelArray;
+  label?: PixelArray;
+}
+
 /** Steps 4–5. Never mutates `prepared` (it may be a cache entry). */
-export function augmentSample(prepared: PreparedSample, params: PixelParams, perturbation: Perturbation): TransformedSample {
+export function augmentSample(prepared: PreparedSample, params: PixelParams, perturbation: Perturbation, scratch?: AugmentScratch): TransformedSample {
   const plan = planSample(prepared.image.width, prepared.image.height, params, perturbation);
   const identity = isIdentity(plan);
   const [d0, d1, d2] = perturbation.color;
@@ -267,9 +276,9 @@ export function augmentSample(prepared: PreparedSample, params: PixelParams, per
   const lut = jitter && !identity && prepared.image.data instanceof Uint8Array
     ? additiveColorLut(perturbation.color, colorSpace, prepared.image.channels) : null;
   let image = identity ? (jitter ? cloneImage(prepared.image) : prepared.image)
-    : warpImage(prepared.image, plan, lut === null ? {} : { lut });
+    : warpImage(prepared.image, plan, lut === null ? { into: scratch?.image } : { lut, into: scratch?.image });
   let label = prepared.label === undefined ? undefined : identity ? prepared.label
-    : warpLabel(prepared.label, plan, prepared.labelBounds ? { sourceBounds: prepared.labelBounds } : {});
+    : warpLabel(prepared.label, plan, prepared.labelBounds ? { sourceBounds: prepared.labelBounds, into: scratch?.label } : { into: scratch?.label });
   if (params.perturb === true && image.channels === 3 && image.data instanceof Uint16Array) image = toFloat32(image); // v1: 16UC3 → 32FC3
   if (jitter && lut === null) jitterColorInPlace(image, perturbation.color, colorSpace, plan.frame);
   if ((params.annotate ?? '') === 'auto') label = image;

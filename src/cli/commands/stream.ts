@@ -8,7 +8,6 @@ import { printOpenWarnings } from '../open-warnings.ts';
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import { STREAM_PARAMS, STREAM_PARAM_NAMES } from '../../augment/config-schema.ts';
 import { ImageStream } from '../../augment/stream/stream.ts';
 import type { Batch } from '../../augment/stream/stream.ts';
@@ -16,6 +15,7 @@ import { readLabelMap } from '../../augment/stream/batch.ts';
 import { launcherShare } from '../../augment/sampling/launcher-env.ts';
 import { parseByteSize } from '../../engine/byte-size.ts';
 import type { BatchLayout } from '../../augment/stream/batch.ts';
+import type { Store } from '../../engine/store.ts';
 import { UsageError, choiceOption, flagOption, intOption, stringOption, type CliIo, type CommandSpec, type OptionSpec, type ParsedCommand } from '../args.ts';
 
 /** Every stream parameter is an option `--name value` (values parsed by parseStreamConfig). */
@@ -86,10 +86,18 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
     const value = stringOption(args, name);
     if (value !== undefined) pairs.push(`--${name}`, value);
   }
+  // A local file is opened once, here: the stream reads the last valid commit, and the user is
+  // told when bytes after it are not committed. The stream uses this store (its workers open
+  // the path themselves); it is closed after the stream.
+  let store: Store | undefined;
   if (!isUrl(db)) {
-    // The stream reads the last valid commit; say so when bytes after it are not committed.
-    const store = await openStore(db);
-    await printOpenWarnings(store, db, io).finally(() => store.close());
+    store = await openStore(db);
+    try {
+      await printOpenWarnings(store, db, io);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
   }
   if (stringOption(args, 'rank') === undefined && stringOption(args, 'world_size') === undefined) {
     let share;
@@ -105,8 +113,9 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
   try {
     // reuseBuffers: each batch is hashed/dumped before the next is asked for, so the stream may
     // recycle its shared batch buffers (no fresh allocation per batch).
-    stream = await ImageStream.open(db, pairs, { onError, reuseBuffers: true });
+    stream = await ImageStream.open(store ?? db, pairs, { onError, reuseBuffers: true });
   } catch (error) {
+    await store?.close();
     if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message, cmd);
     throw error;
   }
@@ -147,6 +156,7 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
     if (hash) summary.write(`sha256 ${hash.digest('hex')}\n`);
   } finally {
     await stream.close();
+    await store?.close();
   }
   return 0;
 }
@@ -176,6 +186,7 @@ async function dumpBatch(batch: Batch, layout: BatchLayout, dir: string, first: 
       }
     }
     const name = path.join(dir, String(first + i));
+    const sharp = await loadSharp();
     await writeFile(`${name}.png`, await sharp(rgb, { raw: { width, height, channels: outChannels as 1 | 3 } }).png().toBuffer());
     if (batch.labelShape.length === 4) await writeFile(`${name}.label.png`, await labelPng(batch, layout, i, width, height));
   }
@@ -190,5 +201,10 @@ async function labelPng(batch: Batch, layout: BatchLayout, i: number, width: num
   const stretch = max > 0 && max < 255 ? Math.floor(255 / max) : 1;
   const grey = new Uint8Array(pixels);
   for (let p = 0; p < pixels; p++) grey[p] = Math.max(0, Math.min(255, Math.round(values[p] * stretch)));
-  return sharp(grey, { raw: { width, height, channels: 1 } }).png().toBuffer();
+  return (await loadSharp())(grey, { raw: { width, height, channels: 1 } }).png().toBuffer();
+}
+
+/** sharp (libvips) only for --dump: loading it costs every other stream run start-up time. */
+async function loadSharp() {
+  return (await import('sharp')).default;
 }
