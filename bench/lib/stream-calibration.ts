@@ -45,12 +45,15 @@ export function referenceDecodeRate(jpegs: readonly Uint8Array[], passes: number
 /**
  * Images/s of `threads` worker threads decoding `jpegs` at the same time (libjpeg-turbo as
  * above, each thread into its own Buffer): the machine's real decode ceiling for T threads. It is
- * not always T × the one-core rate: on some virtual machines two vCPUs decode little faster
- * together than one alone (docs/performance.md), and a stream row is judged against what the
- * decoder itself reaches there. Each thread warms up, then all start together on a shared flag;
- * rate = all images ÷ the slowest thread's time (median of `passes`).
+ * not always T × the one-core rate: on a shared virtual machine two vCPUs may decode less than
+ * twice as fast as one, and a stream row is judged against what the decoder itself reaches there.
+ * With `floatBatch`, each decoded image is also written as float32 into a batch buffer (one of
+ * 32 in turn, as the stream's prefetch window does) with the native uint8 → float32 copy: the
+ * least work any float32 stream must do per sample — the floor under "decode only" rows.
+ * Each thread warms up, then all start together on a shared flag; rate = all images ÷ the
+ * slowest thread's time (median of `passes`).
  */
-export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], threads: number, passes: number): Promise<number> {
+export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], threads: number, passes: number, options: { floatBatch?: boolean } = {}): Promise<number> {
   const { Worker } = await import('node:worker_threads');
   const turboPath = require.resolve('@julusian/jpeg-turbo');
   const source = `
@@ -58,7 +61,14 @@ export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], 
     const turbo = require(workerData.turboPath);
     const out = Buffer.allocUnsafeSlow(2048 * 2048 * 3);
     const flag = new Int32Array(workerData.flag);
-    const decodeAll = () => { for (const j of workerData.jpegs) turbo.decompressSync(j, out, { format: turbo.FORMAT_BGR }); };
+    const batches = workerData.floatBatch ? Array.from({ length: 32 }, () => new Float32Array(new SharedArrayBuffer(4 * 2048 * 2048 * 3))) : [];
+    const decodeAll = () => {
+      let i = 0;
+      for (const j of workerData.jpegs) {
+        const r = turbo.decompressSync(j, out, { format: turbo.FORMAT_BGR });
+        if (batches.length > 0) batches[i++ % 32].set(out.subarray(0, r.width * r.height * 3));
+      }
+    };
     decodeAll();
     for (let p = 0; p < workerData.passes; p++) {
       Atomics.add(flag, 1, 1); // ready
@@ -69,7 +79,8 @@ export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], 
     }`;
   const flag = new Int32Array(new SharedArrayBuffer(8));
   const times: number[][] = Array.from({ length: passes }, () => []);
-  const workers = Array.from({ length: threads }, () => new Worker(source, { eval: true, workerData: { jpegs, passes, turboPath, flag: flag.buffer } }));
+  const workerData = { jpegs, passes, turboPath, flag: flag.buffer, floatBatch: options.floatBatch === true };
+  const workers = Array.from({ length: threads }, () => new Worker(source, { eval: true, workerData }));
   const done = Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
     let seen = 0;
     w.on('message', (m: { pass: number; ms: number }) => {

@@ -82,3 +82,32 @@ test('storage too small or of another sample type is not used', () => {
   assert.ok(out.data instanceof Uint8Array);
   assert.deepEqual(out, warpImage(image, plan));
 });
+
+/** warpLabel's nearest-neighbour rule written out per pixel (16.16 fixed point, + 0.5 then floor). */
+function naiveWarpLabel(label: { width: number; height: number; channels: number; data: ArrayLike<number> }, plan: ReturnType<typeof planGeometry>): number[] {
+  const [a, b, c, d, e, f] = plan.inverse;
+  const ch = label.channels;
+  const out = new Array<number>(plan.width * plan.height * ch).fill(0);
+  const { left, top, right, bottom } = plan.frame;
+  for (let y = top; y < bottom; y++) {
+    let fx = Math.round((a * left + b * y + c + 0.5) * 65536) | 0;
+    let fy = Math.round((d * left + e * y + f + 0.5) * 65536) | 0;
+    for (let x = left; x < right; x++) {
+      const xi = fx >> 16;
+      const yi = fy >> 16;
+      fx = (fx + Math.round(a * 65536)) | 0;
+      fy = (fy + Math.round(d * 65536)) | 0;
+      if (xi < 0 || yi < 0 || xi >= label.width || yi >= label.height) continue;
+      for (let k = 0; k < ch; k++) out[(y * plan.width + x) * ch + k] = label.data[(yi * label.width + xi) * ch + k];
+    }
+  }
+  return out;
+}
+
+test('warpLabel visits exactly the pixels whose nearest source pixel is inside the label', () => {
+  fc.assert(fc.property(perturbation, fc.constantFrom(1, 2, 3), (p, channels) => {
+    const label = makeImage(p.width, p.height, channels, (x, y, k) => 1 + ((x * 5 + y * 3 + k) % 250));
+    const plan = planGeometry(p.width, p.height, { ...p, randomOffsets: true });
+    assert.deepEqual(Array.from(warpLabel(label, plan).data), naiveWarpLabel(label, plan));
+  }), { seed: 7, numRuns: 400 });
+});

@@ -15,6 +15,20 @@ export interface SamplingPlan {
 
 export const FIX = 65536;
 
+// The indices k with 0 ≤ f0 + k·step < upper are [spanLo, spanHi) (unclamped). Exact: every
+// term is an integer below 2^31, so a double quotient never rounds across an integer. Along an
+// output row the 16.16 coordinates are linear in x, so the pixels that map inside the source are
+// one run whose bounds these give without a test per pixel.
+export function spanLo(f0: number, step: number, upper: number): number {
+  if (step === 0) return f0 >= 0 && f0 < upper ? -Infinity : Infinity;
+  return step > 0 ? Math.ceil(-f0 / step) : Math.ceil((upper - 1 - f0) / step);
+}
+
+export function spanHi(f0: number, step: number, upper: number): number {
+  if (step === 0) return f0 >= 0 && f0 < upper ? Infinity : -Infinity;
+  return (step > 0 ? Math.floor((upper - 1 - f0) / step) : Math.floor(-f0 / step)) + 1;
+}
+
 const IDENTITY_LUT3 = new Uint8Array(768).map((_, i) => i & 255);
 
 export function bilinear8(src: Uint8Array, sw: number, sh: number, ch: number, plan: SamplingPlan, dst: Uint8Array, lut: Uint8Array | undefined, fixedPoint: boolean): void {

@@ -7,7 +7,7 @@
 // compiled synchronously once per thread (each worker has its own) from the committed base64
 // (wasm/warp-wasm.ts). Without WebAssembly SIMD, with PICPAC_WARP=js in the environment, or
 // after setWarpBackend('js'), the callers use the JS kernels.
-import { FIX } from './warp-kernels.ts';
+import { FIX, spanHi, spanLo } from './warp-kernels.ts';
 import type { SamplingPlan } from './warp-kernels.ts';
 import { WARP_WASM_BASE64 } from './wasm/warp-wasm.ts';
 
@@ -96,18 +96,6 @@ function additiveDeltas(lut: Uint8Array): { add: number; sub: number } | null {
     else sub |= -d << (8 * k);
   }
   return { add, sub };
-}
-
-// The indices k with 0 ≤ f0 + k·step < upper are [spanLo, spanHi) (unclamped). Exact: every
-// term is an integer below 2^31, so a double quotient never rounds across an integer.
-function spanLo(f0: number, step: number, upper: number): number {
-  if (step === 0) return f0 >= 0 && f0 < upper ? -Infinity : Infinity;
-  return step > 0 ? Math.ceil(-f0 / step) : Math.ceil((upper - 1 - f0) / step);
-}
-
-function spanHi(f0: number, step: number, upper: number): number {
-  if (step === 0) return f0 >= 0 && f0 < upper ? Infinity : -Infinity;
-  return (step > 0 ? Math.floor((upper - 1 - f0) / step) : Math.floor(-f0 / step)) + 1;
 }
 
 function fill3(heap: Uint8Array, from: number, to: number, v0: number, v1: number, v2: number): void {

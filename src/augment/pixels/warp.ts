@@ -13,7 +13,7 @@
 // colour jitter (which v1 applies before cropping) skips them.
 import { invalidParameterError, outOfRangeError } from '../../errors.ts';
 import { allocPixels, sampleTypeOf } from './image.ts';
-import { FIX, bilinear8, bilinearFloat } from './warp-kernels.ts';
+import { FIX, bilinear8, bilinearFloat, spanHi, spanLo } from './warp-kernels.ts';
 import { bilinear8c3Wasm } from './warp-simd.ts';
 import type { Image, PixelArray } from './image.ts';
 
@@ -284,18 +284,28 @@ export function warpLabel(label: Image, plan: GeometryPlan, options: WarpLabelOp
     const stepX = Math.round(a * FIX) | 0;
     const stepY = Math.round(d * FIX) | 0;
     for (let y = top; y < bottom; y++) {
-      let fx = Math.round((a * left + b * y + c + 0.5) * FIX) | 0;
-      let fy = Math.round((d * left + e * y + f + 0.5) * FIX) | 0;
-      let o = (y * plan.width + left) * ch;
-      for (let x = left; x < right; x++, o += ch) {
-        const xi = fx >> 16;
-        const yi = fy >> 16;
-        fx = (fx + stepX) | 0;
-        fy = (fy + stepY) | 0;
-        if ((xi >>> 0) >= sw || (yi >>> 0) >= sh) continue;
-        const s = (yi * sw + xi) * ch;
-        if (ch === 1) dst[o] = src[s];
-        else for (let k = 0; k < ch; k++) dst[o + k] = src[s + k];
+      const fx0 = Math.round((a * left + b * y + c + 0.5) * FIX) | 0;
+      const fy0 = Math.round((d * left + e * y + f + 0.5) * FIX) | 0;
+      // Only the run of pixels whose source (fx >> 16, fy >> 16) is inside the label is visited.
+      const lo = Math.max(spanLo(fx0, stepX, sw * FIX), spanLo(fy0, stepY, sh * FIX), 0);
+      const hi = Math.min(spanHi(fx0, stepX, sw * FIX), spanHi(fy0, stepY, sh * FIX), right - left);
+      if (hi <= lo) continue;
+      let fx = (fx0 + lo * stepX) | 0;
+      let fy = (fy0 + lo * stepY) | 0;
+      let o = (y * plan.width + left + lo) * ch;
+      if (ch === 1) {
+        for (let n = hi - lo; n > 0; n--, o++) {
+          dst[o] = src[(fy >> 16) * sw + (fx >> 16)];
+          fx = (fx + stepX) | 0;
+          fy = (fy + stepY) | 0;
+        }
+      } else {
+        for (let n = hi - lo; n > 0; n--, o += ch) {
+          const s = ((fy >> 16) * sw + (fx >> 16)) * ch;
+          for (let k = 0; k < ch; k++) dst[o + k] = src[s + k];
+          fx = (fx + stepX) | 0;
+          fy = (fy + stepY) | 0;
+        }
       }
     }
     return out;

@@ -25,10 +25,16 @@ export interface StreamWorkerData {
   mixinPath: string | undefined;
   config: Record<string, unknown>;
   cacheBytes: number;
+  /**
+   * Int32 flag shared with the pool: non-zero once the pool is closing. Checked between samples,
+   * because a busy worker reads its messages only when its queue is empty.
+   */
+  control: SharedArrayBuffer;
 }
 
 const port = parentPort!;
 const data = workerData as StreamWorkerData;
+const control = new Int32Array(data.control);
 const stores: (Store | undefined)[] = [];
 let pipeline: SamplePipeline | undefined;
 const queue: { task: SampleTask; record: Promise<StoredRecord> | undefined }[] = [];
@@ -53,6 +59,10 @@ async function drain(): Promise<void> {
   let outcomes: SampleOutcome[] = [];
   let transfer: ArrayBuffer[] = [];
   while (queue.length > 0) {
+    if (Atomics.load(control, 0) !== 0) {
+      queue.length = 0; // closing: the pool no longer waits for these samples
+      break;
+    }
     const { task, record } = queue.shift()!;
     const outcome = await pipeline!.run(task, record);
     if (outcome.images) transfer.push(outcome.images.buffer as ArrayBuffer);
@@ -85,6 +95,7 @@ port.on('message', (message: { type: string; tasks?: SampleTask[] }) => {
   } else if (message.type === 'stats') {
     port.postMessage({ type: 'stats', times: pipeline?.times, cache: pipeline?.cacheStats() });
   } else if (message.type === 'close') {
+    queue.length = 0; // the pool has failed every outstanding task with ClosedError
     closing = true;
     if (!running) void shutdown();
   }

@@ -94,7 +94,14 @@ export class WorkerPool implements SampleRunner {
   private failure: unknown;
   private closed = false;
 
-  private constructor(workers: PoolWorker[], routeByRecord: boolean) {
+  /**
+   * Set to 1 on close: workers drop the samples they have not started (a closing stream's
+   * prefetch window — tens of ms of decoding for large images — is otherwise computed for nobody).
+   */
+  private readonly control: Int32Array;
+
+  private constructor(workers: PoolWorker[], routeByRecord: boolean, control: Int32Array) {
+    this.control = control;
     this.workers = workers;
     this.threads = workers.length;
     this.routeByRecord = routeByRecord;
@@ -114,7 +121,8 @@ export class WorkerPool implements SampleRunner {
   /** Start `threads` workers and wait until each has opened the store(s). */
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const { threads, storePath, mixinPath, config } = options;
-    const data: StreamWorkerData = { storePath, mixinPath, config: { ...config }, cacheBytes: Math.floor(options.cacheBytes / threads) };
+    const control = new Int32Array(new SharedArrayBuffer(4));
+    const data: StreamWorkerData = { storePath, mixinPath, config: { ...config }, cacheBytes: Math.floor(options.cacheBytes / threads), control: control.buffer as SharedArrayBuffer };
     const entry = siblingModule('./stream-worker', import.meta.url);
     const workers: PoolWorker[] = [];
     const ready: Promise<void>[] = [];
@@ -135,7 +143,7 @@ export class WorkerPool implements SampleRunner {
         worker.once('error', reject);
       }));
     }
-    const pool = new WorkerPool(workers, config.cache && options.cacheBytes > 0);
+    const pool = new WorkerPool(workers, config.cache && options.cacheBytes > 0, control);
     try {
       await Promise.all(ready);
     } catch (error) {
@@ -231,10 +239,11 @@ export class WorkerPool implements SampleRunner {
     for (const resolve of waiters) resolve({ times: { ...total.times }, cache: total.cache && { ...total.cache } });
   }
 
-  /** Ask every worker to finish its queue, close its stores and exit; terminate stragglers. */
+  /** Ask every worker to drop its queue, close its stores and exit; terminate stragglers. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    Atomics.store(this.control, 0, 1);
     this.fail(new ClosedError('stream worker pool'));
     await Promise.all(this.workers.map(async ({ worker }) => {
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
