@@ -3,7 +3,7 @@
 // uint8 NHWC with the channels permuted (`rgbPermute`), 4 pixels per step. JS computes `src[i] − mean` in double and rounds once to float32; wasm
 // subtracts in float32, which gives the same bits exactly when every mean is a float32 value
 // (integers are): otherwise, and without WebAssembly SIMD, the caller's JS loop runs.
-import { MAX_WASM_BYTES, heapFits, isHeapView, wasmHeap, wasmKernels } from './warp-simd.ts';
+import { MAX_WASM_BYTES, wasmHeap, wasmKernels } from './warp-simd.ts';
 
 /** Memory 0–15: the swizzle taking 4 pixels' bytes to the output channel order. */
 function writeSwizzle(heap: Uint8Array, map: readonly number[]): void {
@@ -21,16 +21,14 @@ export function rgb8ToFloatWasm(src: Uint8Array, dst: Float32Array, base: number
   if (wasm === null) return false;
   const pixels = per / 3;
   const quads = pixels & ~3; // whole groups of 4 pixels in wasm, the rest below
-  // Pixels already in the kernels' memory (a warp or decode into it) are read in place.
-  const inPlace = isHeapView(wasm, src);
-  const srcPtr = inPlace ? src.byteOffset : 64;
-  const dstPtr = (srcPtr + per + 16 + 63) & ~63;
-  if (dstPtr + quads * 12 > MAX_WASM_BYTES || (inPlace && !heapFits(wasm, dstPtr + quads * 12))) return false;
+  const srcPtr = 64;
+  const dstPtr = (srcPtr + quads * 3 + 16 + 63) & ~63;
+  if (dstPtr + quads * 12 > MAX_WASM_BYTES) return false;
   const heap = wasmHeap(wasm, dstPtr + quads * 12);
   writeSwizzle(heap, map);
   const means = new Float32Array(heap.buffer, 16, 12);
   for (let i = 0; i < 12; i++) means[i] = mean[i % 3];
-  if (!inPlace) heap.set(src.subarray(0, quads * 3), srcPtr);
+  heap.set(src.subarray(0, quads * 3), srcPtr);
   wasm.rgbToFloat(srcPtr, dstPtr, quads);
   dst.set(new Float32Array(heap.buffer, dstPtr, quads * 3), base);
   for (let i = quads * 3, o = base + quads * 3; i < per; i += 3, o += 3) {
@@ -46,13 +44,12 @@ export function rgb8PermuteWasm(src: Uint8Array, dst: Uint8Array, base: number, 
   const wasm = wasmKernels();
   if (wasm === null) return false;
   const quads = (per / 3) & ~3;
-  const inPlace = isHeapView(wasm, src);
-  const srcPtr = inPlace ? src.byteOffset : 64;
-  const dstPtr = (srcPtr + per + 16 + 63) & ~63;
-  if (dstPtr + quads * 3 > MAX_WASM_BYTES || (inPlace && !heapFits(wasm, dstPtr + quads * 3))) return false;
+  const srcPtr = 64;
+  const dstPtr = (srcPtr + quads * 3 + 16 + 63) & ~63;
+  if (dstPtr + quads * 3 > MAX_WASM_BYTES) return false;
   const heap = wasmHeap(wasm, dstPtr + quads * 3);
   writeSwizzle(heap, map);
-  if (!inPlace) heap.set(src.subarray(0, quads * 3), srcPtr);
+  heap.set(src.subarray(0, quads * 3), srcPtr);
   wasm.rgbPermute(srcPtr, dstPtr, quads);
   dst.set(heap.subarray(dstPtr, dstPtr + quads * 3), base);
   for (let i = quads * 3, o = base + quads * 3; i < per; i += 3, o += 3) {

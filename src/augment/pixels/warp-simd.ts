@@ -59,43 +59,11 @@ export function wasmKernels(): WarpExports | null {
  */
 export const MAX_WASM_BYTES = 64 * 2 ** 20;
 
-/**
- * A byte view of the kernels' memory with at least `byteLength` (≤ MAX_WASM_BYTES) bytes.
- * Growing detaches every earlier view of the memory (their length becomes 0): callers whose
- * arguments live in the memory (isHeapView) must not grow it — see heapFits.
- */
+/** A byte view of the kernels' memory with at least `byteLength` (≤ MAX_WASM_BYTES) bytes. */
 export function wasmHeap(wasm: WarpExports, byteLength: number): Uint8Array {
   const memory = wasm.memory;
   if (memory.buffer.byteLength < byteLength) memory.grow(Math.ceil((byteLength - memory.buffer.byteLength) / 65536));
   return new Uint8Array(memory.buffer);
-}
-
-/** True when the memory already holds `byteLength` bytes (no grow needed). */
-export function heapFits(wasm: WarpExports, byteLength: number): boolean {
-  return wasm.memory.buffer.byteLength >= byteLength;
-}
-
-/**
- * True when `array` is a live view of the kernels' memory: the kernels then read or write it in
- * place, skipping the copy in or out (SamplePipeline decodes and warps into such views).
- */
-export function isHeapView(wasm: WarpExports, array: Uint8Array): boolean {
-  return array.buffer === wasm.memory.buffer && array.byteLength > 0;
-}
-
-/**
- * Views of the kernels' memory at the given [byteOffset, byteLength] regions, the memory first
- * grown to `totalBytes` — for a caller that places pixels there so the kernels skip their copies.
- * Growing detaches views made earlier, so a caller makes all its views in one call and calls
- * again only when none of them holds live pixels. Null when the kernels are unavailable or
- * `totalBytes` passes MAX_WASM_BYTES; regions must start at byte 64 or later (0–63: kernel constants).
- */
-export function heapViews(regions: readonly (readonly [number, number])[], totalBytes: number): Uint8Array[] | null {
-  const wasm = wasmKernels();
-  if (wasm === null || totalBytes > MAX_WASM_BYTES) return null;
-  if (regions.some(([offset, length]) => offset < 64 || offset + length > totalBytes)) return null;
-  const heap = wasmHeap(wasm, totalBytes);
-  return regions.map(([offset, length]) => heap.subarray(offset, offset + length));
 }
 
 function loadWasm(): WarpExports | null {
@@ -157,30 +125,17 @@ export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: S
   }
   const outWidth = plan.width;
   const stride = sw * 3;
-  const srcBytes = sw * sh * 3;
+  // Memory: [src + 16 bytes read slack][dst rows top..bottom][lut].
+  const srcPtr = 64;
+  const dstPtr = (srcPtr + sw * sh * 3 + 16 + 63) & ~63;
   const rowBase = top * outWidth * 3;
   const dstLength = (bottom - top) * outWidth * 3;
-  // Memory: [src + 16 bytes read slack][dst rows top..bottom][lut]. Arguments that already live
-  // in the memory (SamplePipeline's decode and warp storage) are used in place: no copy in or
-  // out — when they do not overlap each other and nothing needs to grow the memory.
-  const srcInPlace = isHeapView(wasm, src);
-  const dstInPlace = isHeapView(wasm, dst);
-  const srcPtr = srcInPlace ? src.byteOffset : 64;
-  const dstPtr = dstInPlace ? dst.byteOffset + rowBase : (srcPtr + srcBytes + 16 + 63) & ~63;
-  // The whole dst view when it is in place (rows outside top..bottom were zeroed by the caller).
-  const dstStart = dstInPlace ? dst.byteOffset : dstPtr;
-  const dstEnd = dstInPlace ? dst.byteOffset + dst.length : dstPtr + dstLength;
-  const lutPtr = (Math.max(srcPtr + srcBytes + 16, dstEnd) + 63) & ~63;
+  const lutPtr = (dstPtr + dstLength + 63) & ~63;
   const needed = lutPtr + 768;
   if (needed > MAX_WASM_BYTES) return false;
-  if (srcInPlace || dstInPlace) {
-    // No grow (it would detach the views) and no overlap between src (+ its slack) and dst.
-    const overlap = dstStart < srcPtr + srcBytes + 16 && srcPtr < dstEnd;
-    if (!heapFits(wasm, needed) || overlap || (srcInPlace && src.length < srcBytes)) return false;
-  }
   const heap = wasmHeap(wasm, needed);
-  if (!srcInPlace) heap.set(src.subarray(0, srcBytes), srcPtr);
-  heap.fill(0, srcPtr + srcBytes, srcPtr + srcBytes + 16);
+  heap.set(src.subarray(0, sw * sh * 3), srcPtr);
+  heap.fill(0, srcPtr + sw * sh * 3, srcPtr + sw * sh * 3 + 16);
   heap.fill(0, dstPtr, dstPtr + dstLength);
   const deltas = lut === undefined ? { add: 0, sub: 0 } : additiveDeltas(lut);
   if (deltas === null) heap.set(lut!.subarray(0, 768), lutPtr);
@@ -224,6 +179,6 @@ export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: S
       fill3(heap, row + hi * 3, row + count * 3, zero0, zero1, zero2);
     }
   }
-  if (!dstInPlace) dst.set(heap.subarray(dstPtr, dstPtr + dstLength), rowBase);
+  dst.set(heap.subarray(dstPtr, dstPtr + dstLength), rowBase);
   return true;
 }

@@ -17,7 +17,6 @@ import { decodeImage, decodeImageSync } from '../pixels/decode.ts';
 import { convertChannels, swapRedBlueInPlace, toUint8 } from '../pixels/image.ts';
 import type { Image, PixelArray } from '../pixels/image.ts';
 import { SampleCache, sampleKey } from './sample-cache.ts';
-import { SampleScratch } from './sample-scratch.ts';
 import { augmentSample, prepareSample, samplePerturbation, NO_PERTURBATION } from './sample-transform.ts';
 import type { AugmentScratch, DecodedSample, PixelParams, PreparedSample } from './sample-transform.ts';
 import { imageFromCvMatrix, imageFromTensor } from '../pixels/tensor-image.ts';
@@ -106,22 +105,18 @@ export class SamplePipeline {
   private readonly params: PixelParams;
   private readonly cache: SampleCache | undefined;
   /**
-   * Decoded pixels of field 0 land in `scratch.decode` instead of a fresh buffer per image (less
-   * allocation and GC): safe because without a cache nothing keeps the decoded image after its
-   * sample is written, and `scratchOwner` (the seq of the sample using it, -1 when free) keeps
-   * two interleaved inline samples from sharing it. The warp's outputs (image 0 and its label)
-   * land in `scratch.warp` and `labelScratch`: augment → write runs without an await, so no two
-   * samples ever hold them at once, and write() copies them into the batch.
+   * Decoded pixels of field 0 land here instead of a fresh buffer per image (less allocation
+   * and GC): safe because without a cache nothing keeps the decoded image after its sample is
+   * written, and `scratchOwner` (the seq of the sample using it, -1 when free) keeps two
+   * interleaved inline samples from sharing it.
    */
-  private readonly scratch = new SampleScratch();
+  private scratch: Uint8Array | undefined;
   private scratchOwner = -1;
-  private labelScratch: PixelArray | undefined;
   /**
-   * True when samples run one at a time (a stream worker): the scratch may then live in the
-   * warp kernels' memory, where a sample's decoded pixels must not be overwritten by another
-   * sample's kernel call while it awaits (inline samples interleave at their awaits).
+   * The warp's outputs (image 0 and its label) land here: augment → write runs without an await,
+   * so no two samples ever hold it at once, and write() copies them into the batch.
    */
-  private readonly exclusive: boolean;
+  private readonly augmentScratch: AugmentScratch = {};
 
   /**
    * @param stores main store and optional mixin store (index = sourceIndex)
@@ -132,9 +127,7 @@ export class SamplePipeline {
     private readonly config: StreamConfig,
     private readonly layout: BatchLayout,
     cacheBytes: number,
-    options: { exclusive?: boolean } = {},
   ) {
-    this.exclusive = options.exclusive === true;
     this.params = config as unknown as PixelParams;
     this.cache = config.cache && cacheBytes > 0 ? new SampleCache(cacheBytes) : undefined;
   }
@@ -163,38 +156,25 @@ export class SamplePipeline {
     return store.getSync?.(task.recordIndex) ?? store.get(task.recordIndex);
   }
 
-  /** The decode scratch for sample `seq`, or undefined (cache on, or in use by another sample). */
+  /** The scratch buffer for sample `seq`, or undefined (cache on, or in use by another sample). */
   private takeScratch(seq: number | undefined): Uint8Array | undefined {
     if (seq === undefined || this.cache !== undefined || this.scratchOwner !== -1) return undefined;
     this.scratchOwner = seq;
-    if (!this.exclusive) this.scratch.decode ??= new Uint8Array(256 * 256 * 3);
-    return this.scratch.decode;
+    this.scratch ??= new Uint8Array(256 * 256 * 3);
+    return this.scratch;
   }
 
-  /** Where the warp writes this sample's image and label (see `scratch`). */
-  private augmentScratch(): AugmentScratch {
-    if (!this.exclusive) this.scratch.warp ??= new Uint8Array(2 * 256 * 256 * 3);
-    return { image: this.scratch.warp, label: this.labelScratch };
-  }
-
-  /** A warp output that did not fit its scratch: give the next sample room (same type). */
+  /** A warp output that did not fit the scratch: give the next sample room (same type). */
   private growAugmentScratch(out: { image: Image; label?: Image }): void {
-    if (out.image.data instanceof Uint8Array && out.image.data.length > (this.scratch.warp?.length ?? 0)) {
-      if (this.exclusive) this.scratch.warpedTooBig(out.image.data.length);
-      else this.scratch.warp = new Uint8Array(out.image.data.length);
-    }
-    const label = out.label;
-    if (label !== undefined && label !== out.image &&
-        !(this.labelScratch !== undefined && this.labelScratch.constructor === label.data.constructor && this.labelScratch.length >= label.data.length)) {
-      this.labelScratch = allocLike(label.data);
-    }
+    const s = this.augmentScratch;
+    const fits = (scratch: PixelArray | undefined, data: PixelArray) => scratch !== undefined && scratch.constructor === data.constructor && scratch.length >= data.length;
+    if (!fits(s.image, out.image.data)) s.image = allocLike(out.image.data);
+    if (out.label !== undefined && out.label !== out.image && !fits(s.label, out.label.data)) s.label = allocLike(out.label.data);
   }
 
   /** Run the whole sample. `record` is what read(task) returned (awaited by the caller or here). */
   async run(task: SampleTask, record: Promise<StoredRecord> | undefined): Promise<SampleOutcome> {
     try {
-      // One sample at a time: no pixels live in the scratch now, so its layout may change.
-      if (this.exclusive) this.scratch.prepare();
       const t0 = now();
       let prepared = this.cache?.get(sampleKey(task.sourceIndex, task.recordIndex));
       if (prepared !== undefined) {
@@ -214,7 +194,7 @@ export class SamplePipeline {
       const perturbation = this.config.perturb
         ? samplePerturbation(new Rng(this.config.seed, RNG_TAG.perturb, task.epoch, task.globalOffset), this.params)
         : NO_PERTURBATION;
-      const out = augmentSample(prepared, this.params, perturbation, this.augmentScratch());
+      const out = augmentSample(prepared, this.params, perturbation, this.augmentScratch);
       this.growAugmentScratch(out);
       const t4 = now();
       this.times.augment += t4 - t3;
@@ -244,9 +224,7 @@ export class SamplePipeline {
     const into = this.takeScratch(seq);
     const image = await decodeField(imageField, recordIndex, c.decode_mode as -1 | 0 | 1, c.channels, into);
     if (into !== undefined && image.data.buffer !== into.buffer && image.data instanceof Uint8Array && image.data.length > into.length) {
-      // Grow for the next sample.
-      if (this.exclusive) this.scratch.decodedTooBig(image.data.length);
-      else this.scratch.decode = new Uint8Array(image.data.length);
+      this.scratch = new Uint8Array(image.data.length); // grow for the next sample
     }
     const decoded: DecodedSample = { image, recordIndex };
     if (c.annotate === 'image') {

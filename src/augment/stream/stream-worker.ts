@@ -46,8 +46,7 @@ async function init(): Promise<void> {
     const config = parseStreamConfig(data.config);
     stores.push(await openStore(data.storePath));
     if (data.mixinPath !== undefined) stores.push(await openStore(data.mixinPath));
-    // Samples run one at a time here (drain awaits each), so the pipeline may keep them in the kernels' memory.
-    pipeline = new SamplePipeline(stores, config, batchLayout(config), data.cacheBytes, { exclusive: true });
+    pipeline = new SamplePipeline(stores, config, batchLayout(config), data.cacheBytes);
     port.postMessage({ type: 'ready' });
   } catch (error) {
     port.postMessage({ type: 'init-error', error: errorInfo(error, -1, 0) });
