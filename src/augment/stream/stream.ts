@@ -64,11 +64,17 @@ export interface ImageStreamStats extends RunnerStats {
 }
 
 /**
- * Samples in flight are capped by output bytes too (at least 2 per thread plus a batch): big
- * float images with preload 256 would otherwise hold hundreds of MB, and fresh memory costs
- * page faults that showed up as ~2× slower workers in bench/stream.ts.
+ * Samples in flight are capped by output bytes too, per worker thread (at least 2 per thread
+ * plus one, and a batch): every sample in flight holds its own place in the batch tensors, and
+ * the fewer places in turn, the more of them stay in the CPU caches between the worker's write
+ * and the consumer's read — but fast samples need enough in flight to hide the message round
+ * trips. Measured with interleaved whole `picpac stream` runs (2 cores, AMD EPYC) against the
+ * former 32 MB for any thread count: 12 MB per thread ran 256² and 500×375 full augmentation
+ * with one worker 8–9 % faster, the other rows equally fast (6 MB per thread lost 10 % on 256²
+ * decode only with two workers). Preload 256 without any cap held hundreds of MB and ran ~2×
+ * slower.
  */
-const IN_FLIGHT_BYTES = 32 << 20;
+const IN_FLIGHT_BYTES_PER_THREAD = 12 << 20;
 
 /**
  * The training stream over a store: batches of decoded, augmented images and their labels, in
@@ -339,7 +345,7 @@ export class ImageStream implements AsyncIterable<Batch> {
     const B = this.config.batch;
     this.queue.limit = Math.min(this.maxInFlight, threads === 0
       ? Math.max(B, 2)
-      : Math.max(B, 2 * threads, Math.min(Math.max(this.config.preload, 1), Math.floor(IN_FLIGHT_BYTES / Math.max(1, bytes)))));
+      : Math.max(B, 2 * threads + 1, Math.min(Math.max(this.config.preload, 1), Math.floor((threads * IN_FLIGHT_BYTES_PER_THREAD) / Math.max(1, bytes)))));
   }
 
   private positionAfter(task: GatherTask): StreamPosition {
