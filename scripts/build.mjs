@@ -11,9 +11,14 @@
 //      type="module"> or another bundler. tsc cannot bundle, and the reader's two Node-only
 //      imports (local files, native CRC-32C) must be swapped for browser stand-ins: esbuild
 //      (already in the tree through tsx) does both in ~50 ms.
+//   4. esbuild bundles the CLI (issue 11, start-up ≤ 150 ms): dist/cli/bin.js with the global
+//      help, plus one chunk per light command (stat, dump, verify, ...) and shared chunks, all
+//      in dist/cli/. Loading ~60 small ES modules cost `picpac stat` ~40 ms of resolving,
+//      reading and linking; a few chunks cost a fraction. See bundleCli below for what stays
+//      in the tsc tree and why.
 // Plain JavaScript so that it runs without tsx.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -32,7 +37,69 @@ if (tsc.status !== 0) {
 for (const dir of ['server/pages', 'annotate/page']) {
   cpSync(path.join(root, 'src', dir), path.join(dist, dir), { recursive: true });
 }
-chmodSync(path.join(dist, 'cli/bin.js'), 0o755);
+
+/**
+ * Commands bundled into dist/cli chunks. The others (import, convert, stream, serve, annotate,
+ * export, split-region, train, predict, rf) reach src/augment, src/server, src/annotate or
+ * src/train, which find worker entries, page assets and packages relative to their own file
+ * (import.meta.url) and are heavy anyway (sharp, the viewer, TensorFlow.js): bin.js loads them
+ * from the tsc tree (dist/cli/commands/x.js), unchanged. The check below fails the build when a
+ * bundled command starts to reach those directories.
+ */
+const BUNDLED_COMMANDS = new Set(['stat', 'dump', 'verify', 'repair', 'merge', 'split', 'shard']);
+/** Directories whose code must stay in the tsc tree (see above). */
+const UNBUNDLED_DIRS = /^src\/(augment|server|annotate|train)\//;
+/** Bundled files that may use import.meta: only to resolve packages (createRequire, import.meta.resolve) or to detect being run directly. */
+const IMPORT_META_ALLOWED = new Set(['src/engine/picpac/crc-native.ts', 'src/engine/lmdb/lmdb-detect.ts', 'src/optional-import.ts', 'src/cli/main.ts']);
+
+async function bundleCli() {
+  const cliSrc = path.join(root, 'src/cli');
+  // Single instances shared with the tsc tree, for `instanceof` in main.ts: the error classes
+  // (src/errors.ts, also thrown by unbundled commands) and UsageError (src/cli/args.ts). Every
+  // output file sits in dist/cli/, so one relative path serves every chunk.
+  const toTscTree = (target) => {
+    const rel = path.relative(path.join(root, 'src'), target);
+    const command = /^cli\/commands\/([a-z0-9-]+)\.ts$/.exec(rel)?.[1];
+    if (rel !== 'errors.ts' && rel !== 'cli/args.ts' && (command === undefined || BUNDLED_COMMANDS.has(command))) return undefined;
+    const fromCli = path.relative(cliSrc, target).replace(/\.ts$/, '.js').split(path.sep).join('/');
+    return fromCli.startsWith('.') ? fromCli : `./${fromCli}`;
+  };
+  const result = await esbuild.build({
+    entryPoints: { bin: path.join(cliSrc, 'bin.ts') },
+    outdir: path.join(dist, 'cli'),
+    chunkNames: '[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    sourcesContent: false,
+    metafile: true,
+    allowOverwrite: true, // bin.js replaces tsc's
+    logLevel: 'warning',
+    plugins: [{
+      name: 'cli-tsc-tree',
+      setup(build) {
+        build.onResolve({ filter: /^\./ }, (args) => {
+          const external = toTscTree(path.resolve(args.resolveDir, args.path));
+          return external === undefined ? undefined : { path: external, external: true };
+        });
+      },
+    }],
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  const misplaced = inputs.filter((p) => UNBUNDLED_DIRS.test(p) || (/import\.meta/.test(readFileSync(path.join(root, p), 'utf8')) && !IMPORT_META_ALLOWED.has(p)));
+  if (misplaced.length > 0) {
+    console.error(`build: the CLI bundle must not contain ${misplaced.join(', ')} (see BUNDLED_COMMANDS in scripts/build.mjs)`);
+    process.exit(1);
+  }
+  chmodSync(path.join(dist, 'cli/bin.js'), 0o755);
+}
+
+// Before the browser bundle, which scripts/ensure-built.ts takes as the last output.
+await bundleCli();
 
 /** Node-only modules the reader imports → their browser stand-ins. */
 const BROWSER_STANDINS = {
@@ -60,4 +127,5 @@ await esbuild.build({
   logLevel: 'warning',
   plugins: [standins],
 });
+
 console.log('build: dist/ ready');

@@ -131,7 +131,10 @@ function reportError(error: unknown, commandName: string | undefined, io: CliIo)
   return EXIT_DATA;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+// `node src/cli/main.ts` (tests, scripts). The file-name test matters in the built CLI, where
+// this code is bundled into bin.js, whose import.meta.url is the script's: bin.js runs the CLI itself.
+const invokedDirectly =
+  process.argv[1] !== undefined && /[\\/]main\.[jt]s$/.test(process.argv[1]) && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invokedDirectly) {
   process.exitCode = await runCli(process.argv.slice(2));
 }

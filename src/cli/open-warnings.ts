@@ -2,7 +2,6 @@
 // that reads a store: a torn tail after the last commit (with who is writing, if anyone), a
 // damaged index read by scanning. Reading goes on; `--strict` refuses instead.
 import { isUrl } from '../engine/open-store.ts';
-import { liveLockHolder } from '../engine/picpac/writer-lock.ts';
 import type { Store } from '../engine/store.ts';
 import type { CliIo } from './args.ts';
 
@@ -10,7 +9,8 @@ export async function printOpenWarnings(store: Store, path: string, io: CliIo): 
   const reader = store as Store & { warnings?: readonly string[]; tornTail?: { byteOffset: number; byteLength: number } };
   const warnings = reader.warnings ?? [];
   if (warnings.length === 0) return;
-  const holder = isUrl(path) ? undefined : await liveLockHolder(path);
+  // Loaded only when there is something to say (the lock code imports node:os).
+  const holder = isUrl(path) ? undefined : await (await import('../engine/picpac/writer-lock.ts')).liveLockHolder(path);
   for (const w of warnings) {
     let next = '';
     if (reader.tornTail !== undefined) {

@@ -5,20 +5,16 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { FormatError, PicpacError, invalidParameterError } from '../errors.ts';
 import { SIGNATURE } from '../format/layout.ts';
 import type { ByteSource } from './sources/byte-source.ts';
-import { installNativeCrc32c } from './picpac/crc-native.ts';
+import './picpac/crc-native.ts'; // native CRC-32C, loaded once enough bytes are hashed
 import { FileSource } from './sources/file-source.ts';
 import { checkRegularFile, openRegularFile } from './sources/regular-file.ts';
-import { HttpSource } from './sources/http-source.ts';
 import { isS3Url } from './sources/s3-client.ts';
-import { S3Source } from './sources/s3-source.ts';
 import type { HttpSourceOptions } from './sources/http-source.ts';
 import { PicpacReader } from './picpac/picpac-reader.ts';
 import type { PicpacReaderOptions } from './picpac/picpac-reader.ts';
 import { ShardedStore, isShardManifestPath, registerShardOpener } from './sources/shards.ts';
 import type { Store } from './store.ts';
-import { V1Reader } from './v1/v1-reader.ts';
 
-installNativeCrc32c();
 
 /** Options of {@link openStore}: the {@link PicpacReaderOptions}, plus options for http(s) sources. */
 export interface OpenStoreOptions extends PicpacReaderOptions {
@@ -62,10 +58,16 @@ export function isUrl(location: string): boolean {
   return /^(https?|s3):\/\//i.test(location);
 }
 
+// The http(s), s3:// and PicPac 1.0 modules load when a location needs them: together with
+// what they import (node:http, node:https, node:crypto) they are ~20 ms of a local `picpac
+// stat`, whose start-up budget is 150 ms (issue 11).
+const loadHttpSource = async () => (await import('./sources/http-source.ts')).HttpSource;
+const loadS3Source = async () => (await import('./sources/s3-source.ts')).S3Source;
+
 /** Open the byte source behind a path or URL (s3:// through the optional AWS SDK). */
 export async function openByteSource(location: string, options?: { http?: HttpSourceOptions }): Promise<ByteSource> {
-  if (isS3Url(location)) return S3Source.open(location);
-  return isUrl(location) ? HttpSource.open(location, options?.http) : FileSource.open(location);
+  if (isS3Url(location)) return (await loadS3Source()).open(location);
+  return isUrl(location) ? (await loadHttpSource()).open(location, options?.http) : FileSource.open(location);
 }
 
 /**
@@ -139,7 +141,7 @@ export async function openSourceStore(source: ByteSource, options?: OpenStoreOpt
   try {
     // s3:// objects are read by range, often by several ranks that each need a share of the
     // records: no prefix read (the reader still reads a small file whole).
-    if (!(source instanceof FileSource) && !(source instanceof S3Source)) {
+    if (!(source instanceof FileSource) && !(source instanceof (await loadS3Source()))) {
       // One request serves the sniff, the header and, for small files, everything (the file is append-only: a prefix never changes).
       const prefix = await source.read(0, Math.min(source.byteLength, REMOTE_PREFIX_BYTES));
       source = new PrefixSource(source, prefix);
@@ -152,7 +154,10 @@ export async function openSourceStore(source: ByteSource, options?: OpenStoreOpt
       const reader = await PicpacReader.open(source, readerOptions);
       return ownSource(reader, source);
     }
-    if (kind === 'picpac-1') return ownSource(await V1Reader.open(source, { recover: options?.recover ?? false }), source);
+    if (kind === 'picpac-1') {
+      const { V1Reader } = await import('./v1/v1-reader.ts');
+      return ownSource(await V1Reader.open(source, { recover: options?.recover ?? false }), source);
+    }
     throw new FormatError('not a picpac store (unknown signature)', {
       section: 'header',
       byteOffset: 0,
@@ -178,14 +183,14 @@ function ownSource<T extends Store>(store: T, source: ByteSource): T {
 async function readUrlText(location: string, options?: OpenStoreOptions): Promise<string> {
   if (isS3Url(location)) {
     // Through S3Source, so that the node-local cache (keyed by ETag) serves a known manifest too.
-    const source = await S3Source.open(location);
+    const source = await (await loadS3Source()).open(location);
     try {
       return new TextDecoder().decode(await source.read(0, source.byteLength));
     } finally {
       await source.close();
     }
   }
-  const source = await HttpSource.open(location, options?.http);
+  const source = await (await loadHttpSource()).open(location, options?.http);
   try {
     return new TextDecoder().decode(await source.read(0, source.byteLength));
   } finally {

@@ -71,6 +71,29 @@ export function crc32cRange(bytes: Uint8Array, start: number, end: number): numb
 }
 
 /**
+ * Install a faster CRC-32C later, when it pays: the JS loop serves the first `afterBytes` bytes
+ * (of calls ≥ 64 bytes), then `load` runs once and should call {@link setCrc32cImplementation}
+ * (if it does not, the JS loop stays). The engine passes its native loader this way because
+ * loading @node-rs/crc32 costs ~25 ms, more than a short command (`picpac stat`, `--help`)
+ * spends hashing an index block in JS.
+ * @param load installs the faster implementation; must not throw
+ * @param afterBytes bytes to hash in JS first (0: load on the first call)
+ */
+export function setCrc32cLoader(load: () => void, afterBytes: number): void {
+  if (typeof load !== 'function') throw invalidParameterError('load', 'a function', load);
+  if (!(afterBytes >= 0)) throw invalidParameterError('afterBytes', 'a number >= 0', afterBytes);
+  let remainingBytes = afterBytes;
+  const pending = (bytes: Uint8Array, seed?: number): number => {
+    remainingBytes -= bytes.length;
+    if (remainingBytes >= 0) return crc32cJs(bytes, seed);
+    if (implementation === pending) implementation = crc32cJs; // load() may fail to install
+    load();
+    return implementation(bytes, seed);
+  };
+  implementation = pending;
+}
+
+/**
  * Install a faster CRC-32C (the engine passes @node-rs/crc32's `crc32c`); `undefined` restores
  * the pure JS one. The candidate must pass the known answer, else a TypeError is thrown.
  */

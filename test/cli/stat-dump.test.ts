@@ -3,9 +3,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openStore } from '../../src/engine/open-store.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
+import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
 import { cli, makeImageTree, parseJsonLines, tempDir, type ImageTree } from './helpers.ts';
 
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -86,6 +88,45 @@ describe('picpac stat / dump', () => {
     assert.match(text.stdout, /^labels: float {2}min 0 {2}mean 0\.25 {2}max 0\.75 {2}\(3 distinct\)$/m);
     assert.match(text.stdout, /^annotations: 2 records; shapes: rect 2, polygon 1$/m);
     assert.match(text.stdout, /^scan: all checksums verified in [\d.]+ s, \d+ records\/s, [\d.]+ MB\/s$/m);
+  });
+
+  test('stat without --scan reads no record frame: damaged field bytes go unnoticed; --scan finds them', async () => {
+    const damaged = path.join(tmp.dir, 'damaged-fields.picpac');
+    await writeFile(damaged, await readFile(annotated));
+    const reader = await PicpacReader.open(damaged);
+    const fieldOffset = reader.columns.frameOffset[3] + 200; // inside record 3's image bytes
+    await reader.close();
+    const handle = await open(damaged, 'r+');
+    await handle.write(new Uint8Array(8).fill(0xa5), 0, 8, fieldOffset);
+    await handle.close();
+    const quick = await cli('stat', damaged, '--json');
+    assert.equal(quick.code, 0, quick.stderr);
+    const expected = JSON.parse((await cli('stat', annotated, '--json', '--scan')).stdout);
+    const report = JSON.parse(quick.stdout);
+    for (const key of ['recordCount', 'labels', 'annotations', 'codecs', 'width', 'height', 'sizeHistogram', 'fieldByteLength', 'imageByteLength', 'overheadPercent']) {
+      assert.deepEqual(report[key], expected[key], key);
+    }
+    assert.equal(report.scan, null);
+    const scanned = await cli('stat', damaged, '--scan');
+    assert.equal(scanned.code, 1);
+    assert.match(scanned.stderr, /checksum|crc/i);
+  });
+
+  test('stat: image bytes of records with two fields need --scan (null without it)', async () => {
+    const twoFields = path.join(tmp.dir, 'two-fields.picpac');
+    const image = new Uint8Array(await readFile(path.join(tree.root, [...tree.expected.keys()][0])));
+    const mask = new Uint8Array(300).fill(7);
+    const writer = await PicpacWriter.create(twoFields, { fsyncOnClose: false });
+    await writer.append({ label: 1, fields: [{ kind: 'image', bytes: image }] });
+    await writer.append({ label: 2, fields: [{ kind: 'image', bytes: image }, { kind: 'bytes', bytes: mask }] });
+    await writer.close();
+    const quick = JSON.parse((await cli('stat', twoFields, '--json')).stdout);
+    assert.equal(quick.fieldByteLength, 2 * image.length + mask.length);
+    assert.equal(quick.imageByteLength, null);
+    assert.match((await cli('stat', twoFields)).stdout, /^payload: [\d,]+ bytes in fields \(image bytes: use --scan\)$/m);
+    const scanned = JSON.parse((await cli('stat', twoFields, '--json', '--scan')).stdout);
+    assert.equal(scanned.fieldByteLength, quick.fieldByteLength);
+    assert.equal(scanned.imageByteLength, 2 * image.length);
   });
 
   test('dump: one exact line per record, matching the store', async () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32c as nativeCrc32c } from '@node-rs/crc32';
-import { crc32c, crc32cRange, setCrc32cImplementation } from '../../src/format/crc32c.ts';
+import { crc32c, crc32cRange, setCrc32cImplementation, setCrc32cLoader } from '../../src/format/crc32c.ts';
 import { utf8 } from './helpers.ts';
 
 /** Bit-at-a-time CRC-32C straight from the definition in SPEC.md §10. [CRC-1] */
@@ -81,6 +81,46 @@ describe('crc32c', () => {
       setCrc32cImplementation(undefined);
     }
     for (const [start, end] of [[0, 0], [0, 12], [7, 19], [3, 200]]) assert.equal(crc32cRange(data, start, end), crc32cBitwise(data.subarray(start, end)));
+  });
+
+  test('a lazy loader runs once, after afterBytes bytes were hashed in JS; results agree throughout', () => {
+    const data = pseudoRandomBytes(1000, 9);
+    let loads = 0;
+    let nativeCalls = 0;
+    try {
+      setCrc32cLoader(() => {
+        loads++;
+        setCrc32cImplementation((b, seed) => {
+          nativeCalls++;
+          return nativeCrc32c(Buffer.from(b.buffer, b.byteOffset, b.byteLength), seed);
+        });
+      }, 2500);
+      nativeCalls = 0; // the known-answer check of setCrc32cImplementation
+      for (let k = 0; k < 2; k++) assert.equal(crc32c(data), crc32cBitwise(data));
+      assert.equal(crc32c(data.subarray(0, 40)), crc32cBitwise(data.subarray(0, 40)), 'short inputs do not count');
+      assert.equal(loads, 0);
+      assert.equal(crc32c(data), crc32cBitwise(data)); // 3000 > 2500 bytes: loads, then hashes natively
+      assert.equal(loads, 1);
+      assert.equal(crc32c(data), crc32cBitwise(data));
+      assert.equal(loads, 1);
+      assert.ok(nativeCalls >= 2);
+    } finally {
+      setCrc32cImplementation(undefined);
+    }
+  });
+
+  test('a lazy loader that installs nothing leaves the JS loop in place', () => {
+    const data = pseudoRandomBytes(300, 4);
+    let loads = 0;
+    try {
+      setCrc32cLoader(() => void loads++, 0);
+      assert.equal(crc32c(data), crc32cBitwise(data));
+      assert.equal(crc32c(data), crc32cBitwise(data));
+      assert.equal(loads, 1);
+    } finally {
+      setCrc32cImplementation(undefined);
+    }
+    assert.throws(() => setCrc32cLoader(() => {}, -1), TypeError);
   });
 
   test('rejects an implementation that fails the known answer, keeping the old one', () => {

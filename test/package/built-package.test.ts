@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { ensureBuilt, repoRoot } from '../../scripts/ensure-built.ts';
+import { runCli } from '../../src/cli/main.ts';
+import { captureIo } from '../cli/helpers.ts';
 
 declare const document: any;
 
@@ -75,6 +77,37 @@ describe('examples/ against the built package', () => {
   test('the compiled CLI (dist/cli/bin.js) streams with --threads 2 from another directory, no tsx', async () => {
     const r = await run(path.join(repoRoot, 'dist/cli/bin.js'), ['stream', picpacFile, '--count', '8', '--threads', '2', '--batch', '2', '--resize_width', '32', '--resize_height', '32'], tmpdir());
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  test('the bundled CLI prints what the sources print; bundled and unbundled commands map errors to the same exit codes', async () => {
+    // scripts/build.mjs bundles stat, dump, verify (...) into dist/cli chunks and loads the
+    // other commands from the tsc output; errors.ts and args.ts must stay one module for both,
+    // or a FormatError/UsageError from one side would be an "internal error" (exit 1) to bin.js.
+    const bin = path.join(repoRoot, 'dist/cli/bin.js');
+    for (const args of [['stat', picpacFile, '--json'], ['stat', picpacFile, '--scan', '--json'], ['dump', picpacFile], ['verify', picpacFile], ['--help']]) {
+      const built = await run(bin, args, tmpdir());
+      const io = captureIo();
+      const code = await runCli(args, io);
+      assert.equal(built.code, code, args.join(' '));
+      const out = io.out.join('');
+      if (args.includes('--scan')) {
+        const [b, s] = [JSON.parse(built.stdout), JSON.parse(out)];
+        assert.deepEqual({ ...b, scan: null }, { ...s, scan: null });
+      } else {
+        assert.equal(built.stdout, out, args.join(' '));
+      }
+    }
+    const junk = path.join(dir, 'junk.picpac');
+    await writeFile(junk, 'not a picpac file at all');
+    for (const command of ['stat', 'stream']) { // bundled, unbundled
+      const usage = await run(bin, [command, '--bogus'], tmpdir());
+      assert.equal(usage.code, 2, usage.stderr);
+      assert.match(usage.stderr, new RegExp(`^picpac ${command}: unknown option --bogus\nRun 'picpac ${command} --help' for usage\.\n$`));
+      const data = await run(bin, [command, junk], tmpdir());
+      assert.equal(data.code, 1, data.stderr);
+      assert.match(data.stderr, new RegExp(`^picpac ${command}: .*not a picpac store`));
+      assert.doesNotMatch(data.stderr, /internal error/);
+    }
   });
 
   test('the development launcher (bin/picpac.js, sources through tsx) starts worker threads from another directory', async () => {

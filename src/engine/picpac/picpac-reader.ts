@@ -18,8 +18,14 @@ import { RecordIndex } from './record-index.ts';
 import { decodeAnnotationFrame, decodeScannedRecord, decodeStoredRecord } from './record-decode.ts';
 import { planReads, sliceReads } from '../sources/read-plan.ts';
 import type { ByteRange } from '../sources/read-plan.ts';
-import { rebuildIndex } from './recovery.ts';
 import type { RebuiltIndex } from './recovery.ts';
+
+/**
+ * Recovery (scanning the frames when the index cannot be used) loads on first need: it is ~17 KB
+ * of code that opening an intact file never runs, and `picpac stat` is meant to start in
+ * 150 ms (issue 11).
+ */
+const rebuildIndex: typeof import('./recovery.ts').rebuildIndex = async (...args) => (await import('./recovery.ts')).rebuildIndex(...args);
 import { findLastFooter } from './last-commit.ts';
 import type { RecordMeta, Store, StoredRecord } from '../store.ts';
 import { validateReaderOptions, validateScanOptions } from '../reader-options.ts';

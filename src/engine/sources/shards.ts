@@ -8,7 +8,6 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError, PicpacError, invalidParameterError, outOfRangeError } from '../../errors.ts';
 import type { RecordMeta, ScanOptions, Store, StoredRecord } from '../store.ts';
-import { writeFileAtomically } from '../rewrite.ts';
 
 export const SHARD_MANIFEST_FORMAT = 'picpac-shards';
 export const SHARD_MANIFEST_VERSION = 1;
@@ -215,6 +214,8 @@ export async function writeShardManifest(manifestPath: string, shardPaths: reado
     }
   }
   const manifest: ShardManifest = { format: SHARD_MANIFEST_FORMAT, version: SHARD_MANIFEST_VERSION, shards };
+  // Loaded here: rewrite.ts brings node:crypto and the writer lock, which reading a manifest never needs.
+  const { writeFileAtomically } = await import('../rewrite.ts');
   await writeFileAtomically(manifestPath, (tmp) => writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n'), { overwrite: options?.overwrite ?? false });
   return manifest;
 }
