@@ -12,8 +12,9 @@
 //      imports (local files, native CRC-32C) must be swapped for browser stand-ins: esbuild
 //      (already in the tree through tsx) does both in ~50 ms.
 //   4. esbuild bundles the CLI (issue 11, start-up ≤ 150 ms): dist/cli/bin.js with the global
-//      help, plus one chunk per light command (stat, dump, verify, ...) and shared chunks, all
-//      in dist/cli/. Loading ~60 small ES modules cost `picpac stat` ~40 ms of resolving,
+//      help, plus one chunk per light command (stat, dump, verify, ..., stream) and shared
+//      chunks, all in dist/cli/, and the stream worker (dist/cli/stream-worker.js; the library's
+//      dist/augment/stream/stream-worker.js is bundled in place too). Loading ~60 small ES modules cost `picpac stat` ~40 ms of resolving,
 //      reading and linking; a few chunks cost a fraction. See bundleCli below for what stays
 //      in the tsc tree and why.
 // Plain JavaScript so that it runs without tsx.
@@ -39,18 +40,27 @@ for (const dir of ['server/pages', 'annotate/page']) {
 }
 
 /**
- * Commands bundled into dist/cli chunks. The others (import, convert, stream, serve, annotate,
- * export, split-region, train, predict, rf) reach src/augment, src/server, src/annotate or
- * src/train, which find worker entries, page assets and packages relative to their own file
+ * Commands bundled into dist/cli chunks. The others (import, convert, serve, annotate, export,
+ * split-region, train, predict, rf) reach src/server, src/annotate, src/train or the rest of
+ * src/augment, which find worker entries, page assets and packages relative to their own file
  * (import.meta.url) and are heavy anyway (sharp, the viewer, TensorFlow.js): bin.js loads them
  * from the tsc tree (dist/cli/commands/x.js), unchanged. The check below fails the build when a
  * bundled command starts to reach those directories.
+ * `stream` is bundled too (its start-up is part of every stream measurement, issue 10): its
+ * only worker entry, the stream worker, is a further entry of this build, written as
+ * dist/cli/stream-worker.js — the sibling that worker-pool.ts resolves from its chunk in dist/cli/.
  */
-const BUNDLED_COMMANDS = new Set(['stat', 'dump', 'verify', 'repair', 'merge', 'split', 'shard']);
-/** Directories whose code must stay in the tsc tree (see above). */
-const UNBUNDLED_DIRS = /^src\/(augment|server|annotate|train)\//;
-/** Bundled files that may use import.meta: only to resolve packages (createRequire, import.meta.resolve) or to detect being run directly. */
-const IMPORT_META_ALLOWED = new Set(['src/engine/picpac/crc-native.ts', 'src/engine/lmdb/lmdb-detect.ts', 'src/optional-import.ts', 'src/cli/main.ts']);
+const BUNDLED_COMMANDS = new Set(['stat', 'dump', 'verify', 'repair', 'merge', 'split', 'shard', 'stream']);
+/** Directories whose code must stay in the tsc tree (see above); src/augment's sampling, pixels and stream are bundleable. */
+const UNBUNDLED_DIRS = /^src\/(server|annotate|train)\/|^src\/augment\/(?!(sampling|pixels|stream)\/|[a-z-]+\.ts$)/;
+/**
+ * Bundled files that may use import.meta: only to resolve packages (createRequire, import.meta.resolve),
+ * to detect being run directly, or (worker-pool.ts) to find the stream worker entry emitted beside it.
+ */
+const IMPORT_META_ALLOWED = new Set([
+  'src/engine/picpac/crc-native.ts', 'src/engine/lmdb/lmdb-detect.ts', 'src/optional-import.ts', 'src/cli/main.ts',
+  'src/augment/pixels/decode.ts', 'src/augment/stream/worker-pool.ts', 'src/augment/stream/ts-worker.ts',
+]);
 
 async function bundleCli() {
   const cliSrc = path.join(root, 'src/cli');
@@ -65,7 +75,7 @@ async function bundleCli() {
     return fromCli.startsWith('.') ? fromCli : `./${fromCli}`;
   };
   const result = await esbuild.build({
-    entryPoints: { bin: path.join(cliSrc, 'bin.ts') },
+    entryPoints: { bin: path.join(cliSrc, 'bin.ts'), 'stream-worker': path.join(root, 'src/augment/stream/stream-worker.ts') },
     outdir: path.join(dist, 'cli'),
     chunkNames: '[name]-[hash]',
     bundle: true,
@@ -98,8 +108,30 @@ async function bundleCli() {
   chmodSync(path.join(dist, 'cli/bin.js'), 0o755);
 }
 
+/**
+ * The library's stream worker (dist/augment/stream/stream-worker.js, started by the tsc tree's
+ * worker-pool.js for programs that import picpac) replaced by a one-file bundle: a worker loads
+ * its module graph again (~80 modules), and one file starts ~75 ms sooner per stream.
+ */
+async function bundleLibraryStreamWorker() {
+  await esbuild.build({
+    entryPoints: [path.join(root, 'src/augment/stream/stream-worker.ts')],
+    outfile: path.join(dist, 'augment/stream/stream-worker.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    sourcesContent: false,
+    allowOverwrite: true,
+    logLevel: 'warning',
+  });
+}
+
 // Before the browser bundle, which scripts/ensure-built.ts takes as the last output.
 await bundleCli();
+await bundleLibraryStreamWorker();
 
 /** Node-only modules the reader imports → their browser stand-ins. */
 const BROWSER_STANDINS = {
