@@ -90,6 +90,35 @@ describe('JPEG decoder chain', () => {
     assert.notEqual(syncDecoderChain(ImageCodec.jpeg)[0]?.name, 'test-failing-jpeg');
   });
 
+  test('decoders after the one that succeeds are not loaded (asked whether available) at all', async () => {
+    const bytes = await rgbJpeg();
+    const reference = decodeImageSync(bytes);
+    let enabled = true;
+    let askedLater = 0;
+    // Later registrations are tried first: this one comes second, behind the one registered
+    // next. It stands for a decoder whose package is heavy to load.
+    registerImageDecoder({
+      name: 'test-late-jpeg',
+      codecs: [ImageCodec.jpeg],
+      isAvailable: () => {
+        if (enabled) askedLater++;
+        return false;
+      },
+      decodeSync: () => reference,
+    });
+    // And one that succeeds, tried first.
+    registerImageDecoder({ name: 'test-first-jpeg', codecs: [ImageCodec.jpeg], isAvailable: () => enabled, decodeSync: () => reference });
+    const late = syncDecoderChain(ImageCodec.jpeg); // listing the chain asks everyone (for reports)
+    try {
+      askedLater = 0;
+      assert.equal(late[0].name, 'test-first-jpeg');
+      for (let i = 0; i < 3; i++) assert.equal(decodeImageSync(bytes), reference);
+      assert.equal(askedLater, 0, 'the late decoder was asked whether its package loads');
+    } finally {
+      enabled = false;
+    }
+  });
+
   test('libjpeg-turbo declines CMYK (the next decoder takes it) and garbage reports a real failure', { skip: !(turbo && napi) && 'skipped: needs both decoders' }, async () => {
     const raw = { raw: { width: W, height: H, channels: 3 as const } };
     const cmyk = new Uint8Array(await sharp(pixels(W, H, 1), raw).toColourspace('cmyk').jpeg().toBuffer());

@@ -102,13 +102,26 @@ export function syncDecoderChain(codec: ImageCodecCode): readonly ImageDecoder[]
 export class DecoderDeclinedError extends UnsupportedPixelFormatError {}
 
 /**
- * Try each sync decoder in turn; the first success wins. Otherwise the first real failure is
- * thrown (a decline only when every decoder declined).
+ * The sync decoders for a codec in the order they are tried, each asked whether its package is
+ * available only when reached: a worker whose first decoder succeeds never loads the next ones
+ * (loading @napi-rs/image's addon cost each stream worker ~50 ms of start-up).
  */
-function decodeWithChain(bytes: Uint8Array, p: Prepared, chain: readonly ImageDecoder[]): Image {
+function* syncCandidates(codec: ImageCodecCode): Generator<ImageDecoder> {
+  for (const d of registry) {
+    if (d.codecs.includes(codec) && typeof d.decodeSync === 'function' && (!d.isAvailable || d.isAvailable())) yield d;
+  }
+}
+
+/**
+ * Try each sync decoder in turn; the first success wins. Otherwise the first real failure is
+ * thrown (a decline only when every decoder declined). Undefined when no sync decoder is available.
+ */
+function decodeWithChain(bytes: Uint8Array, p: Prepared): Image | undefined {
   let failure: FormatError | undefined;
   let declined: DecoderDeclinedError | undefined;
-  for (const decoder of chain) {
+  let tried = false;
+  for (const decoder of syncCandidates(p.codec)) {
+    tried = true;
     try {
       return decoder.decodeSync!(bytes, p.header, p.options.into);
     } catch (e) {
@@ -116,6 +129,7 @@ function decodeWithChain(bytes: Uint8Array, p: Prepared, chain: readonly ImageDe
       else failure ??= decodeFailed(e, p, decoder.name);
     }
   }
+  if (!tried) return undefined;
   if (failure !== undefined) throw failure;
   const rec = p.options.recordIndex === undefined ? '' : ` (record ${p.options.recordIndex})`;
   throw new UnsupportedPixelFormatError(`${declined!.message}${rec}`);
@@ -178,16 +192,16 @@ function noDecoder(p: Prepared, sync: boolean): UnsupportedPixelFormatError {
 /** Decode on the calling thread (the worker hot path). Throws if only async decoders handle the codec. */
 export function decodeImageSync(bytes: Uint8Array, options?: DecodeImageOptions): Image {
   const p = prepare(bytes, options);
-  const chain = syncDecoderChain(p.codec);
-  if (chain.length === 0) throw noDecoder(p, true);
-  return finish(decodeWithChain(bytes, p, chain), p);
+  const image = decodeWithChain(bytes, p);
+  if (image === undefined) throw noDecoder(p, true);
+  return finish(image, p);
 }
 
 /** Decode with any registered decoder (sync ones preferred; sharp covers the rest). */
 export async function decodeImage(bytes: Uint8Array, options?: DecodeImageOptions): Promise<Image> {
   const p = prepare(bytes, { ...options, into: undefined });
-  const chain = syncDecoderChain(p.codec);
-  if (chain.length > 0) return finish(decodeWithChain(bytes, p, chain), p);
+  const synced = decodeWithChain(bytes, p);
+  if (synced !== undefined) return finish(synced, p);
   const decoder = findDecoder(p.codec, false);
   if (!decoder) throw noDecoder(p, false);
   let image: Image;

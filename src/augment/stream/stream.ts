@@ -128,7 +128,10 @@ export class ImageStream implements AsyncIterable<Batch> {
     this.maxInFlight = parts.maxInFlight;
     this.current = parts.sampler.position();
     const B = parts.config.batch;
-    const initial = parts.runner.threads === 0 ? Math.max(B, 2) : Math.max(B, 2 * parts.runner.threads, Math.min(parts.config.preload, 64));
+    // Small until the first sample shows the output size (adjustPrefetch then sets the window):
+    // samples dispatched before that get no place in a shared batch tensor, so each allocates
+    // its own fresh arrays — 64 of them at start-up cost ~50 ms of page faults and GC per worker.
+    const initial = parts.runner.threads === 0 ? Math.max(B, 2) : Math.max(B, 2 * parts.runner.threads + 1);
     this.queue = new PrefetchQueue(parts.runner, () => this.produce(), Math.min(initial, this.maxInFlight));
   }
 
