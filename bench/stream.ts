@@ -161,10 +161,11 @@ say(`\`npm run bench -- stream${quick ? ' --quick' : ''}\`; data: ${small.origin
   `(${small.records} × 256×256, ${(small.jpegBytes / small.records / 1024).toFixed(1)} KB avg; ${large.records} × 500×375, ${(large.jpegBytes / large.records / 1024).toFixed(1)} KB avg); ` +
   `cache 0, stratify 0, batch 1; whole process: ${cli.kind}, median of ${RUNS}; JPEG decoders: ${decoders}.`);
 say();
-say('reference = libjpeg-turbo one-core decode rate of the same files (into a Buffer, BGR), measured just before each row; ' +
+say('reference = libjpeg-turbo one-core decode rate of the same files (into a Buffer, BGR; fastest of 3 passes), measured just before each run; ' +
+  '÷ reference = median over the runs of (run\'s images/s ÷ its reference); ' +
   'vs original = (images/s ÷ reference) ÷ the original\'s ratio to the same reference (REFERENCE §4.1.1); ' +
   'T-thread ceiling = T threads of libjpeg-turbo decoding the same files at once (measured: not always T × reference on a shared VM); ' +
-  'floor = the same T threads decoding AND writing each image as float32 into a batch buffer (the least work of any float32 stream), ' +
+  'floor = the same T threads decoding AND writing each image as float32 into one of two batch buffers (the least work of any float32 stream, in its most cache-friendly case), ' +
   'as a ratio to the original: what a stream with zero other cost would reach.');
 say();
 
@@ -182,19 +183,26 @@ for (const k of cases) {
     // Enough samples that start-up is counted but does not dominate; loop over the records.
     const samples = quick ? 500 : 2 * k.data.records * (k.config === FULL ? 1 : 2);
     const otherLoad = await waitForQuiet();
-    const reference = referenceDecodeRate(files, quick ? 2 : 5);
-    const ceiling = threads === 1 ? reference : await parallelReferenceDecodeRate(files, threads, quick ? 2 : 5);
-    const floor = k.config === FULL ? undefined : await parallelReferenceDecodeRate(files, threads, quick ? 2 : 5, { floatBatch: true });
+    // The VM's speed drifts by ±25 % over minutes: each run is paired with a reference measured
+    // just before it, and the row's ratio is the median of the pairs' ratios.
     const whole: number[] = [];
     const steady: number[] = [];
+    const references: number[] = [];
+    const ratios: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       await waitForQuiet();
+      const runReference = referenceDecodeRate(files, quick ? 2 : 3);
       const r = await runPicpac(['stream', k.data.path, '-n', String(samples), '--threads', String(threads), ...cliArgs({ ...BASE, ...k.config })]);
       whole.push(samples / r.seconds);
       steady.push(reportedRate(r.stdout) ?? NaN);
+      references.push(runReference);
+      ratios.push(samples / r.seconds / runReference);
     }
+    const reference = median(references);
+    const ceiling = threads === 1 ? reference : await parallelReferenceDecodeRate(files, threads, quick ? 2 : 5);
+    const floor = k.config === FULL ? undefined : await parallelReferenceDecodeRate(files, threads, quick ? 2 : 5, { floatBatch: true });
     const rate = median(whole);
-    const ratio = rate / reference;
+    const ratio = median(ratios);
     const original = ORIGINAL_RATIO[k.name][threads];
     const vsOriginal = ratio / original;
     const ofCeiling = rate / ceiling;
@@ -222,20 +230,22 @@ say('| threads | images/s (whole process) | images/s (steady) | ÷ reference | v
 say('|---|---|---|---|---|');
 for (const threads of [1, 2] as const) {
   const samples = quick ? 500 : 4 * small.records;
-  await waitForQuiet();
-  const reference = referenceDecodeRate(quick ? jpegs.get(small)!.slice(0, 400) : jpegs.get(small)!, quick ? 2 : 5);
   const whole: number[] = [];
   const steady: number[] = [];
+  const ratios: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     await waitForQuiet();
+    const reference = referenceDecodeRate(quick ? jpegs.get(small)!.slice(0, 400) : jpegs.get(small)!, quick ? 2 : 3);
     const r = await runPicpac(['stream', small.path, '-n', String(samples), '--threads', String(threads), ...cliArgs({ ...BASE, dtype: 'uint8' })]);
     whole.push(samples / r.seconds);
     steady.push(reportedRate(r.stdout) ?? NaN);
+    ratios.push(samples / r.seconds / reference);
   }
   const rate = median(whole);
+  const ratio = median(ratios);
   const original = ORIGINAL_RATIO['256x256 decode only'][threads];
-  uint8Rows.push({ threads, imagesPerSecond: Math.round(rate), steadyImagesPerSecond: Math.round(median(steady)), referenceImagesPerSecond: Math.round(reference), vsOriginal: +(rate / reference / original).toFixed(2) });
-  say(`| ${threads} | ${Math.round(rate)} | ${Math.round(median(steady))} | ${(rate / reference).toFixed(2)} | ${(rate / reference / original).toFixed(2)}× |`);
+  uint8Rows.push({ threads, imagesPerSecond: Math.round(rate), steadyImagesPerSecond: Math.round(median(steady)), ratioToReference: +ratio.toFixed(3), vsOriginal: +(ratio / original).toFixed(2) });
+  say(`| ${threads} | ${Math.round(rate)} | ${Math.round(median(steady))} | ${ratio.toFixed(2)} | ${(ratio / original).toFixed(2)}× |`);
 }
 
 const breakdown = [];
