@@ -16,6 +16,7 @@ import { ensureBuilt } from '../scripts/ensure-built.ts';
 import { runCli } from '../src/cli/main.ts';
 import { cacheDir, machineLine, photoSet, repoRoot } from './lib/photo-set.ts';
 import { median } from './lib/measure.ts';
+import { referenceDecodeRate } from './lib/stream-calibration.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(3),
@@ -41,21 +42,18 @@ await writeFile(list, photos.files.map((f, i) => {
   return `${f}\t${JSON.stringify(annotation)}`;
 }).join('\n') + '\n');
 
-/** One-core libjpeg-turbo decode rate of the files (images/s), or undefined without the package. */
+/**
+ * One-core libjpeg-turbo decode rate of the files (images/s), or undefined without the package:
+ * the stream bench's reference (into a Buffer, fastest of 3 passes; bench/lib/stream-calibration.ts).
+ */
 async function calibration(files: string[]): Promise<number | undefined> {
-  let turbo: { decompressSync: (input: Uint8Array, output: Uint8Array, options: { format: number }) => unknown; FORMAT_BGR: number };
   try {
-    const name = '@julusian/jpeg-turbo';
-    turbo = ((await import(name)) as { default?: typeof turbo }).default ?? ((await import(name)) as typeof turbo);
+    await import('@julusian/jpeg-turbo');
   } catch {
     return undefined;
   }
   const inputs = await Promise.all(files.slice(0, 500).map((f) => readFile(f)));
-  const out = new Uint8Array(4096 * 4096 * 3);
-  for (const b of inputs.slice(0, 20)) turbo.decompressSync(b, out, { format: turbo.FORMAT_BGR });
-  const t0 = performance.now();
-  for (const b of inputs) turbo.decompressSync(b, out, { format: turbo.FORMAT_BGR });
-  return inputs.length / ((performance.now() - t0) / 1000);
+  return referenceDecodeRate(inputs, 3);
 }
 const calibrationPerSecond = await calibration(photos.files);
 const originalWholeSeconds = calibrationPerSecond === undefined ? count / ORIGINAL_IMAGES_PER_SECOND : (ORIGINAL_WHOLE_SECONDS_2000 * count / 2000) * (REFERENCE_CALIBRATION_PER_SECOND / calibrationPerSecond);
