@@ -62,6 +62,19 @@ const IMPORT_META_ALLOWED = new Set([
   'src/augment/pixels/decode.ts', 'src/augment/stream/worker-pool.ts', 'src/augment/stream/ts-worker.ts',
 ]);
 
+/** esbuild options of the Node bundles: ESM for Node 20, packages left to node_modules, maps without sources; they replace tsc's files. */
+const NODE_BUNDLE = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  sourcesContent: false,
+  allowOverwrite: true,
+  logLevel: 'warning',
+};
+
 async function bundleCli() {
   const cliSrc = path.join(root, 'src/cli');
   // Single instances shared with the tsc tree, for `instanceof` in main.ts: the error classes
@@ -78,17 +91,9 @@ async function bundleCli() {
     entryPoints: { bin: path.join(cliSrc, 'bin.ts'), 'stream-worker': path.join(root, 'src/augment/stream/stream-worker.ts') },
     outdir: path.join(dist, 'cli'),
     chunkNames: '[name]-[hash]',
-    bundle: true,
+    ...NODE_BUNDLE,
     splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    sourcesContent: false,
     metafile: true,
-    allowOverwrite: true, // bin.js replaces tsc's
-    logLevel: 'warning',
     plugins: [{
       name: 'cli-tsc-tree',
       setup(build) {
@@ -117,15 +122,7 @@ async function bundleLibraryStreamWorker() {
   await esbuild.build({
     entryPoints: [path.join(root, 'src/augment/stream/stream-worker.ts')],
     outfile: path.join(dist, 'augment/stream/stream-worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    sourcesContent: false,
-    allowOverwrite: true,
-    logLevel: 'warning',
+    ...NODE_BUNDLE,
   });
 }
 
