@@ -87,6 +87,21 @@ describe('picpac verify / repair', () => {
     assert.equal((await stat(fixed)).size > 0, true);
   });
 
+  test('repair says whether the input was intact or its writer stopped before committing', async () => {
+    const intact = await cli('repair', db, path.join(tmp.dir, 'intact-copy.picpac'));
+    assert.equal(intact.code, 0, intact.stderr);
+    assert.match(intact.stdout, /^dropped: nothing \(the file was intact\)$/m);
+    // Cut exactly before record k's frame: records 0..k-1 whole, no index or footer after them.
+    const unfinished = path.join(tmp.dir, 'unfinished.picpac');
+    await copyFile(db, unfinished);
+    const k = 12;
+    await truncate(unfinished, (await metas(db))[k].byteOffset);
+    const r = await cli('repair', unfinished, path.join(tmp.dir, 'unfinished-fixed.picpac'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^saved ${k} records to `, 'm'));
+    assert.match(r.stdout, /^dropped: nothing \(the writer had not finished the file, but every record was intact\)$/m);
+  });
+
   test('repair keeps the input\'s alignment and can convert with --to', async () => {
     const aligned = path.join(tmp.dir, 'aligned.picpac');
     assert.equal((await cli('convert', db, aligned, '--to', 'v2', '--align', '4096', '-q')).code, 0);
