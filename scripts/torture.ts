@@ -18,9 +18,8 @@ import sharp from 'sharp';
 import { PicpacReader } from '../src/engine/picpac/picpac-reader.ts';
 import { PicpacWriter } from '../src/engine/picpac/picpac-writer.ts';
 import { MemorySource } from '../src/engine/sources/byte-source.ts';
-import { decodeFrameHeader } from '../src/format/frame.ts';
-import { FrameKind } from '../src/format/layout.ts';
 import { Rng } from '../src/engine/rng.ts';
+import { recordUnits } from '../test/frame-walk.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -206,23 +205,6 @@ interface DamageStats {
   lostBeyondHit: number;
 }
 
-/** Units: a record frame plus the annotation frame written with it. */
-function unitsOf(bytes: Uint8Array, alignment: number): Array<[number, number]> {
-  const units: Array<[number, number]> = [];
-  let at = Math.max(64, alignment);
-  while (at < bytes.length) {
-    if (bytes[at] === 0) {
-      at = Math.ceil(at / alignment) * alignment;
-      continue;
-    }
-    const h = decodeFrameHeader(bytes.subarray(at, at + 16), at);
-    const end = at + 16 + h.payloadByteLength;
-    if (h.kind === FrameKind.record) units.push([at, end]);
-    if (h.kind === FrameKind.annotation && units.length > 0 && units[units.length - 1][1] === at) units[units.length - 1][1] = end;
-    at = end;
-  }
-  return units;
-}
 
 async function recoveredCount(bytes: Uint8Array): Promise<number> {
   const reader = await withinTimeout('recover', PicpacReader.open(new MemorySource(bytes), { recover: true }));
@@ -256,7 +238,7 @@ async function continueAppend(file: string, from: number, n: number): Promise<vo
 
 async function damageOf(file: string, alignment: number, n: number, _: void): Promise<{ flips: DamageStats; cuts: DamageStats }> {
   const bytes = new Uint8Array(readFileSync(file));
-  const units = unitsOf(bytes, alignment);
+  const units = recordUnits(bytes, alignment);
   const flips: DamageStats = { cases: 0, recordsTotal: n, salvagedMin: n, salvagedSum: 0, lostBeyondHit: 0 };
   for (let k = 0; k < FLIPS; k++) {
     const at = 64 + Math.floor(rng.next() * (bytes.length - 64));

@@ -155,6 +155,8 @@ export interface RecoveryInfo {
   /** 2.0: what the recovery scan did not keep (damaged ranges, records whose annotation was lost). */
   dropped: DroppedItem[];
   tornReason?: string;
+  /** Every frame of the file was committed (2.0: it ends with a footer, nothing torn or skipped). */
+  committed: boolean;
 }
 
 /** One "dropped:" line: what, where, which record. */
@@ -165,17 +167,21 @@ export function describeDropped(d: DroppedItem): string {
 
 /** What recovery found, for both backends (2.0: recovered/tornTailOffset; 1.0: a report). */
 export function recoveryInfo(store: Store, fileByteLength: number | undefined): RecoveryInfo {
-  const v2 = store as Store & { recovered?: boolean; tornTailOffset?: number; recovery?: { dropped: DroppedItem[]; tornReason?: string } };
+  const v2 = store as Store & { recovered?: boolean; tornTailOffset?: number; recovery?: { dropped: DroppedItem[]; tornReason?: string; endsCommitted?: boolean } };
   const v1 = store as Store & {
     recovery?: { tailByteOffset: number; problems: Array<{ message: string }>; closedSegmentRecords: number };
   };
   if (store.format === 'picpac-1' && v1.recovery !== undefined) {
     const tail = v1.recovery.tailByteOffset;
     const torn = fileByteLength !== undefined && tail < fileByteLength ? tail : undefined;
-    return { recovered: v1.recovery.problems.length > 0, tornTailOffset: torn, problems: v1.recovery.problems.map((p) => p.message), dropped: [] };
+    const recovered = v1.recovery.problems.length > 0;
+    return { recovered, tornTailOffset: torn, problems: v1.recovery.problems.map((p) => p.message), dropped: [], committed: !recovered && torn === undefined };
   }
   const torn = v2.tornTailOffset;
-  return { recovered: v2.recovered === true, tornTailOffset: torn !== undefined && torn >= 0 ? torn : undefined, problems: [], dropped: v2.recovery?.dropped ?? [], tornReason: v2.recovery?.tornReason };
+  return {
+    recovered: v2.recovered === true, tornTailOffset: torn !== undefined && torn >= 0 ? torn : undefined, problems: [],
+    dropped: v2.recovery?.dropped ?? [], tornReason: v2.recovery?.tornReason, committed: v2.recovered !== true || v2.recovery?.endsCommitted === true,
+  };
 }
 
 /**

@@ -5,10 +5,9 @@
 // message when /usr/bin/chromium is absent (CI installs it). One browser for the whole file.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { fromPicpacAnnotation } from '../../src/annotate/formats/picpac-json.ts';
 import { exportProjectPicpac, initProject } from '../../src/annotate/project-io.ts';
 import type { AnnotationProject } from '../../src/annotate/project.ts';
@@ -17,12 +16,12 @@ import type { Shape } from '../../src/annotate/shapes.ts';
 import { openStore } from '../../src/engine/open-store.ts';
 import { repoRoot } from '../cli/helpers.ts';
 import { makeImageFolder, tempRoot } from './helpers.ts';
+import { CHROMIUM, CHROMIUM_ARGS, browserSkip, playwright } from '../chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Page-side predicates reach `document` through globalThis: they run in the browser (the page's
 // CSP forbids string evaluation), and the project compiles without the DOM library.
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (apt-get install chromium); browser tests skipped`;
+const skip = browserSkip;
 
 describe('annotator in a real browser', { skip, timeout: 60_000 }, () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -36,10 +35,7 @@ describe('annotator in a real browser', { skip, timeout: 60_000 }, () => {
     project = (await initProject(path.join(tmp.dir, 'proj'), { images: path.join(tmp.dir, 'photos'), classes: ['car', 'plate', 'person'] })).project;
     server = await startAnnotateServer(project, { port: 0, rows: 1, cols: 3 });
     // launch() gives every run a fresh temporary profile (user-data-dir) of its own.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
   after(async () => {
     await browser?.close();

@@ -10,8 +10,8 @@ import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
 import { MemorySource } from '../../src/engine/sources/byte-source.ts';
 import { appendFileImage, encodeFileImage } from '../../src/format/file-image.ts';
 import type { RecordWithAnnotation } from '../../src/format/file-image.ts';
-import { decodeFrameHeader } from '../../src/format/frame.ts';
-import { FieldKind, FrameKind } from '../../src/format/layout.ts';
+import { FieldKind } from '../../src/format/layout.ts';
+import { recordUnits } from '../frame-walk.ts';
 
 const recordArb = fc.record({
   size: fc.integer({ min: 0, max: 300 }),
@@ -48,20 +48,7 @@ function build(spec: Spec): { bytes: Uint8Array; expected: Array<[number, string
   let bytes = encodeFileImage(first, { alignment: spec.alignment });
   if (second.length > 0) bytes = appendFileImage(bytes, second);
   const all = [...first, ...second];
-  // Units: each record frame, extended by the annotation frame written with it.
-  const units: Array<[number, number]> = [];
-  let at = Math.max(64, spec.alignment);
-  while (at < bytes.length) {
-    if (bytes[at] === 0) {
-      at = Math.ceil(at / spec.alignment) * spec.alignment;
-      continue;
-    }
-    const h = decodeFrameHeader(bytes.subarray(at, at + 16), at);
-    const end = at + 16 + h.payloadByteLength;
-    if (h.kind === FrameKind.record) units.push([at, end]);
-    if (h.kind === FrameKind.annotation && units.length > 0 && units[units.length - 1][1] === at) units[units.length - 1][1] = end;
-    at = end;
-  }
+  const units = recordUnits(bytes, spec.alignment);
   return { bytes, expected: all.map((r) => [r.id, r.annotation]), units };
 }
 

@@ -15,10 +15,10 @@ import { openStore } from '../../src/engine/open-store.ts';
 import { FileSource } from '../../src/engine/sources/file-source.ts';
 import { MemorySource } from '../../src/engine/sources/byte-source.ts';
 import { NotRegularFileError, UnfinishedFileError, WriterLockedError } from '../../src/errors.ts';
-import { decodeFrameHeader } from '../../src/format/frame.ts';
 import { FrameKind } from '../../src/format/layout.ts';
 import { annotationFollows } from '../../src/format/record.ts';
 import { tempDir } from './helpers.ts';
+import { frameSpans } from '../frame-walk.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -36,21 +36,6 @@ async function makeFile(name: string, count: number, alignment = 1): Promise<str
   return file;
 }
 
-/** Every frame of a file: [kind, offset, end]. */
-function frames(bytes: Uint8Array, alignment: number): Array<[number, number, number]> {
-  const out: Array<[number, number, number]> = [];
-  let at = Math.max(64, alignment);
-  while (at < bytes.length) {
-    if (bytes[at] === 0) {
-      at = Math.ceil(at / alignment) * alignment;
-      continue;
-    }
-    const h = decodeFrameHeader(bytes.subarray(at, at + 16), at);
-    out.push([h.kind, at, at + 16 + h.payloadByteLength]);
-    at += 16 + h.payloadByteLength;
-  }
-  return out;
-}
 
 async function idsAndAnnotations(reader: PicpacReader): Promise<Array<[number, string | undefined]>> {
   const out: Array<[number, string | undefined]> = [];
@@ -113,7 +98,7 @@ describe('repair resynchronises: one flipped byte loses one unit at most (item 2
     test(`alignment ${alignment}: a flip in every frame kind and in padding`, async () => {
       const file = await makeFile(`flips-${alignment}.picpac`, 12, alignment);
       const bytes = new Uint8Array(await readFile(file));
-      const all = frames(bytes, alignment);
+      const all = frameSpans(bytes, alignment);
       const strict = await PicpacReader.open(new MemorySource(bytes));
       const expected = await idsAndAnnotations(strict);
       const recordAt = new Map<number, number>();
@@ -160,7 +145,7 @@ describe('annotation changes after damage go to the right record or nowhere [RCV
     await w.setAnnotation(2, '{"late":2}'); // a detached change, naming record 2 by its index
     await w.close();
     const bytes = new Uint8Array(await readFile(file));
-    const rec1 = frames(bytes, 1).filter(([k]) => k === FrameKind.record)[1];
+    const rec1 = frameSpans(bytes, 1).filter(([k]) => k === FrameKind.record)[1];
     const damaged = bytes.slice();
     damaged[rec1[1] + 5] ^= 0x40; // header CRC fails: kind and length of the frame are unknown
     const reader = await PicpacReader.open(new MemorySource(damaged), { recover: true });
@@ -168,7 +153,7 @@ describe('annotation changes after damage go to the right record or nowhere [RCV
     await reader.close();
     // Without the index block (cut before it) the numbering after the damage is unknown: the
     // change is dropped and reported, never attached to another record.
-    const index = frames(bytes, 1).find(([k]) => k === FrameKind.index)!;
+    const index = frameSpans(bytes, 1).find(([k]) => k === FrameKind.index)!;
     const cut = damaged.subarray(0, index[1]);
     const blind = await PicpacReader.open(new MemorySource(cut), { recover: true });
     assert.deepEqual(await idsAndAnnotations(blind), [[0, undefined], [2, undefined], [3, undefined]]);
@@ -181,7 +166,7 @@ describe('a record and the annotation written with it are one unit (item 4) [REC
   test('writers flag annotated records; a cut inside the annotation frame drops its record', async () => {
     const file = await makeFile('unit.picpac', 4);
     const bytes = new Uint8Array(await readFile(file));
-    const all = frames(bytes, 1);
+    const all = frameSpans(bytes, 1);
     const records = all.filter(([k]) => k === FrameKind.record);
     const flags = records.map(([, start, end]) => annotationFollows(bytes.subarray(start + 16, end)));
     assert.deepEqual(flags, [false, true, false, true]);
@@ -208,7 +193,7 @@ describe('a record and the annotation written with it are one unit (item 4) [REC
     await w.close();
     const bytes = new Uint8Array(await readFile(file));
     assert.equal(bytes[9], 0);
-    const rec = frames(bytes, 1).filter(([k]) => k === FrameKind.record)[1];
+    const rec = frameSpans(bytes, 1).filter(([k]) => k === FrameKind.record)[1];
     assert.equal(annotationFollows(bytes.subarray(rec[1] + 16, rec[2])), false);
   });
 });

@@ -3,9 +3,7 @@
 // with few requests (counted in nginx's access log).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { HttpSource } from '../../src/engine/sources/http-source.ts';
 import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
@@ -16,39 +14,15 @@ import type { Store } from '../../src/engine/store.ts';
 import { expectedRecord } from './fixtures/deterministic-records.ts';
 import { collectStats } from '../../src/cli/commands/stat.ts';
 import { plainStored, tempDir } from './helpers.ts';
+import { NGINX, serveFolder, type ServedFolder } from '../nginx.ts';
 
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync('test', ['-x', p]).status === 0);
 const skip = NGINX ? false : 'nginx is not installed (apt-get install nginx-light); HTTP tests skipped';
 
 let dir: string;
 let cleanup: () => Promise<void>;
-let nginx: ChildProcess | undefined;
+let served: ServedFolder | undefined;
 let base = '';
 let accessLog = '';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function waitUntilServing(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    try {
-      const res = await fetch(url, { method: 'HEAD' });
-      if (res.status > 0) return; // any answer (403 for the directory) means it listens
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nginx did not answer at ${url}`);
-}
 
 async function requestCount(): Promise<number> {
   const text = await readFile(accessLog, 'utf8').catch(() => '');
@@ -87,7 +61,6 @@ describe('HttpSource over nginx', { skip }, () => {
     ({ dir, cleanup } = await tempDir('picpac-http-'));
     const www = path.join(dir, 'www');
     await mkdir(www);
-    await mkdir(path.join(dir, 'temp'));
     await writeSample(path.join(www, 'small.picpac'), 20, 1);
     await writeSample(path.join(www, 'big.picpac'), 1500, 4096); // ~6 MB: more than one tail read
     await writeFile(path.join(www, 'bytes.bin'), Uint8Array.from({ length: 200_000 }, (_, i) => i % 251));
@@ -95,27 +68,13 @@ describe('HttpSource over nginx', { skip }, () => {
     const w = await PicpacWriter.create(path.join(www, 'annotated.picpac'), { alignment: 4096 });
     for (let i = 0; i < 300; i++) void w.append({ ...expectedRecord(i), fields: [{ kind: 'bytes', bytes: new Uint8Array(20_000).fill(i & 0xff) }] });
     await w.close();
-    const port = await freePort();
     accessLog = path.join(dir, 'access.log');
-    const conf = path.join(dir, 'nginx.conf');
-    const t = path.join(dir, 'temp');
-    await writeFile(
-      conf,
-      `daemon off;\nmaster_process off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents { worker_connections 64; }\n` +
-        `http {\n  access_log ${accessLog};\n  client_body_temp_path ${t}/body;\n  proxy_temp_path ${t}/proxy;\n  fastcgi_temp_path ${t}/fastcgi;\n  uwsgi_temp_path ${t}/uwsgi;\n  scgi_temp_path ${t}/scgi;\n` +
-        `  default_type application/octet-stream;\n  keepalive_requests 10000;\n  server {\n    listen 127.0.0.1:${port};\n    root ${www};\n  }\n}\n`,
-    );
-    nginx = spawn(NGINX as string, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
-    base = `http://127.0.0.1:${port}`;
-    await waitUntilServing(`${base}/`);
+    served = await serveFolder(www, dir, { accessLog });
+    base = served.base;
   });
 
   after(async () => {
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((r) => nginx!.once('exit', r));
-      nginx.kill('SIGTERM');
-      await exited;
-    }
+    await served?.stop();
     await cleanup?.();
   });
 

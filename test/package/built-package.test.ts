@@ -4,16 +4,17 @@
 // the same records and annotations; the compiled CLI runs workers with no loader.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { ensureBuilt, repoRoot } from '../../scripts/ensure-built.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { captureIo } from '../cli/helpers.ts';
+import { NGINX, serveFolder, type ServedFolder } from '../nginx.ts';
+import { CHROMIUM, CHROMIUM_ARGS, browserSkip, playwright } from '../chromium.ts';
 
 declare const document: any;
 
@@ -117,17 +118,8 @@ describe('examples/ against the built package', () => {
   });
 });
 
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync('test', ['-x', p]).status === 0);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-let playwright: typeof import('playwright-core') | undefined;
-try {
-  playwright = await import('playwright-core');
-} catch {
-  playwright = undefined;
-}
-
 describe('over HTTP from nginx', { skip: NGINX ? false : 'nginx is not installed (apt-get install nginx-light); HTTP example tests skipped' }, () => {
-  let nginx: ChildProcess | undefined;
+  let served: ServedFolder | undefined;
   let base = '';
   let nodeListing: string[] = [];
 
@@ -136,36 +128,13 @@ describe('over HTTP from nginx', { skip: NGINX ? false : 'nginx is not installed
     if (!existsSync(picpacFile)) assert.equal((await run(example('write.mjs'), [picpacFile, ...images], dir)).code, 0);
     copyFileSync(path.join(repoRoot, 'examples/browser/index.html'), path.join(www, 'index.html'));
     copyFileSync(path.join(repoRoot, 'dist/browser/picpac.js'), path.join(www, 'picpac.js'));
-    const port = await freePort();
-    const conf = path.join(dir, 'nginx.conf');
-    const t = path.join(dir, 'temp');
-    await mkdir(t, { recursive: true });
-    await writeFile(
-      conf,
-      `daemon off;\nmaster_process off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents { worker_connections 64; }\n` +
-        `http {\n  access_log off;\n  client_body_temp_path ${t}/body;\n  proxy_temp_path ${t}/proxy;\n  fastcgi_temp_path ${t}/fastcgi;\n  uwsgi_temp_path ${t}/uwsgi;\n  scgi_temp_path ${t}/scgi;\n` +
-        `  types { text/html html; text/javascript js; }\n  default_type application/octet-stream;\n  server {\n    listen 127.0.0.1:${port};\n    root ${www};\n  }\n}\n`,
-    );
-    nginx = spawn(NGINX as string, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
-    base = `http://127.0.0.1:${port}`;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await fetch(`${base}/index.html`);
-        break;
-      } catch (error) {
-        if (attempt > 100) throw error;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    served = await serveFolder(www, dir, { types: 'text/html html; text/javascript js;' });
+    base = served.base;
     const local = await run(example('read.mjs'), [picpacFile], tmpdir());
     nodeListing = local.stdout.trim().split('\n').slice(1, -1); // the record lines
   });
   after(async () => {
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((r) => nginx!.once('exit', r));
-      nginx.kill('SIGTERM');
-      await exited;
-    }
+    await served?.stop();
   });
 
   test('read-url.mjs reads the file over HTTP Range requests', async () => {
@@ -177,12 +146,12 @@ describe('over HTTP from nginx', { skip: NGINX ? false : 'nginx is not installed
     assert.match(lines[1], /^record 0: label 0, \d+ bytes, annotation \{"shapes"/);
   });
 
-  test('the browser bundle lists the same records and annotations in headless Chromium', { skip: !existsSync(CHROMIUM) ? `${CHROMIUM} absent (apt-get install chromium)` : playwright === undefined ? 'playwright-core not installed' : false }, async () => {
+  test('the browser bundle lists the same records and annotations in headless Chromium', { skip: browserSkip }, async () => {
     const profile = await mkdtemp(path.join(tmpdir(), 'picpac-chromium-'));
     const context = await playwright!.chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: CHROMIUM_ARGS,
     });
     try {
       const page = await context.newPage();
@@ -213,13 +182,3 @@ describe('over HTTP from nginx', { skip: NGINX ? false : 'nginx is not installed
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}

@@ -5,12 +5,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ViewerServer } from '../../src/server/server.ts';
 import { getBytes, startViewer, tempDir, writeBoxDb } from './helpers.ts';
+import { CHROMIUM, CHROMIUM_ARGS, browserSkip, playwright } from '../chromium.ts';
 
 // Callbacks passed to page.$eval/waitForFunction run in the browser; the project compiles without
 // the DOM lib, so their few DOM names are declared loosely here.
@@ -18,14 +18,7 @@ declare const document: any;
 type HTMLImageElement = any;
 type HTMLInputElement = any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-let playwright: typeof import('playwright-core') | undefined;
-try {
-  playwright = await import('playwright-core');
-} catch {
-  playwright = undefined;
-}
-const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} absent (apt-get install chromium)` : playwright === undefined ? 'playwright-core not installed' : false;
+const skip = browserSkip;
 
 describe('viewer pages in headless chromium', { skip }, () => {
   let dir: string;
@@ -40,11 +33,7 @@ describe('viewer pages in headless chromium', { skip }, () => {
     shots = process.env.PICPAC_SCREENSHOTS ?? path.join(dir, 'shots');
     await mkdir(shots, { recursive: true });
     viewer = await startViewer(await writeBoxDb(path.join(dir, 'boxes.picpac'), 12));
-    browser = await playwright!.chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
   });

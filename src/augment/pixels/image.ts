@@ -43,6 +43,11 @@ export function allocPixels(type: SampleType, length: number): PixelArray {
   return type === 'uint8' ? new Uint8Array(length) : type === 'uint16' ? new Uint16Array(length) : new Float32Array(length);
 }
 
+/** True when `storage` can hold `length` samples of the type of `like` (caller-owned output storage). */
+export function holdsPixels(storage: PixelArray | undefined, like: PixelArray, length: number): storage is PixelArray {
+  return storage !== undefined && storage.length >= length && storage.constructor === like.constructor;
+}
+
 /** A zero-filled image. */
 export function createImage(width: number, height: number, channels: ChannelCount, type: SampleType = 'uint8'): Image {
   if (!Number.isInteger(width) || width < 0) throw invalidParameterError('width', 'a non-negative integer', width);

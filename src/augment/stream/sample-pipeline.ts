@@ -14,8 +14,8 @@ import { sampleShapeOf, sameShape, writeImage, writeLabelMap, imageElementCount,
 import type { BatchLayout, SampleShape } from './batch.ts';
 import type { StreamConfig } from '../config-schema.ts';
 import { decodeImage, decodeImageSync } from '../pixels/decode.ts';
-import { convertChannels, swapRedBlueInPlace, toUint8 } from '../pixels/image.ts';
-import type { Image, PixelArray } from '../pixels/image.ts';
+import { allocPixels, convertChannels, holdsPixels, sampleTypeOf, swapRedBlueInPlace, toUint8 } from '../pixels/image.ts';
+import type { Image } from '../pixels/image.ts';
 import { SampleCache, sampleKey } from './sample-cache.ts';
 import { augmentSample, prepareSample, samplePerturbation, NO_PERTURBATION } from './sample-transform.ts';
 import type { AugmentScratch, DecodedSample, PixelParams, PreparedSample } from './sample-transform.ts';
@@ -167,9 +167,10 @@ export class SamplePipeline {
   /** A warp output that did not fit the scratch: give the next sample room (same type). */
   private growAugmentScratch(out: { image: Image; label?: Image }): void {
     const s = this.augmentScratch;
-    const fits = (scratch: PixelArray | undefined, data: PixelArray) => scratch !== undefined && scratch.constructor === data.constructor && scratch.length >= data.length;
-    if (!fits(s.image, out.image.data)) s.image = allocLike(out.image.data);
-    if (out.label !== undefined && out.label !== out.image && !fits(s.label, out.label.data)) s.label = allocLike(out.label.data);
+    const image = out.image.data;
+    if (!holdsPixels(s.image, image, image.length)) s.image = allocPixels(sampleTypeOf(image), image.length);
+    const label = out.label?.data;
+    if (label !== undefined && out.label !== out.image && !holdsPixels(s.label, label, label.length)) s.label = allocPixels(sampleTypeOf(label), label.length);
   }
 
   /** Run the whole sample. `record` is what read(task) returned (awaited by the caller or here). */
@@ -355,7 +356,3 @@ function firstChannel(image: Image): Image {
 }
 
 export type { PreparedSample };
-
-function allocLike(data: PixelArray): PixelArray {
-  return data instanceof Uint8Array ? new Uint8Array(data.length) : data instanceof Uint16Array ? new Uint16Array(data.length) : new Float32Array(data.length);
-}

@@ -127,12 +127,16 @@ export class ImageStream implements AsyncIterable<Batch> {
     this.onError = parts.onError;
     this.maxInFlight = parts.maxInFlight;
     this.current = parts.sampler.position();
-    const B = parts.config.batch;
     // Small until the first sample shows the output size (adjustPrefetch then sets the window):
     // samples dispatched before that get no place in a shared batch tensor, so each allocates
     // its own fresh arrays — 64 of them at start-up cost ~50 ms of page faults and GC per worker.
-    const initial = parts.runner.threads === 0 ? Math.max(B, 2) : Math.max(B, 2 * parts.runner.threads + 1);
-    this.queue = new PrefetchQueue(parts.runner, () => this.produce(), Math.min(initial, this.maxInFlight));
+    this.queue = new PrefetchQueue(parts.runner, () => this.produce(), Math.min(this.windowFloor(), this.maxInFlight));
+  }
+
+  /** Fewest samples in flight: a batch, and 2 per worker thread plus one (2 inline). */
+  private windowFloor(): number {
+    const threads = this.runner.threads;
+    return Math.max(this.config.batch, threads === 0 ? 2 : 2 * threads + 1);
   }
 
   /**
@@ -345,10 +349,9 @@ export class ImageStream implements AsyncIterable<Batch> {
   private adjustPrefetch(shape: SampleShape): void {
     const bytes = imageElementCount(shape) * (this.layout.dtype === 'uint8' ? 1 : 4) + (shape.labelChannels * shape.width * shape.height * 4);
     const threads = this.runner.threads;
-    const B = this.config.batch;
-    this.queue.limit = Math.min(this.maxInFlight, threads === 0
-      ? Math.max(B, 2)
-      : Math.max(B, 2 * threads + 1, Math.min(Math.max(this.config.preload, 1), Math.floor((threads * IN_FLIGHT_BYTES_PER_THREAD) / Math.max(1, bytes)))));
+    const byBytes = Math.floor((threads * IN_FLIGHT_BYTES_PER_THREAD) / Math.max(1, bytes));
+    const wanted = threads === 0 ? 0 : Math.min(Math.max(this.config.preload, 1), byBytes);
+    this.queue.limit = Math.min(this.maxInFlight, Math.max(this.windowFloor(), wanted));
   }
 
   private positionAfter(task: GatherTask): StreamPosition {

@@ -94,7 +94,7 @@ async function repairLocked(input: string, out: string, o: { to: OutputFormat | 
       io.stdout.write(`dropped: bytes ${torn}..${fileByteLength} (${fileByteLength - torn} bytes from the torn tail at byte ${torn}${info.tornReason ? `: ${info.tornReason}` : ''})\n`);
     } else if (info.dropped.length > 0) {
       // listed above
-    } else if (info.recovered && !(await committedWith(input, saved))) {
+    } else if (info.recovered && !info.committed) {
       io.stdout.write('dropped: nothing (the writer had not finished the file, but every record was intact)\n');
     } else {
       io.stdout.write('dropped: nothing (the file was intact)\n');
@@ -103,23 +103,4 @@ async function repairLocked(input: string, out: string, o: { to: OutputFormat | 
     await store.close();
   }
   return 0;
-}
-
-/**
- * True when `input` also opens strictly with `records` records: its last commit holds every
- * record (a finished, intact file), which the recovery scan alone cannot tell from a file whose
- * writer stopped after its last intact record but before committing.
- */
-async function committedWith(input: string, records: number): Promise<boolean> {
-  let store;
-  try {
-    store = await openStore(input, { strict: true });
-  } catch {
-    return false;
-  }
-  try {
-    return store.recordCount === records;
-  } finally {
-    await store.close();
-  }
 }

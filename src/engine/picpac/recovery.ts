@@ -308,6 +308,12 @@ export interface RebuiltIndex {
   orphanAnnotationFrames: number;
   /** Footer frames passed (a finished file, or older generations of an appended one). */
   footerFrames: number;
+  /**
+   * The last valid frame is a footer and nothing after it was torn: every frame was committed
+   * (a finished, intact file), as against a writer that stopped after intact frames but before
+   * its commit.
+   */
+  endsCommitted: boolean;
 }
 
 /**
@@ -339,7 +345,9 @@ export async function rebuildIndex(source: ByteSource, options: RebuildIndexOpti
   let previousEnd = options.startOffset ?? firstFrameOffset(header);
   let lastRecordEnd = -1;
   let recordFrames = 0;
+  let lastKind = -1;
   for await (const frame of frames) {
+    lastKind = frame.kind;
     for (; skipsSeen < result.skipped.length; skipsSeen++) {
       events.push({ type: 'skip', skip: result.skipped[skipsSeen] });
       lastRecordEnd = -1;
@@ -418,5 +426,6 @@ export async function rebuildIndex(source: ByteSource, options: RebuildIndexOpti
     dropped: units.dropped,
     orphanAnnotationFrames: units.orphanAnnotationFrames,
     footerFrames,
+    endsCommitted: lastKind === FrameKind.footer && tornOffset === undefined && result.skipped.length === 0,
   };
 }
