@@ -1,10 +1,12 @@
 // The stream's fast paths give the same bytes as the plain ones: records read synchronously by
 // the workers (PicpacReader.getSync) vs get(), annotations moved away from their record (async
-// fallback), chunked worker messages, decoding into the pipeline's scratch, uint8 output.
+// fallback), chunked worker messages, decoding into the pipeline's scratch, uint8 output, the
+// float32 conversion left to the calling thread (staged) or done in the workers.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { ImageStream } from '../../src/augment/stream/stream.ts';
+import type { ImageStreamOptions } from '../../src/augment/stream/stream.ts';
 import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
 import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
 import { MemorySource } from '../../src/engine/sources/byte-source.ts';
@@ -29,8 +31,8 @@ before(async () => {
 });
 after(() => cleanup());
 
-async function digest(path: string, config: Record<string, unknown>, batches = 30): Promise<{ digest: string; images: (Float32Array | Uint8Array)[] }> {
-  const stream = await ImageStream.open(path, { batch: 1, loop: true, ...config });
+async function digest(path: string, config: Record<string, unknown>, batches = 30, options: ImageStreamOptions = {}): Promise<{ digest: string; images: (Float32Array | Uint8Array)[] }> {
+  const stream = await ImageStream.open(path, { batch: 1, loop: true, ...config }, options);
   const hash = createHash('sha256');
   const images: (Float32Array | Uint8Array)[] = [];
   try {
@@ -95,5 +97,41 @@ describe('uint8 output', () => {
       assert.ok(images instanceof Uint8Array);
       assert.deepEqual(Array.from(images), Array.from(f32.images[b], (v) => Math.round(v)), `batch ${b}`);
     });
+  });
+});
+
+describe('float32 conversion on the calling thread (staged) or in the workers', () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ['decode only, batch 1', { mean_color1: 104, mean_color2: 117, mean_color3: 123 }],
+    ['full augmentation, batch 1', { ...AUGMENT, mean_color2: 0.1 }],
+    ['full augmentation, batch 3, crop', { ...AUGMENT, batch: 3, crop_width: 40, crop_height: 30, bgr2rgb: true }],
+    ['image labels kept as floats, NCHW (not staged)', { ...AUGMENT, order: 'NCHW', anno_type: 5 }],
+  ];
+  for (const [name, config] of cases) {
+    test(`${name}: same bytes inline, caller and worker, 1 and 2 threads`, async () => {
+      const reference = await digest(plain, { ...config, threads: 0 }, 12);
+      for (const threads of [1, 2]) {
+        for (const conversionThread of ['caller', 'worker'] as const) {
+          const got = await digest(plain, { ...config, threads, preload: 6 }, 12, { conversionThread, reuseBuffers: threads === 2 });
+          assert.equal(got.digest, reference.digest, `threads ${threads}, ${conversionThread}`);
+        }
+      }
+    });
+  }
+
+  test('"caller" converts on the calling thread, "worker" in the workers; bad values are refused', async () => {
+    for (const conversionThread of ['caller', 'worker'] as const) {
+      const stream = await ImageStream.open(plain, { batch: 1, threads: 1, ...AUGMENT }, { conversionThread });
+      try {
+        for (let b = 0; b < 8; b++) await stream.next();
+        const { times } = await stream.stats();
+        // The first sample has no place yet (its size is unknown): it comes back converted.
+        if (conversionThread === 'caller') assert.ok(times.stagedSamples >= 6, `staged ${times.stagedSamples}`);
+        else assert.equal(times.stagedSamples, 0);
+      } finally {
+        await stream.close();
+      }
+    }
+    await assert.rejects(ImageStream.open(plain, {}, { conversionThread: 'main' as never }), /"auto", "worker", "caller" for conversionThread/);
   });
 });

@@ -30,12 +30,17 @@ export function rgb8ToFloatWasm(src: Uint8Array, dst: Float32Array, base: number
   for (let i = 0; i < 12; i++) means[i] = mean[i % 3];
   heap.set(src.subarray(0, quads * 3), srcPtr);
   wasm.rgbToFloat(srcPtr, dstPtr, quads);
-  dst.set(new Float32Array(heap.buffer, dstPtr, quads * 3), base);
-  for (let i = quads * 3, o = base + quads * 3; i < per; i += 3, o += 3) {
-    dst[o] = src[i + map[0]] - mean[0];
-    dst[o + 1] = src[i + map[1]] - mean[1];
-    dst[o + 2] = src[i + map[2]] - mean[2];
+  // The last pixels in JS, back to front and before the copy out: `src` may be the first bytes
+  // of dst's own place (batch.ts staged conversion), which both writes would otherwise overrun.
+  for (let i = per - 3, o = base + per - 3; i >= quads * 3; i -= 3, o -= 3) {
+    const v0 = src[i + map[0]] - mean[0];
+    const v1 = src[i + map[1]] - mean[1];
+    const v2 = src[i + map[2]] - mean[2];
+    dst[o] = v0;
+    dst[o + 1] = v1;
+    dst[o + 2] = v2;
   }
+  dst.set(new Float32Array(heap.buffer, dstPtr, quads * 3), base);
   return true;
 }
 

@@ -180,6 +180,74 @@ export function writeImage(image: Image, layout: BatchLayout, target: Float32Arr
   }
 }
 
+// ----- staged conversion (the caller's half; worker-pool.ts) -----
+//
+// When a core is free for the calling thread (fewer workers than cores), a worker may leave the
+// float32 conversion of its sample to the caller, as the original's BatchImageStream did in
+// next(): the worker's 8-bit pixels sit at the START of the sample's float32 place in the batch
+// tensor (decoded or warped straight there: stagingView), and the caller converts them in place.
+// The wasm kernel copies its source in before writing; the JS loops run back to front (pixel p's
+// float bytes start at 12p ≥ 3p, past every source byte still unread). Only the hot layout is
+// staged — NHWC float32, 8-bit 3-channel images, 8-bit label maps — with writeImage's and
+// writeLabelMap's exact bytes.
+
+/**
+ * Bytes at the start of place `index` of a float32 tensor whose places hold `per` elements; with
+ * `per` undefined (batch 1: any sample that fits), place 0 and the whole tensor.
+ */
+export function stagingView(target: Float32Array, index: number, per: number | undefined): Uint8Array {
+  if (per === undefined) return new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
+  return new Uint8Array(target.buffer, target.byteOffset + 4 * index * per, per);
+}
+
+/** True when `data` already is the staging bytes of element `base` of `target`. */
+function staged(data: Uint8Array, target: Float32Array, base: number): boolean {
+  return data.buffer === target.buffer && data.byteOffset === target.byteOffset + 4 * base;
+}
+
+/** Stage `image` as sample `index` for the caller to convert; false (nothing written) when its layout is not staged. */
+export function stageImage(image: Image, layout: BatchLayout, target: Float32Array | Uint8Array, index: number): boolean {
+  if (!(target instanceof Float32Array) || layout.order !== 'NHWC' || image.channels !== 3 || !(image.data instanceof Uint8Array)) return false;
+  const per = image.width * image.height * 3;
+  const base = index * per;
+  if (base + per > target.length) return false;
+  if (!staged(image.data, target, base)) stagingView(target, index, per).set(image.data.length === per ? image.data : image.data.subarray(0, per));
+  return true;
+}
+
+/** Convert a staged image in place: what writeImage would have written. */
+export function finishStagedImage(shape: SampleShape, layout: BatchLayout, target: Float32Array, index: number): void {
+  const per = shape.width * shape.height * 3;
+  const base = index * per;
+  const { map, mean } = channelPlan(3, layout, true);
+  const src = stagingView(target, index, per);
+  if (rgb8ToFloatWasm(src, target, base, per, map, mean)) return;
+  for (let i = per - 3, o = base + per - 3; i >= 0; i -= 3, o -= 3) {
+    const v0 = src[i + map[0]] - mean[0];
+    const v1 = src[i + map[1]] - mean[1];
+    const v2 = src[i + map[2]] - mean[2];
+    target[o] = v0;
+    target[o + 1] = v1;
+    target[o + 2] = v2;
+  }
+}
+
+/** Stage an 8-bit label map (NHWC, not annotate=auto) as sample `index`; false when not staged. */
+export function stageLabelMap(label: Image, layout: BatchLayout, target: Float32Array, index: number): boolean {
+  if (layout.labelKind !== 'map' || layout.autoLabel || layout.order !== 'NHWC' || !(label.data instanceof Uint8Array)) return false;
+  const per = label.width * label.height * label.channels;
+  const base = index * per;
+  if (base + per > target.length) return false;
+  if (!staged(label.data, target, base)) stagingView(target, index, per).set(label.data.length === per ? label.data : label.data.subarray(0, per));
+  return true;
+}
+
+/** Convert a staged label map in place (set() copies an overlapping source first). */
+export function finishStagedLabelMap(shape: SampleShape, target: Float32Array, index: number): void {
+  const per = shape.width * shape.height * shape.labelChannels;
+  target.set(stagingView(target, index, per), index * per);
+}
+
 /** The stream's hot case (8-bit, 3 channels, NHWC float32) in JS: the fallback of batch-simd.ts. */
 function rgb8ToFloat(src: Uint8Array, dst: Float32Array, base: number, per: number, c0: number, c1: number, c2: number, m0: number, m1: number, m2: number): void {
   for (let i = 0, o = base; i < per; i += 3, o += 3) {

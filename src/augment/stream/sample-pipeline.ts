@@ -10,7 +10,7 @@ import { ImageCodec } from '../../format/layout.ts';
 import { decodeTensor } from '../../format/tensor.ts';
 import type { TensorDTypeCode } from '../../format/layout.ts';
 import { decodeRawMatrix } from '../../format/v1/raw-matrix.ts';
-import { sampleShapeOf, sameShape, writeImage, writeLabelMap, imageElementCount, labelElementCount, allocImages, allocLabels } from './batch.ts';
+import { sampleShapeOf, sameShape, stageImage, stageLabelMap, stagingView, writeImage, writeLabelMap, imageElementCount, labelElementCount, allocImages, allocLabels } from './batch.ts';
 import type { BatchLayout, SampleShape } from './batch.ts';
 import type { StreamConfig } from '../config-schema.ts';
 import { decodeImage, decodeImageSync } from '../pixels/decode.ts';
@@ -50,11 +50,19 @@ export interface SampleOutcome {
   seq: number;
   ok: boolean;
   inPlace: boolean;
+  /**
+   * In place, but left for the caller to convert to float32 (batch.ts "staged conversion"):
+   * STAGED_IMAGE and/or STAGED_LABEL bits; absent or 0 when the sample's place is final.
+   */
+  staged?: number;
   shape?: SampleShape;
   images?: Float32Array | Uint8Array;
   labels?: Float32Array;
   error?: SampleErrorInfo;
 }
+
+export const STAGED_IMAGE = 1;
+export const STAGED_LABEL = 2;
 
 /** Milliseconds spent per stage (and sample count), for the bench's breakdown. */
 export interface StageTimes {
@@ -65,10 +73,12 @@ export interface StageTimes {
   augment: number;
   batch: number;
   cacheHits: number;
+  /** Samples whose float32 conversion the calling thread finished (staged by the workers). */
+  stagedSamples: number;
 }
 
 export function emptyStageTimes(): StageTimes {
-  return { samples: 0, read: 0, decode: 0, prepare: 0, augment: 0, batch: 0, cacheHits: 0 };
+  return { samples: 0, read: 0, decode: 0, prepare: 0, augment: 0, batch: 0, cacheHits: 0, stagedSamples: 0 };
 }
 
 export function addStageTimes(into: StageTimes, from: StageTimes): StageTimes {
@@ -121,12 +131,14 @@ export class SamplePipeline {
   /**
    * @param stores main store and optional mixin store (index = sourceIndex)
    * @param cacheBytes bytes this pipeline's cache may hold (0: no cache)
+   * @param [stageOutput=false] leave the float32 conversion of in-place samples to the caller (outcome.staged)
    */
   constructor(
     private readonly stores: readonly (Store | undefined)[],
     private readonly config: StreamConfig,
     private readonly layout: BatchLayout,
     cacheBytes: number,
+    private readonly stageOutput = false,
   ) {
     this.params = config as unknown as PixelParams;
     this.cache = config.cache && cacheBytes > 0 ? new SampleCache(cacheBytes) : undefined;
@@ -164,6 +176,21 @@ export class SamplePipeline {
     return this.scratch;
   }
 
+  /**
+   * Where this sample's 8-bit output may be produced directly, to be staged without a copy: the
+   * start of its float32 places (batch.ts stagingView), when the caller converts (stageOutput).
+   */
+  private stagingFor(task: SampleTask): { image: Uint8Array; label?: Uint8Array } | undefined {
+    const dest = task.dest;
+    const layout = this.layout;
+    if (!this.stageOutput || dest === undefined || !(dest.images instanceof Float32Array) || layout.order !== 'NHWC') return undefined;
+    const views: { image: Uint8Array; label?: Uint8Array } = { image: stagingView(dest.images, dest.index, dest.shape && imageElementCount(dest.shape)) };
+    if (dest.labels !== undefined && layout.labelKind === 'map' && !layout.autoLabel) {
+      views.label = stagingView(dest.labels, dest.index, dest.shape && labelElementCount(dest.shape, layout));
+    }
+    return views;
+  }
+
   /** A warp output that did not fit the scratch: give the next sample room (same type). */
   private growAugmentScratch(out: { image: Image; label?: Image }): void {
     const s = this.augmentScratch;
@@ -184,7 +211,9 @@ export class SamplePipeline {
         const stored = await (record ?? this.readNow(task));
         const t1 = now();
         this.times.read += t1 - t0;
-        const decoded = await this.decode(stored, task.seq);
+        // Without a cache or a warp, the decoded pixels are the output: decode into the staging place.
+        const staging = this.cache === undefined && !this.config.perturb ? this.stagingFor(task) : undefined;
+        const decoded = await this.decode(stored, task.seq, staging?.image);
         const t2 = now();
         this.times.decode += t2 - t1;
         prepared = prepareSample(decoded, this.params);
@@ -195,6 +224,8 @@ export class SamplePipeline {
       const perturbation = this.config.perturb
         ? samplePerturbation(new Rng(this.config.seed, RNG_TAG.perturb, task.epoch, task.globalOffset), this.params)
         : NO_PERTURBATION;
+      // The warp writes into private scratch, not into the staging place: filling and copying
+      // out into a SharedArrayBuffer from JS is several times slower than one set() of the result.
       const out = augmentSample(prepared, this.params, perturbation, this.augmentScratch);
       this.growAugmentScratch(out);
       const t4 = now();
@@ -213,8 +244,9 @@ export class SamplePipeline {
   /**
    * Field 0 (first image or tensor field) and, per `annotate`, the label field or the annotation text.
    * @param [seq] the sample being run: its image may then be decoded into the pipeline's scratch
+   * @param [staging] decode into these bytes instead (the sample's staging place)
    */
-  async decode(record: StoredRecord, seq?: number): Promise<DecodedSample> {
+  async decode(record: StoredRecord, seq?: number, staging?: Uint8Array): Promise<DecodedSample> {
     if (this.config.multi_images > 1) return this.decodeMulti(record);
     const recordIndex = record.recordIndex;
     const imageField = record.fields.find((f) => f.kind === 'image' || f.kind === 'tensor');
@@ -222,9 +254,9 @@ export class SamplePipeline {
       throw new PicpacError('FORMAT', `record ${recordIndex} has no image or tensor field (fields: ${record.fields.map((f) => f.type).join(', ') || 'none'})`);
     }
     const c = this.config;
-    const into = this.takeScratch(seq);
+    const into = staging ?? this.takeScratch(seq);
     const image = await decodeField(imageField, recordIndex, c.decode_mode as -1 | 0 | 1, c.channels, into);
-    if (into !== undefined && image.data.buffer !== into.buffer && image.data instanceof Uint8Array && image.data.length > into.length) {
+    if (into !== undefined && into === this.scratch && image.data.buffer !== into.buffer && image.data instanceof Uint8Array && image.data.length > into.length) {
       this.scratch = new Uint8Array(image.data.length); // grow for the next sample
     }
     const decoded: DecodedSample = { image, recordIndex };
@@ -281,9 +313,14 @@ export class SamplePipeline {
       ? sameShape(dest.shape, shape)
       : imageElementCount(shape) <= dest.images.length && (!perPixel || labelElementCount(shape, layout) <= dest.labels!.length));
     if (fits) {
-      writeImages(dest!.images, dest!.index);
-      if (perPixel) writeLabelMap(label!, layout, dest!.labels!, dest!.index);
-      return { seq: task.seq, ok: true, inPlace: true, shape };
+      let staged = 0;
+      if (this.stageOutput && imageCount === 1 && stageImage(image, layout, dest!.images, dest!.index)) staged |= STAGED_IMAGE;
+      else writeImages(dest!.images, dest!.index);
+      if (perPixel) {
+        if (this.stageOutput && stageLabelMap(label!, layout, dest!.labels!, dest!.index)) staged |= STAGED_LABEL;
+        else writeLabelMap(label!, layout, dest!.labels!, dest!.index);
+      }
+      return staged === 0 ? { seq: task.seq, ok: true, inPlace: true, shape } : { seq: task.seq, ok: true, inPlace: true, staged, shape };
     }
     // Shape not known in advance (first samples, variable sizes): detached arrays, transferred.
     const images = allocImages(imageElementCount(shape), layout, false);

@@ -25,6 +25,8 @@ export interface StreamWorkerData {
   mixinPath: string | undefined;
   config: Record<string, unknown>;
   cacheBytes: number;
+  /** Leave the float32 conversion of in-place samples to the pool's thread (SamplePipeline stageOutput). */
+  stageOutput: boolean;
   /**
    * Int32 flag shared with the pool: non-zero once the pool is closing. Checked between samples,
    * because a busy worker reads its messages only when its queue is empty.
@@ -46,7 +48,7 @@ async function init(): Promise<void> {
     const config = parseStreamConfig(data.config);
     stores.push(await openStore(data.storePath));
     if (data.mixinPath !== undefined) stores.push(await openStore(data.mixinPath));
-    pipeline = new SamplePipeline(stores, config, batchLayout(config), data.cacheBytes);
+    pipeline = new SamplePipeline(stores, config, batchLayout(config), data.cacheBytes, data.stageOutput);
     port.postMessage({ type: 'ready' });
   } catch (error) {
     port.postMessage({ type: 'init-error', error: errorInfo(error, -1, 0) });

@@ -26,6 +26,7 @@
 // record and the file; 'skip' counts the record in `skipped` and takes the next sample in
 // stream order instead — the same samples whatever the timing.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { isUrl, openStore } from '../../engine/open-store.ts';
 import type { RecordMeta, Store } from '../../engine/store.ts';
 import { ClosedError, invalidParameterError, outOfRangeError } from '../../errors.ts';
@@ -54,6 +55,13 @@ export interface ImageStreamOptions {
   reuseBuffers?: boolean;
   /** 'throw' (default): a bad record rejects next(); 'skip': it is counted in `skipped` and the next sample takes its place. */
   onError?: 'throw' | 'skip';
+  /**
+   * Which thread turns the workers' 8-bit pixels into the float32 batch (NHWC; other layouts
+   * always convert in the workers): 'worker', or 'caller' (this thread, as outcomes arrive — as
+   * the original's next() did), or 'auto' (default): the caller when there are fewer worker
+   * threads than cores, so the free core does it. Same bytes either way.
+   */
+  conversionThread?: 'auto' | 'worker' | 'caller';
 }
 
 export interface ImageStreamStats extends RunnerStats {
@@ -146,6 +154,7 @@ export class ImageStream implements AsyncIterable<Batch> {
    * @param [options.mixin] a mixin Store object (the config's `mixin` is a path)
    * @param [options.reuseBuffers=false] recycle batch tensors (valid until the next next())
    * @param [options.onError='throw'] 'throw' or 'skip' bad records
+   * @param [options.conversionThread='auto'] who converts pixels to float32: 'worker', 'caller', or 'auto' (caller when threads < cores)
    */
   static async open(source: string | Store, config: StreamConfigInput = {}, options: ImageStreamOptions = {}): Promise<ImageStream> {
     const c = parseStreamConfig(config);
@@ -154,6 +163,10 @@ export class ImageStream implements AsyncIterable<Batch> {
     if (onError !== 'throw' && onError !== 'skip') throw invalidParameterError('onError', 'one of "throw", "skip"', onError);
     const reuseBuffers = options.reuseBuffers ?? false;
     if (typeof reuseBuffers !== 'boolean') throw invalidParameterError('reuseBuffers', 'a boolean', reuseBuffers);
+    const conversionThread = options.conversionThread ?? 'auto';
+    if (conversionThread !== 'auto' && conversionThread !== 'worker' && conversionThread !== 'caller') {
+      throw invalidParameterError('conversionThread', 'one of "auto", "worker", "caller"', conversionThread);
+    }
     if (c.multi_images > 1 && c.batch !== 1) throw outOfRangeError('batch', `1 when multi_images is ${c.multi_images} (v1 MultiImageStream: one record per batch)`, c.batch);
     if (typeof source !== 'string' && !isStore(source)) throw invalidParameterError('source', 'a path, URL or Store', source);
     if (options.mixin !== undefined && !isStore(options.mixin)) throw invalidParameterError('mixin', 'a Store', options.mixin);
@@ -183,7 +196,8 @@ export class ImageStream implements AsyncIterable<Batch> {
       const storePath = pathOf(store);
       const mixinPath = mixin ? pathOf(mixin) : undefined;
       if (c.threads > 0 && storePath !== undefined && (mixin === undefined || mixinPath !== undefined)) {
-        runner = await WorkerPool.start({ threads: memory.threads, storePath, mixinPath, config: c, cacheBytes: c.cache_bytes });
+        const stageOutput = conversionThread === 'caller' || (conversionThread === 'auto' && memory.threads < availableParallelism());
+        runner = await WorkerPool.start({ threads: memory.threads, storePath, mixinPath, config: c, cacheBytes: c.cache_bytes, stageOutput });
       } else {
         if (c.threads > 0) warnings.push(`threads ${c.threads} ignored: the store has no path the workers could open (${store.name}); decoding inline`);
         runner = new InlineRunner([store, mixin], c, layout, c.cache_bytes);
@@ -228,7 +242,7 @@ export class ImageStream implements AsyncIterable<Batch> {
     const l = this.layout;
     const pixels = l.dtype === 'uint8' ? 'uint8' : `float32${l.mean.some((m) => m !== 0) ? ` - mean(${l.mean.join(', ')})` : ''}`;
     const labels = l.labelKind === 'scalar' ? 'label' : l.labelKind === 'onehot' ? `one-hot ${l.onehot}` : l.labelKind === 'map' ? `${c.annotate} label map` : `${c.annotate} per-pixel one-hot ${l.onehot}`;
-    const run = this.runner.threads === 0 ? 'inline' : `${this.runner.threads} threads`;
+    const run = this.runner.threads === 0 ? 'inline' : `${this.runner.threads} threads${this.runner.conversion === 'caller' ? ' (float32 on the caller)' : ''}`;
     const cache = c.cache ? `cache ≤ ${Math.round(c.cache_bytes / 2 ** 20)} MiB` : 'no cache';
     const augment = c.perturb ? ', perturb' : '';
     const source = (s: Store) => `${s.format} ${s.name} (${s.recordCount} records)`;

@@ -18,9 +18,10 @@
 import type { Worker } from 'node:worker_threads';
 import type { Store } from '../../engine/store.ts';
 import { ClosedError, PicpacError } from '../../errors.ts';
+import { batchLayout, finishStagedImage, finishStagedLabelMap } from './batch.ts';
 import type { BatchLayout } from './batch.ts';
 import type { StreamConfig } from '../config-schema.ts';
-import { SamplePipeline, addStageTimes, emptyStageTimes } from './sample-pipeline.ts';
+import { STAGED_IMAGE, STAGED_LABEL, SamplePipeline, addStageTimes, emptyStageTimes } from './sample-pipeline.ts';
 import type { SampleOutcome, SampleTask, StageTimes } from './sample-pipeline.ts';
 import type { SampleCacheStats } from './sample-cache.ts';
 import type { StreamWorkerData } from './stream-worker.ts';
@@ -35,6 +36,8 @@ export interface SampleRunner {
   readonly threads: number;
   /** True: PrefetchQueue refills in chunks (about a quarter of its limit) rather than per sample. */
   readonly chunkedDispatch: boolean;
+  /** Who writes float32 pixels: the thread running the sample, or the caller (staged). */
+  readonly conversion: 'worker' | 'caller';
   run(task: SampleTask): Promise<SampleOutcome>;
   stats(): Promise<RunnerStats>;
   close(): Promise<void>;
@@ -51,6 +54,7 @@ function mergeCache(into: SampleCacheStats | undefined, from: SampleCacheStats |
 export class InlineRunner implements SampleRunner {
   readonly threads = 0;
   readonly chunkedDispatch = false;
+  readonly conversion = 'worker';
   private readonly pipeline: SamplePipeline;
   constructor(stores: readonly (Store | undefined)[], config: StreamConfig, layout: BatchLayout, cacheBytes: number) {
     this.pipeline = new SamplePipeline(stores, config, layout, cacheBytes);
@@ -76,6 +80,12 @@ export interface WorkerPoolOptions {
   config: StreamConfig;
   /** Cache bytes for the whole pool (each worker gets an equal share). */
   cacheBytes: number;
+  /**
+   * The pool's thread finishes the float32 conversion of in-place samples as their outcomes
+   * arrive (batch.ts "staged conversion"), as the original's next() did: worth it when a core is
+   * free for it, i.e. fewer workers than cores. Default false.
+   */
+  stageOutput?: boolean;
 }
 
 const CLOSE_TIMEOUT_MS = 5000;
@@ -83,11 +93,16 @@ const CLOSE_TIMEOUT_MS = 5000;
 export class WorkerPool implements SampleRunner {
   readonly threads: number;
   readonly chunkedDispatch = true;
+  readonly conversion: 'worker' | 'caller';
   private readonly workers: PoolWorker[];
   /** Tasks dispatched since the last flush, per worker. */
   private readonly outbox: SampleTask[][];
   private flushScheduled = false;
-  private readonly pending = new Map<number, { resolve: (o: SampleOutcome) => void; reject: (e: unknown) => void; worker: number }>();
+  private readonly pending = new Map<number, { task: SampleTask; resolve: (o: SampleOutcome) => void; reject: (e: unknown) => void; worker: number }>();
+  private readonly layout: BatchLayout;
+  /** Milliseconds this thread spent finishing staged samples (added to the batch stage), and how many. */
+  private finishMs = 0;
+  private finished = 0;
   private readonly routeByRecord: boolean;
   private statsWaiters: ((s: RunnerStats) => void)[] = [];
   private statsReplies: RunnerStats[] = [];
@@ -100,8 +115,10 @@ export class WorkerPool implements SampleRunner {
    */
   private readonly control: Int32Array;
 
-  private constructor(workers: PoolWorker[], routeByRecord: boolean, control: Int32Array) {
+  private constructor(workers: PoolWorker[], routeByRecord: boolean, control: Int32Array, layout: BatchLayout, stageOutput: boolean) {
     this.control = control;
+    this.conversion = stageOutput ? 'caller' : 'worker';
+    this.layout = layout;
     this.workers = workers;
     this.threads = workers.length;
     this.routeByRecord = routeByRecord;
@@ -122,7 +139,10 @@ export class WorkerPool implements SampleRunner {
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const { threads, storePath, mixinPath, config } = options;
     const control = new Int32Array(new SharedArrayBuffer(4));
-    const data: StreamWorkerData = { storePath, mixinPath, config: { ...config }, cacheBytes: Math.floor(options.cacheBytes / threads), control: control.buffer as SharedArrayBuffer };
+    const data: StreamWorkerData = {
+      storePath, mixinPath, config: { ...config }, cacheBytes: Math.floor(options.cacheBytes / threads),
+      stageOutput: options.stageOutput === true, control: control.buffer as SharedArrayBuffer,
+    };
     const entry = siblingModule('./stream-worker', import.meta.url);
     const workers: PoolWorker[] = [];
     const ready: Promise<void>[] = [];
@@ -143,7 +163,7 @@ export class WorkerPool implements SampleRunner {
         worker.once('error', reject);
       }));
     }
-    const pool = new WorkerPool(workers, config.cache && options.cacheBytes > 0, control);
+    const pool = new WorkerPool(workers, config.cache && options.cacheBytes > 0, control, batchLayout(config), data.stageOutput);
     try {
       await Promise.all(ready);
     } catch (error) {
@@ -168,7 +188,7 @@ export class WorkerPool implements SampleRunner {
     const w = this.workers[chosen];
     if (w.outstanding++ === 0) w.worker.ref();
     return new Promise<SampleOutcome>((resolve, reject) => {
-      this.pending.set(task.seq, { resolve, reject, worker: chosen });
+      this.pending.set(task.seq, { task, resolve, reject, worker: chosen });
       this.outbox[chosen].push(task);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -195,7 +215,19 @@ export class WorkerPool implements SampleRunner {
     const w = this.workers[entry.worker];
     w.outstanding--;
     this.unrefIfIdle(w);
+    if (outcome.staged) this.finishStaged(entry.task, outcome);
     entry.resolve(outcome);
+  }
+
+  /** Convert a staged sample's pixels in its place: the outcome is then like any in-place one. */
+  private finishStaged(task: SampleTask, outcome: SampleOutcome): void {
+    const t0 = performance.now();
+    const dest = task.dest!;
+    if (outcome.staged! & STAGED_IMAGE) finishStagedImage(outcome.shape!, this.layout, dest.images as Float32Array, dest.index);
+    if (outcome.staged! & STAGED_LABEL) finishStagedLabelMap(outcome.shape!, dest.labels!, dest.index);
+    outcome.staged = 0;
+    this.finishMs += performance.now() - t0;
+    this.finished++;
   }
 
   private fail(error: unknown): void {
@@ -233,6 +265,8 @@ export class WorkerPool implements SampleRunner {
       addStageTimes(total.times, r.times);
       total.cache = mergeCache(total.cache, r.cache);
     }
+    total.times.batch += this.finishMs;
+    total.times.stagedSamples += this.finished;
     const waiters = this.statsWaiters;
     this.statsWaiters = [];
     for (const w of this.workers) this.unrefIfIdle(w);
