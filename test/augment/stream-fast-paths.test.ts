@@ -112,8 +112,11 @@ describe('float32 conversion on the calling thread (staged) or in the workers', 
       const reference = await digest(plain, { ...config, threads: 0 }, 12);
       for (const threads of [1, 2]) {
         for (const conversionThread of ['caller', 'worker'] as const) {
-          const got = await digest(plain, { ...config, threads, preload: 6 }, 12, { conversionThread, reuseBuffers: threads === 2 });
-          assert.equal(got.digest, reference.digest, `threads ${threads}, ${conversionThread}`);
+          // reuseBuffers: batch tensors in the shared WebAssembly memory, written by wasm (batch-arena.ts).
+          for (const reuseBuffers of [false, true]) {
+            const got = await digest(plain, { ...config, threads, preload: 6 }, 12, { conversionThread, reuseBuffers });
+            assert.equal(got.digest, reference.digest, `threads ${threads}, ${conversionThread}, reuseBuffers ${reuseBuffers}`);
+          }
         }
       }
     });
@@ -121,10 +124,11 @@ describe('float32 conversion on the calling thread (staged) or in the workers', 
 
   test('"caller" converts on the calling thread, "worker" in the workers; bad values are refused', async () => {
     for (const conversionThread of ['caller', 'worker'] as const) {
-      const stream = await ImageStream.open(plain, { batch: 1, threads: 1, ...AUGMENT }, { conversionThread });
+      const stream = await ImageStream.open(plain, { batch: 1, threads: 1, ...AUGMENT }, { conversionThread, reuseBuffers: true });
       try {
         for (let b = 0; b < 8; b++) await stream.next();
-        const { times } = await stream.stats();
+        const { times, arenaBuffers } = await stream.stats();
+        assert.ok(arenaBuffers > 0, 'reused float32 batches live in the shared memory');
         // The first sample has no place yet (its size is unknown): it comes back converted.
         if (conversionThread === 'caller') assert.ok(times.stagedSamples >= 6, `staged ${times.stagedSamples}`);
         else assert.equal(times.stagedSamples, 0);

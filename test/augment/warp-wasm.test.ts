@@ -185,7 +185,7 @@ describe('batch: WebAssembly SIMD uint8 channel swap and writeImage end to end',
 });
 
 describe('generated module', () => {
-  test('src/augment/pixels/wasm/warp-wasm.ts is what scripts/build-wasm.ts makes from warp.wat', async (t) => {
+  test('src/augment/pixels/wasm/*-wasm.ts are what scripts/build-wasm.ts makes from the .wat files', async (t) => {
     let build: typeof import('../../scripts/build-wasm.ts');
     try {
       build = await import('../../scripts/build-wasm.ts');
@@ -193,7 +193,9 @@ describe('generated module', () => {
       t.skip(`scripts/build-wasm.ts cannot run (devDependency wabt absent?): ${(error as Error).message}`);
       return;
     }
-    const expected = await build.buildWarpWasmModule();
-    assert.equal(readFileSync(build.MODULE_PATH, 'utf8'), expected, 'run `node --import tsx scripts/build-wasm.ts` and commit the result');
+    assert.equal(build.KERNEL_MODULES.length, 2);
+    for (const k of build.KERNEL_MODULES) {
+      assert.equal(readFileSync(k.module, 'utf8'), await build.buildWasmModule(k), `${k.module}: run \`node --import tsx scripts/build-wasm.ts\` and commit the result`);
+    }
   });
 });

@@ -16,6 +16,7 @@ import {
 } from './batch.ts';
 import type { BatchLayout, SampleShape } from './batch.ts';
 import { PicpacError } from '../../errors.ts';
+import type { BatchArena } from './batch-arena.ts';
 import type { SampleOutcome, SampleTask } from './sample-pipeline.ts';
 import type { StreamPosition } from '../sampling/sampler.ts';
 
@@ -62,6 +63,8 @@ export interface GatherEntry {
 interface BatchBuffer {
   images: Float32Array | Uint8Array;
   labels: Float32Array | undefined;
+  /** Blocks of the shared arena holding images and labels (undefined: plain SharedArrayBuffers). */
+  arena?: { images: number; imageBytes: number; labels: number | undefined; labelBytes: number };
   /** Batch > 1: the per-sample stride every sample must match. Batch 1: undefined (any sample that fits). */
   shape: SampleShape | undefined;
   consumed: number;
@@ -70,6 +73,8 @@ interface BatchBuffer {
 export class BatchGather {
   /** Batches that needed a gathering copy (first batch, varying shapes, around skipped records). */
   copiedBatches = 0;
+  /** Batch buffers allocated in the shared arena (the rest are plain SharedArrayBuffers). */
+  arenaBuffers = 0;
   private readonly perPixel: boolean;
   private readonly buffers = new Map<number, BatchBuffer>();
   private freeBuffers: BatchBuffer[] = [];
@@ -85,6 +90,8 @@ export class BatchGather {
     private readonly layout: BatchLayout,
     private readonly pad: boolean,
     private readonly reuseBuffers: boolean,
+    /** Float32 batch tensors come from this shared memory (reused buffers only: they are never given away). */
+    private readonly arena?: BatchArena,
   ) {
     this.perPixel = layout.labelKind === 'map' || layout.labelKind === 'pixel-onehot';
   }
@@ -103,6 +110,7 @@ export class BatchGather {
       this.buffers.set(key, buffer);
     }
     task.dest = { images: buffer.images, labels: buffer.labels, index: placed % B, shape: buffer.shape };
+    if (buffer.arena !== undefined) task.dest.arena = true;
     task.bufferKey = key;
   }
 
@@ -162,13 +170,45 @@ export class BatchGather {
         recycled.consumed = 0;
         return recycled;
       }
+      this.releaseArena(recycled); // outgrown
     }
-    return {
+    return this.arenaBuffer(imageElements, labelElements, shape) ?? {
       images: allocImages(imageElements, this.layout, true),
       labels: this.perPixel ? allocLabels(labelElements, true) : undefined,
       shape,
       consumed: 0,
     };
+  }
+
+  /** A buffer in the shared arena (float32 with reused buffers), or undefined (none, or full). */
+  private arenaBuffer(imageElements: number, labelElements: number, shape: SampleShape | undefined): BatchBuffer | undefined {
+    const arena = this.arena;
+    if (arena === undefined || !this.reuseBuffers || this.layout.dtype !== 'float32') return undefined;
+    const imageBytes = 4 * imageElements;
+    const labelBytes = this.perPixel ? 4 * labelElements : 0;
+    const images = arena.alloc(imageBytes);
+    if (images === undefined) return undefined;
+    const labels = this.perPixel ? arena.alloc(labelBytes) : undefined;
+    if (this.perPixel && labels === undefined) {
+      arena.release(images, imageBytes);
+      return undefined;
+    }
+    this.arenaBuffers++;
+    return {
+      images: arena.float32(images, imageElements),
+      labels: labels === undefined ? undefined : arena.float32(labels, labelElements),
+      arena: { images, imageBytes, labels, labelBytes },
+      shape,
+      consumed: 0,
+    };
+  }
+
+  private releaseArena(buffer: BatchBuffer): void {
+    const a = buffer.arena;
+    if (a === undefined || this.arena === undefined) return;
+    this.arena.release(a.images, a.imageBytes);
+    if (a.labels !== undefined) this.arena.release(a.labels, a.labelBytes);
+    buffer.arena = undefined;
   }
 
   /** Build the batch from 1..B successful samples (padded to B with `pad`). */

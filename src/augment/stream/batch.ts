@@ -11,6 +11,7 @@
 // annotate=auto: the label is the augmented image with the mean subtracted (as v1 did).
 import { PicpacError, invalidParameterError } from '../../errors.ts';
 import { rgb8PermuteWasm, rgb8ToFloatWasm } from '../pixels/batch-simd.ts';
+import type { SharedConverter } from '../pixels/convert-simd.ts';
 import { BGR_TO_RGB_INDEX } from '../pixels/image.ts';
 import type { Image } from '../pixels/image.ts';
 import type { StreamConfig } from '../config-schema.ts';
@@ -129,8 +130,9 @@ function toByte(v: number): number {
 /**
  * Write `image` as sample `index` of the batch tensor `target` (layout order/dtype/channel order,
  * mean subtracted for float32). `target` must hold at least (index + 1) samples of this shape.
+ * @param [shared] this thread's converter when `target` is a view of its shared memory (batch-arena.ts)
  */
-export function writeImage(image: Image, layout: BatchLayout, target: Float32Array | Uint8Array, index: number): void {
+export function writeImage(image: Image, layout: BatchLayout, target: Float32Array | Uint8Array, index: number, shared?: SharedConverter): void {
   const { width, height, channels } = image;
   const pixels = width * height;
   const per = pixels * channels;
@@ -148,6 +150,7 @@ export function writeImage(image: Image, layout: BatchLayout, target: Float32Arr
     if (channels === 3 && src instanceof Uint8Array) {
       const [c0, c1, c2] = map;
       if (float) {
+        if (shared?.rgbToFloat(src, target as Float32Array, base, per, map, mean)) return;
         if (!rgb8ToFloatWasm(src, target as Float32Array, base, per, map, mean)) {
           rgb8ToFloat(src, target as Float32Array, base, per, c0, c1, c2, mean[0], mean[1], mean[2]);
         }
@@ -215,11 +218,15 @@ export function stageImage(image: Image, layout: BatchLayout, target: Float32Arr
   return true;
 }
 
-/** Convert a staged image in place: what writeImage would have written. */
-export function finishStagedImage(shape: SampleShape, layout: BatchLayout, target: Float32Array, index: number): void {
+/**
+ * Convert a staged image in place: what writeImage would have written.
+ * @param [shared] this thread's converter when `target` is a view of its shared memory (batch-arena.ts)
+ */
+export function finishStagedImage(shape: SampleShape, layout: BatchLayout, target: Float32Array, index: number, shared?: SharedConverter): void {
   const per = shape.width * shape.height * 3;
   const base = index * per;
   const { map, mean } = channelPlan(3, layout, true);
+  if (shared?.rgbToFloatInPlace(target, base, per, map, mean)) return;
   const src = stagingView(target, index, per);
   if (rgb8ToFloatWasm(src, target, base, per, map, mean)) return;
   for (let i = per - 3, o = base + per - 3; i >= 0; i -= 3, o -= 3) {
@@ -243,9 +250,10 @@ export function stageLabelMap(label: Image, layout: BatchLayout, target: Float32
 }
 
 /** Convert a staged label map in place (set() copies an overlapping source first). */
-export function finishStagedLabelMap(shape: SampleShape, target: Float32Array, index: number): void {
+export function finishStagedLabelMap(shape: SampleShape, target: Float32Array, index: number, shared?: SharedConverter): void {
   const per = shape.width * shape.height * shape.labelChannels;
-  target.set(stagingView(target, index, per), index * per);
+  if (shared !== undefined) shared.bytesToFloatInPlace(target, index * per, per);
+  else target.set(stagingView(target, index, per), index * per);
 }
 
 /** The stream's hot case (8-bit, 3 channels, NHWC float32) in JS: the fallback of batch-simd.ts. */
@@ -268,7 +276,7 @@ function byteOf(src: Image['data'], i: number): number {
  * swap: labels are data), the image itself for annotate=auto (swapped and mean-subtracted like
  * the image), or per-pixel one-hot of channel 0.
  */
-export function writeLabelMap(label: Image, layout: BatchLayout, target: Float32Array, index: number): void {
+export function writeLabelMap(label: Image, layout: BatchLayout, target: Float32Array, index: number, shared?: SharedConverter): void {
   const { width, height, channels } = label;
   const pixels = width * height;
   const src = label.data;
@@ -286,14 +294,15 @@ export function writeLabelMap(label: Image, layout: BatchLayout, target: Float32
   }
   if (layout.autoLabel) {
     const asFloat: BatchLayout = layout.dtype === 'float32' ? layout : { ...layout, dtype: 'float32' };
-    writeImage(label, asFloat, target, index);
+    writeImage(label, asFloat, target, index, shared);
     return;
   }
   const per = pixels * channels;
   const base = index * per;
   if (base + per > target.length) throw invalidParameterError('target', `a label tensor of at least ${base + per} elements`, target.length);
   if (layout.order === 'NHWC') {
-    target.set(src.length === per ? src : src.subarray(0, per), base); // native element conversion
+    if (shared !== undefined && src instanceof Uint8Array) shared.bytesToFloat(src, target, base, per);
+    else target.set(src.length === per ? src : src.subarray(0, per), base); // native element conversion
     return;
   }
   for (let k = 0; k < channels; k++) {

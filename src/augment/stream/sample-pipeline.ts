@@ -17,6 +17,7 @@ import { decodeImage, decodeImageSync } from '../pixels/decode.ts';
 import { allocPixels, convertChannels, holdsPixels, sampleTypeOf, swapRedBlueInPlace, toUint8 } from '../pixels/image.ts';
 import type { Image } from '../pixels/image.ts';
 import { SampleCache, sampleKey } from './sample-cache.ts';
+import type { SharedConverter } from '../pixels/convert-simd.ts';
 import { augmentSample, prepareSample, samplePerturbation, NO_PERTURBATION } from './sample-transform.ts';
 import type { AugmentScratch, DecodedSample, PixelParams, PreparedSample } from './sample-transform.ts';
 import { imageFromCvMatrix, imageFromTensor } from '../pixels/tensor-image.ts';
@@ -34,7 +35,11 @@ export interface SampleTask {
    * Where to write: batch tensors and the sample's index in them, when the sample has `shape`
    * (the batch's stride); without `shape` (batch 1), at index 0 whenever the sample fits.
    */
-  dest?: { images: Float32Array | Uint8Array; labels: Float32Array | undefined; index: number; shape: SampleShape | undefined };
+  dest?: {
+    images: Float32Array | Uint8Array; labels: Float32Array | undefined; index: number; shape: SampleShape | undefined;
+    /** The tensors are views of the stream's shared memory (batch-arena.ts): wasm writes them. */
+    arena?: boolean;
+  };
 }
 
 export interface SampleErrorInfo {
@@ -132,6 +137,7 @@ export class SamplePipeline {
    * @param stores main store and optional mixin store (index = sourceIndex)
    * @param cacheBytes bytes this pipeline's cache may hold (0: no cache)
    * @param [stageOutput=false] leave the float32 conversion of in-place samples to the caller (outcome.staged)
+   * @param [shared] this thread's converter for batch tensors in the stream's shared memory (dest.arena)
    */
   constructor(
     private readonly stores: readonly (Store | undefined)[],
@@ -139,6 +145,7 @@ export class SamplePipeline {
     private readonly layout: BatchLayout,
     cacheBytes: number,
     private readonly stageOutput = false,
+    private readonly shared?: SharedConverter,
   ) {
     this.params = config as unknown as PixelParams;
     this.cache = config.cache && cacheBytes > 0 ? new SampleCache(cacheBytes) : undefined;
@@ -302,23 +309,24 @@ export class SamplePipeline {
     const imageCount = 1 + extraImages.length;
     const shape = sampleShapeOf(image, label, layout, imageCount);
     // The n images of a multi_images sample are n consecutive rows of the image tensor.
-    const writeImages = (target: Float32Array | Uint8Array, index: number) => {
-      writeImage(image, layout, target, index * imageCount);
-      extraImages.forEach((extra, k) => writeImage(extra, layout, target, index * imageCount + k + 1));
+    const dest = task.dest;
+    const shared = dest?.arena ? this.shared : undefined;
+    const writeImages = (target: Float32Array | Uint8Array, index: number, into?: SharedConverter) => {
+      writeImage(image, layout, target, index * imageCount, into);
+      extraImages.forEach((extra, k) => writeImage(extra, layout, target, index * imageCount + k + 1, into));
     };
     const perPixel = layout.labelKind === 'map' || layout.labelKind === 'pixel-onehot';
     if (perPixel && label === undefined) throw new PicpacError('FORMAT', `record ${task.recordIndex}: no label raster produced`);
-    const dest = task.dest;
     const fits = dest !== undefined && (dest.shape !== undefined
       ? sameShape(dest.shape, shape)
       : imageElementCount(shape) <= dest.images.length && (!perPixel || labelElementCount(shape, layout) <= dest.labels!.length));
     if (fits) {
       let staged = 0;
       if (this.stageOutput && imageCount === 1 && stageImage(image, layout, dest!.images, dest!.index)) staged |= STAGED_IMAGE;
-      else writeImages(dest!.images, dest!.index);
+      else writeImages(dest!.images, dest!.index, shared);
       if (perPixel) {
         if (this.stageOutput && stageLabelMap(label!, layout, dest!.labels!, dest!.index)) staged |= STAGED_LABEL;
-        else writeLabelMap(label!, layout, dest!.labels!, dest!.index);
+        else writeLabelMap(label!, layout, dest!.labels!, dest!.index, shared);
       }
       return staged === 0 ? { seq: task.seq, ok: true, inPlace: true, shape } : { seq: task.seq, ok: true, inPlace: true, staged, shape };
     }

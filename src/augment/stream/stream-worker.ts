@@ -15,6 +15,8 @@ import type { Store, StoredRecord } from '../../engine/store.ts';
 import { batchLayout } from './batch.ts';
 import { parseStreamConfig } from '../config.ts';
 import { SamplePipeline, errorInfo } from './sample-pipeline.ts';
+import { SharedConverter } from '../pixels/convert-simd.ts';
+import type { SharedWasmMemory } from '../pixels/convert-simd.ts';
 import type { SampleOutcome, SampleTask } from './sample-pipeline.ts';
 
 /** Outcomes per message at most (the pool keeps more tasks than this in flight per worker). */
@@ -27,6 +29,8 @@ export interface StreamWorkerData {
   cacheBytes: number;
   /** Leave the float32 conversion of in-place samples to the pool's thread (SamplePipeline stageOutput). */
   stageOutput: boolean;
+  /** The batch tensors' shared memory and this worker's slot in it (batch-arena.ts), when the stream has one. */
+  arena?: { memory: SharedWasmMemory; slot: number };
   /**
    * Int32 flag shared with the pool: non-zero once the pool is closing. Checked between samples,
    * because a busy worker reads its messages only when its queue is empty.
@@ -48,7 +52,8 @@ async function init(): Promise<void> {
     const config = parseStreamConfig(data.config);
     stores.push(await openStore(data.storePath));
     if (data.mixinPath !== undefined) stores.push(await openStore(data.mixinPath));
-    pipeline = new SamplePipeline(stores, config, batchLayout(config), data.cacheBytes, data.stageOutput);
+    const shared = data.arena && new SharedConverter(data.arena.memory, data.arena.slot);
+    pipeline = new SamplePipeline(stores, config, batchLayout(config), data.cacheBytes, data.stageOutput, shared);
     port.postMessage({ type: 'ready' });
   } catch (error) {
     port.postMessage({ type: 'init-error', error: errorInfo(error, -1, 0) });

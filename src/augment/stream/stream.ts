@@ -33,6 +33,7 @@ import { ClosedError, invalidParameterError, outOfRangeError } from '../../error
 import { LabelError, batchLayout, imageElementCount } from './batch.ts';
 import type { BatchLayout, SampleShape } from './batch.ts';
 import { BatchGather } from './batch-gather.ts';
+import { BatchArena } from './batch-arena.ts';
 import type { Batch, GatherEntry, GatherTask } from './batch-gather.ts';
 import type { StreamConfig } from '../config-schema.ts';
 import { parseStreamConfig } from '../config.ts';
@@ -68,6 +69,8 @@ export interface ImageStreamStats extends RunnerStats {
   /** Batches returned, and how many needed a gathering copy. */
   batches: number;
   copiedBatches: number;
+  /** Batch buffers allocated in the stream's shared WebAssembly memory (reused float32 buffers with workers). */
+  arenaBuffers: number;
   skipped: number;
 }
 
@@ -121,7 +124,7 @@ export class ImageStream implements AsyncIterable<Batch> {
 
   private constructor(parts: {
     config: StreamConfig; store: Store; mixin: Store | undefined; owned: Store[]; sampler: Sampler; runner: SampleRunner;
-    warnings: string[]; reuseBuffers: boolean; onError: 'throw' | 'skip'; maxInFlight: number;
+    warnings: string[]; reuseBuffers: boolean; onError: 'throw' | 'skip'; maxInFlight: number; arena: BatchArena | undefined;
   }) {
     this.config = parts.config;
     this.layout = batchLayout(parts.config);
@@ -131,7 +134,7 @@ export class ImageStream implements AsyncIterable<Batch> {
     this.sampler = parts.sampler;
     this.runner = parts.runner;
     this.warnings = Object.freeze(parts.warnings);
-    this.gather = new BatchGather(parts.config.batch, this.layout, parts.config.pad, parts.reuseBuffers);
+    this.gather = new BatchGather(parts.config.batch, this.layout, parts.config.pad, parts.reuseBuffers, parts.arena);
     this.onError = parts.onError;
     this.maxInFlight = parts.maxInFlight;
     this.current = parts.sampler.position();
@@ -193,16 +196,19 @@ export class ImageStream implements AsyncIterable<Batch> {
       warnings.push(...memory.notes);
       const layout = batchLayout(c);
       let runner: SampleRunner;
+      let arena: BatchArena | undefined;
       const storePath = pathOf(store);
       const mixinPath = mixin ? pathOf(mixin) : undefined;
       if (c.threads > 0 && storePath !== undefined && (mixin === undefined || mixinPath !== undefined)) {
         const stageOutput = conversionThread === 'caller' || (conversionThread === 'auto' && memory.threads < availableParallelism());
-        runner = await WorkerPool.start({ threads: memory.threads, storePath, mixinPath, config: c, cacheBytes: c.cache_bytes, stageOutput });
+        // Reused float32 batches live in one shared WebAssembly memory that wasm writes directly.
+        arena = reuseBuffers && c.dtype === 'float32' ? BatchArena.create(memory.threads + 1) : undefined;
+        runner = await WorkerPool.start({ threads: memory.threads, storePath, mixinPath, config: c, cacheBytes: c.cache_bytes, stageOutput, arena });
       } else {
         if (c.threads > 0) warnings.push(`threads ${c.threads} ignored: the store has no path the workers could open (${store.name}); decoding inline`);
         runner = new InlineRunner([store, mixin], c, layout, c.cache_bytes);
       }
-      return new ImageStream({ config: c, store, mixin, owned, sampler, runner, warnings, reuseBuffers, onError, maxInFlight: memory.maxInFlight });
+      return new ImageStream({ config: c, store, mixin, owned, sampler, runner, warnings, reuseBuffers, onError, maxInFlight: memory.maxInFlight, arena });
     } catch (error) {
       for (const s of owned) await s.close().catch(() => {});
       throw error;
@@ -254,7 +260,7 @@ export class ImageStream implements AsyncIterable<Batch> {
   /** Stage times summed over the workers (ms), cache and gathering statistics. */
   async stats(): Promise<ImageStreamStats> {
     const runner = await this.runner.stats();
-    return { ...runner, batches: this.batches, copiedBatches: this.gather.copiedBatches, skipped: this.skipped };
+    return { ...runner, batches: this.batches, copiedBatches: this.gather.copiedBatches, arenaBuffers: this.gather.arenaBuffers, skipped: this.skipped };
   }
 
   /** The next batch, or null at the end of a non-looping stream. Calls are serialised. */

@@ -19,6 +19,8 @@ import type { Worker } from 'node:worker_threads';
 import type { Store } from '../../engine/store.ts';
 import { ClosedError, PicpacError } from '../../errors.ts';
 import { batchLayout, finishStagedImage, finishStagedLabelMap } from './batch.ts';
+import type { BatchArena } from './batch-arena.ts';
+import { SharedConverter } from '../pixels/convert-simd.ts';
 import type { BatchLayout } from './batch.ts';
 import type { StreamConfig } from '../config-schema.ts';
 import { STAGED_IMAGE, STAGED_LABEL, SamplePipeline, addStageTimes, emptyStageTimes } from './sample-pipeline.ts';
@@ -86,6 +88,8 @@ export interface WorkerPoolOptions {
    * free for it, i.e. fewer workers than cores. Default false.
    */
   stageOutput?: boolean;
+  /** The shared memory of the batch tensors (reused buffers): slot 0 is this thread's, slot i + 1 worker i's. */
+  arena?: BatchArena;
 }
 
 const CLOSE_TIMEOUT_MS = 5000;
@@ -100,6 +104,8 @@ export class WorkerPool implements SampleRunner {
   private flushScheduled = false;
   private readonly pending = new Map<number, { task: SampleTask; resolve: (o: SampleOutcome) => void; reject: (e: unknown) => void; worker: number }>();
   private readonly layout: BatchLayout;
+  /** This thread's converter for staged samples in the arena. */
+  private readonly shared: SharedConverter | undefined;
   /** Milliseconds this thread spent finishing staged samples (added to the batch stage), and how many. */
   private finishMs = 0;
   private finished = 0;
@@ -115,8 +121,9 @@ export class WorkerPool implements SampleRunner {
    */
   private readonly control: Int32Array;
 
-  private constructor(workers: PoolWorker[], routeByRecord: boolean, control: Int32Array, layout: BatchLayout, stageOutput: boolean) {
+  private constructor(workers: PoolWorker[], routeByRecord: boolean, control: Int32Array, layout: BatchLayout, stageOutput: boolean, arena: BatchArena | undefined) {
     this.control = control;
+    this.shared = arena && new SharedConverter(arena.memory, 0);
     this.conversion = stageOutput ? 'caller' : 'worker';
     this.layout = layout;
     this.workers = workers;
@@ -147,7 +154,8 @@ export class WorkerPool implements SampleRunner {
     const workers: PoolWorker[] = [];
     const ready: Promise<void>[] = [];
     for (let i = 0; i < threads; i++) {
-      const worker = startTsWorker(entry, data, { name: `picpac-stream-${i}` });
+      const own: StreamWorkerData = options.arena === undefined ? data : { ...data, arena: { memory: options.arena.memory, slot: i + 1 } };
+      const worker = startTsWorker(entry, own, { name: `picpac-stream-${i}` });
       workers.push({ worker, outstanding: 0 });
       ready.push(new Promise<void>((resolve, reject) => {
         const onMessage = (message: { type: string; error?: { message: string } }) => {
@@ -163,7 +171,7 @@ export class WorkerPool implements SampleRunner {
         worker.once('error', reject);
       }));
     }
-    const pool = new WorkerPool(workers, config.cache && options.cacheBytes > 0, control, batchLayout(config), data.stageOutput);
+    const pool = new WorkerPool(workers, config.cache && options.cacheBytes > 0, control, batchLayout(config), data.stageOutput, options.arena);
     try {
       await Promise.all(ready);
     } catch (error) {
@@ -223,8 +231,9 @@ export class WorkerPool implements SampleRunner {
   private finishStaged(task: SampleTask, outcome: SampleOutcome): void {
     const t0 = performance.now();
     const dest = task.dest!;
-    if (outcome.staged! & STAGED_IMAGE) finishStagedImage(outcome.shape!, this.layout, dest.images as Float32Array, dest.index);
-    if (outcome.staged! & STAGED_LABEL) finishStagedLabelMap(outcome.shape!, dest.labels!, dest.index);
+    const shared = dest.arena ? this.shared : undefined;
+    if (outcome.staged! & STAGED_IMAGE) finishStagedImage(outcome.shape!, this.layout, dest.images as Float32Array, dest.index, shared);
+    if (outcome.staged! & STAGED_LABEL) finishStagedLabelMap(outcome.shape!, dest.labels!, dest.index, shared);
     outcome.staged = 0;
     this.finishMs += performance.now() - t0;
     this.finished++;

@@ -1,0 +1,76 @@
+// The batch tensors of a stream with reused buffers, carved out of ONE shared WebAssembly memory
+// that every worker thread also holds, so the float32 conversion is stored by wasm straight into
+// the batch (pixels/convert-simd.ts says why that matters). The start of the memory holds one
+// slot per thread (the pool's thread is slot 0, worker i is slot i + 1); batch buffers follow,
+// allocated first fit and recycled by BatchGather. A stream without reused buffers gives its
+// batches away, so they cannot live here: it keeps plain SharedArrayBuffers.
+import { SLOT_BYTES, createSharedMemory } from '../pixels/convert-simd.ts';
+import type { SharedWasmMemory } from '../pixels/convert-simd.ts';
+
+const PAGE_BYTES = 65536;
+/** Address space the memory may grow to (reserved, not committed): 2 GiB. */
+const MAXIMUM_PAGES = 32768;
+const ALIGN = 64;
+
+interface FreeBlock {
+  offset: number;
+  bytes: number;
+}
+
+export class BatchArena {
+  private top: number;
+  private free: FreeBlock[] = [];
+
+  private constructor(readonly memory: SharedWasmMemory, readonly slots: number) {
+    this.top = align(slots * SLOT_BYTES);
+  }
+
+  /** An arena with `slots` thread slots, or undefined where shared WebAssembly memory or SIMD is unavailable. */
+  static create(slots: number): BatchArena | undefined {
+    const memory = createSharedMemory(Math.ceil(align(slots * SLOT_BYTES) / PAGE_BYTES) + 1, MAXIMUM_PAGES);
+    return memory === undefined ? undefined : new BatchArena(memory, slots);
+  }
+
+  /** Byte offset of `bytes` fresh bytes (64-aligned), or undefined when the memory cannot grow that far. */
+  alloc(bytes: number): number | undefined {
+    const size = align(Math.max(bytes, 1));
+    const at = this.free.findIndex((b) => b.bytes >= size);
+    if (at >= 0) {
+      const block = this.free[at];
+      const offset = block.offset;
+      if (block.bytes === size) this.free.splice(at, 1);
+      else {
+        block.offset += size;
+        block.bytes -= size;
+      }
+      return offset;
+    }
+    const offset = this.top;
+    const end = offset + size;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE_BYTES);
+      try {
+        this.memory.grow(pages);
+      } catch {
+        return undefined; // past the maximum, or no memory: the caller uses a plain SharedArrayBuffer
+      }
+    }
+    this.top = end;
+    return offset;
+  }
+
+  /** Give back a block from alloc() (its size as asked). */
+  release(offset: number, bytes: number): void {
+    this.free.push({ offset, bytes: align(Math.max(bytes, 1)) });
+  }
+
+  /** Float32 view of `elements` at `offset` (an alloc()'d block). */
+  float32(offset: number, elements: number): Float32Array {
+    return new Float32Array(this.memory.buffer, offset, elements);
+  }
+}
+
+function align(bytes: number): number {
+  return Math.ceil(bytes / ALIGN) * ALIGN;
+}

@@ -1,0 +1,83 @@
+// Batch tensors in one shared WebAssembly memory (stream/batch-arena.ts) written by the
+// shared-memory kernels (pixels/convert-simd.ts, wasm/convert.wat): the same bytes as batch.ts's
+// writeImage / writeLabelMap for any size (chunked copies, tails that are not whole groups of 4
+// pixels or 16 bytes), in place for staged samples, and blocks that never overlap.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { BatchArena } from '../../src/augment/stream/batch-arena.ts';
+import { SLOT_BYTES, SharedConverter } from '../../src/augment/pixels/convert-simd.ts';
+import { batchLayout, finishStagedImage, finishStagedLabelMap, sampleShapeOf, stageImage, stageLabelMap, writeImage, writeLabelMap } from '../../src/augment/stream/batch.ts';
+import { parseStreamConfig } from '../../src/augment/config.ts';
+import type { Image } from '../../src/augment/pixels/image.ts';
+
+const layoutOf = (config: Record<string, unknown>) => batchLayout(parseStreamConfig(config));
+const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const pixels = (count: number, seed: number) => Uint8Array.from({ length: count }, (_, i) => (i * 29 + seed * 13 + (i >> 5)) & 255);
+
+const arena = BatchArena.create(2);
+const skip = arena === undefined ? 'WebAssembly SIMD with shared memory is unavailable here' : false;
+
+describe('batch arena', { skip }, () => {
+  test('blocks are 64-aligned, past the thread slots, disjoint; released blocks are reused; views see the memory', () => {
+    const a = BatchArena.create(3)!;
+    const x = a.alloc(100)!;
+    const y = a.alloc(70_000)!; // past the initial pages: the memory grows
+    assert.ok(x >= 3 * SLOT_BYTES && x % 64 === 0 && y % 64 === 0);
+    assert.ok(y >= x + 100);
+    a.float32(y, 17_500).fill(2.5);
+    assert.equal(new Float32Array(a.memory.buffer, y, 4)[3], 2.5);
+    a.release(x, 100);
+    assert.equal(a.alloc(64), x, 'first fit');
+    assert.equal(a.alloc(2 ** 31), undefined, 'beyond the maximum: the caller falls back');
+  });
+
+  test('converter = writeImage / writeLabelMap, copied through the chunk or in place, places around untouched', () => {
+    const converter = new SharedConverter(arena!.memory, 1);
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 180 }), fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 3 }), fc.nat(),
+      fc.constantFrom([0, 0, 0], [104, 117, 123.5]), fc.boolean(), fc.constantFrom(1, 3), fc.boolean(),
+      (width, height, places, at, mean, rgb, labelChannels, inPlace) => {
+        const index = at % places;
+        const layout = layoutOf({ annotate: 'json', mean_color1: mean[0], mean_color2: mean[1], mean_color3: mean[2], bgr2rgb: rgb });
+        const image: Image = { width, height, channels: 3, data: pixels(width * height * 3, at) };
+        const label: Image = { width, height, channels: labelChannels as 1 | 3, data: pixels(width * height * labelChannels, at + 5) };
+        const per = width * height * 3;
+        const perLabel = width * height * labelChannels;
+        const expected = new Float32Array(per * places).fill(-9);
+        const expectedLabels = new Float32Array(perLabel * places).fill(-9);
+        writeImage(image, layout, expected, index);
+        writeLabelMap(label, layout, expectedLabels, index);
+        const imageBlock = arena!.alloc(per * places * 4)!;
+        const labelBlock = arena!.alloc(perLabel * places * 4)!;
+        try {
+          const images = arena!.float32(imageBlock, per * places).fill(-9);
+          const labels = arena!.float32(labelBlock, perLabel * places).fill(-9);
+          if (inPlace) {
+            const shape = sampleShapeOf(image, label, layout);
+            assert.ok(stageImage(image, layout, images, index) && stageLabelMap(label, layout, labels, index));
+            finishStagedImage(shape, layout, images, index, converter);
+            finishStagedLabelMap(shape, labels, index, converter);
+          } else {
+            writeImage(image, layout, images, index, converter);
+            writeLabelMap(label, layout, labels, index, converter);
+          }
+          assert.deepEqual(bytes(images), bytes(expected));
+          assert.deepEqual(bytes(labels), bytes(expectedLabels));
+        } finally {
+          arena!.release(imageBlock, per * places * 4);
+          arena!.release(labelBlock, perLabel * places * 4);
+        }
+      }), { numRuns: 150 });
+  });
+
+  test('a mean that is no float32 value is declined (the exact JS loop runs instead)', () => {
+    const converter = new SharedConverter(arena!.memory, 2);
+    const block = arena!.alloc(4 * 12)!;
+    const target = arena!.float32(block, 12).fill(-1);
+    assert.equal(converter.rgbToFloat(pixels(12, 1), target, 0, 12, [2, 1, 0], [0.1, 0, 0]), false);
+    assert.equal(converter.rgbToFloatInPlace(target, 0, 12, [2, 1, 0], [0.1, 0, 0]), false);
+    assert.deepEqual([...target], new Array(12).fill(-1));
+    arena!.release(block, 48);
+  });
+});
