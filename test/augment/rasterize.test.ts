@@ -253,3 +253,32 @@ describe('anno_number (v1: each shape\'s index drawn next to it)', () => {
     assert.ok(on.labelBounds!.top <= 18, 'the warp bounds include the digits');
   });
 });
+
+describe('drawing into reused storage (the stream without a cache)', () => {
+  const annotation = parseAnnotation(JSON.stringify({ shapes: [
+    { type: 'rect', geometry: { x: 0.1, y: 0.2, width: 0.5, height: 0.4 }, label: 2 },
+    { type: 'polygon', geometry: { points: [{ x: 0.6, y: 0.1 }, { x: 0.9, y: 0.5 }, { x: 0.7, y: 0.9 }] } },
+  ] }));
+
+  test('the label is the fresh canvas\'s, drawn over junk; the storage is used only when it fits the type', () => {
+    const fresh = rasterizeAnnotation(annotation, 37, 23);
+    const junk = new Uint8Array(37 * 23 + 50).fill(99);
+    const reused = rasterizeAnnotation(annotation, 37, 23, { into: junk });
+    assert.deepEqual(reused, fresh);
+    assert.equal(reused.data.buffer, junk.buffer, 'drawn in the storage');
+    assert.notEqual(rasterizeAnnotation(annotation, 37, 23, { into: new Uint8Array(10) }).data.buffer.byteLength, 10, 'too small: a fresh canvas');
+    const float = rasterizeAnnotation(annotation, 37, 23, { annoType: 5, into: junk });
+    assert.ok(float.data instanceof Float32Array, 'another type: a fresh canvas');
+    assert.throws(() => createLabelCanvas(4, 4, 7, junk), /anno_type/);
+  });
+
+  test('prepareSample with a canvas gives the same sample', () => {
+    const image = makeImage(40, 30, 3, (x, y, c) => (x * 5 + y * 7 + c * 40) & 255);
+    const params = { annotate: 'json' } as const;
+    const fresh = prepareSample({ image, annotation, recordIndex: 0 }, params);
+    const canvas = new Uint8Array(40 * 30).fill(7);
+    const reused = prepareSample({ image, annotation, recordIndex: 0 }, params, canvas);
+    assert.deepEqual(reused, fresh);
+    assert.equal(reused.label!.data.buffer, canvas.buffer);
+  });
+});

@@ -12,8 +12,8 @@
 // A shape with V vertices costs O(V · (rows + cols) + pixels written); `rasterWork` counts the
 // steps so tests can assert the bound without timing.
 import { invalidParameterError } from '../../errors.ts';
-import { cloneImage, createImage } from './image.ts';
-import type { ChannelCount, Image, SampleType } from './image.ts';
+import { cloneImage, createImage, sampleTypeOf } from './image.ts';
+import type { ChannelCount, Image, PixelArray, SampleType } from './image.ts';
 import type { Annotation, NormalizedPoint, Shape } from '../annotation.ts';
 import { DIGIT_HEIGHT, digitsWidth, drawDigits } from './digits.ts';
 import { rleBbox } from './coco-rle.ts';
@@ -61,15 +61,26 @@ export interface RasterizeOptions {
   copyOf?: Image;
   /** v1 `anno_number`: draw each shape's 1-based index next to it, in its colour (digits.ts font). */
   numbers?: boolean;
+  /**
+   * Storage to draw on when it can hold the canvas (same sample type; the label then aliases it,
+   * zeroed first): spares the stream a fresh zeroed canvas per sample.
+   */
+  into?: PixelArray;
 }
 
 /** A zero canvas of OpenCV type `annoType` (e.g. 0 = CV_8UC1, 16 = CV_8UC3, 5 = CV_32FC1). */
-export function createLabelCanvas(width: number, height: number, annoType = 0): Image {
+export function createLabelCanvas(width: number, height: number, annoType = 0, into?: PixelArray): Image {
   const depth = annoType & 7;
   const channels = (annoType >> 3) + 1;
   const type: SampleType | undefined = depth === 0 ? 'uint8' : depth === 2 ? 'uint16' : depth === 5 ? 'float32' : undefined;
   if (!Number.isInteger(annoType) || annoType < 0 || type === undefined || channels > 4) {
     throw invalidParameterError('anno_type', 'an OpenCV type code with depth CV_8U, CV_16U or CV_32F and 1-4 channels', annoType);
+  }
+  const length = width * height * channels;
+  if (into !== undefined && into.length >= length && sampleTypeOf(into) === type && Number.isInteger(width) && width >= 0 && Number.isInteger(height) && height >= 0) {
+    const data = into.subarray(0, length);
+    data.fill(0);
+    return { width, height, channels: channels as ChannelCount, data };
   }
   return createImage(width, height, channels as ChannelCount, type);
 }
@@ -92,7 +103,7 @@ export function rasterizeAnnotation(annotation: Annotation, width: number, heigh
  * later label warp can skip the all-zero rest (warpLabel `sourceBounds`).
  */
 export function rasterizeAnnotationTracked(annotation: Annotation, width: number, height: number, options: RasterizeOptions = {}): { label: Image; drawn: PixelBounds | null } {
-  const { annoType = 0, color = [1, 0, 0], thickness = -1, palette = '', pointRadius = 3, copyOf, numbers = false } = options;
+  const { annoType = 0, color = [1, 0, 0], thickness = -1, palette = '', pointRadius = 3, copyOf, numbers = false, into } = options;
   if (!(thickness === -1 || (Number.isInteger(thickness) && thickness > 0))) {
     throw invalidParameterError('anno_thickness', '-1 (filled) or a positive integer', thickness);
   }
@@ -105,7 +116,7 @@ export function rasterizeAnnotationTracked(annotation: Annotation, width: number
     if (copyOf.width !== width || copyOf.height !== height) throw invalidParameterError('copyOf', `an image of ${width}x${height}`, `${copyOf.width}x${copyOf.height}`);
     canvas = cloneImage(copyOf);
   } else {
-    canvas = createLabelCanvas(width, height, annoType);
+    canvas = createLabelCanvas(width, height, annoType, into);
   }
   const table = palette === '' ? null : PALETTES[palette];
   const drawn: PixelBounds = { left: width, top: height, right: 0, bottom: 0 };

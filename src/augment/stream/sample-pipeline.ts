@@ -132,6 +132,8 @@ export class SamplePipeline {
    * so no two samples ever hold it at once, and write() copies them into the batch.
    */
   private readonly augmentScratch: AugmentScratch = {};
+  /** The JSON label is drawn here without a cache (prepare → write runs without an await). */
+  private canvas: Uint8Array | undefined;
 
   /**
    * @param stores main store and optional mixin store (index = sourceIndex)
@@ -223,7 +225,11 @@ export class SamplePipeline {
         const decoded = await this.decode(stored, task.seq, staging?.image);
         const t2 = now();
         this.times.decode += t2 - t1;
-        prepared = prepareSample(decoded, this.params);
+        prepared = prepareSample(decoded, this.params, this.cache === undefined ? this.canvas : undefined);
+        const label = prepared.label?.data;
+        if (this.cache === undefined && label instanceof Uint8Array && label.buffer !== this.canvas?.buffer && (this.canvas?.length ?? 0) < label.length) {
+          this.canvas = new Uint8Array(label.length); // room for the next sample's canvas
+        }
         this.times.prepare += now() - t2;
         this.cache?.put(sampleKey(task.sourceIndex, task.recordIndex), prepared);
       }

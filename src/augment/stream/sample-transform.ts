@@ -140,8 +140,12 @@ export interface TransformedSample {
  * Steps 1–2: channels, load-time resize, annotation raster, anno_min_ratio zoom. Extra images
  * (multi_images) get the same channel conversion and are resized to image 0's loaded size.
  */
-export function prepareSample(decoded: DecodedSample, params: PixelParams): PreparedSample {
-  const prepared = prepareFirst(decoded, params);
+/**
+ * @param [canvas] storage the JSON label may be drawn on (the result then aliases it): only for
+ * a caller that is done with the prepared sample before it prepares the next (no cache)
+ */
+export function prepareSample(decoded: DecodedSample, params: PixelParams, canvas?: PixelArray): PreparedSample {
+  const prepared = prepareFirst(decoded, params, canvas);
   if (decoded.extraImages === undefined || decoded.extraImages.length === 0) return prepared;
   if ((params.anno_min_ratio ?? 0) !== 0) throw invalidParameterError('anno_min_ratio', '0 with multi_images > 1', params.anno_min_ratio);
   const { width, height, channels } = prepared.image;
@@ -156,7 +160,7 @@ export function prepareSample(decoded: DecodedSample, params: PixelParams): Prep
   return { ...prepared, extraImages };
 }
 
-function prepareFirst(decoded: DecodedSample, params: PixelParams): PreparedSample {
+function prepareFirst(decoded: DecodedSample, params: PixelParams, canvas: PixelArray | undefined): PreparedSample {
   let image = convertChannels(decoded.image, params.channels ?? 0);
   const target = resizeTarget(image.width, image.height, {
     resizeWidth: params.resize_width, resizeHeight: params.resize_height, minSize: params.min_size, maxSize: params.max_size,
@@ -186,6 +190,7 @@ function prepareFirst(decoded: DecodedSample, params: PixelParams): PreparedSamp
     pointRadius,
     copyOf: params.anno_copy ? image : undefined,
     numbers: params.anno_number === true,
+    into: canvas,
   });
   const zoomed = zoomToMinRatio({ image, label }, annotation, params.anno_min_ratio ?? 0, pointRadius);
   if (zoomed.label !== label || params.anno_copy) return zoomed;
