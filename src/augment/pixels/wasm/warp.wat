@@ -123,9 +123,83 @@
     (param $add i32) (param $sub i32)
     (local $end i32) (local $wb i32) (local $vb i32) (local $t i32) (local $w v128)
     (local $v v128) (local $addv v128) (local $subv v128)
-    (local.set $addv (i32x4.replace_lane 0 (v128.const i32x4 0 0 0 0) (local.get $add)))
-    (local.set $subv (i32x4.replace_lane 0 (v128.const i32x4 0 0 0 0) (local.get $sub)))
-    ;; All pixels but the last: a 4-byte store (its 4th byte is rewritten by the next pixel).
+    (local $t2 i32) (local $wb2 i32) (local $vb2 i32) (local $fx2 i32) (local $fy2 i32)
+    (local $top v128) (local $bot v128) (local $w2 v128) (local $v2 v128)
+    ;; Every byte lane holds its channel's delta (R | G<<8 | B<<16 per 4 bytes): one pixel uses
+    ;; lanes 0–2, a pair lanes 0–2 and 4–6.
+    (local.set $addv (i32x4.splat (local.get $add)))
+    (local.set $subv (i32x4.splat (local.get $sub)))
+    ;; Pairs of pixels while at least 3 remain: the same arithmetic per pixel, but one pair's
+    ;; top rows share a vector (A in bytes 0–7, B in 8–15), and so do the bottom rows, the
+    ;; narrowing, the colour and the store (8 bytes: the last 2 are rewritten by the next pixel).
+    (block $pairsDone
+      (loop $pair
+        (br_if $pairsDone (i32.lt_s (local.get $count) (i32.const 3)))
+        (local.set $fx2 (i32.add (local.get $fx) (local.get $stepX)))
+        (local.set $fy2 (i32.add (local.get $fy) (local.get $stepY)))
+        (local.set $t
+          (i32.add (local.get $src)
+            (i32.add
+              (i32.mul (i32.shr_s (local.get $fy) (i32.const 16)) (local.get $stride))
+              (i32.mul (i32.shr_s (local.get $fx) (i32.const 16)) (i32.const 3)))))
+        (local.set $t2
+          (i32.add (local.get $src)
+            (i32.add
+              (i32.mul (i32.shr_s (local.get $fy2) (i32.const 16)) (local.get $stride))
+              (i32.mul (i32.shr_s (local.get $fx2) (i32.const 16)) (i32.const 3)))))
+        (local.set $wb (i32.and (i32.shr_s (local.get $fx) (i32.const 8)) (i32.const 255)))
+        (local.set $vb (i32.and (i32.shr_s (local.get $fy) (i32.const 8)) (i32.const 255)))
+        (local.set $wb2 (i32.and (i32.shr_s (local.get $fx2) (i32.const 8)) (i32.const 255)))
+        (local.set $vb2 (i32.and (i32.shr_s (local.get $fy2) (i32.const 8)) (i32.const 255)))
+        (local.set $top
+          (i8x16.swizzle
+            (v128.load64_lane 1 (local.get $t2) (v128.load64_zero (local.get $t)))
+            (v128.const i8x16 0 3 1 4 2 5 255 255 8 11 9 12 10 13 255 255)))
+        (local.set $bot
+          (i8x16.swizzle
+            (v128.load64_lane 1 (i32.add (local.get $t2) (local.get $stride))
+              (v128.load64_zero (i32.add (local.get $t) (local.get $stride))))
+            (v128.const i8x16 0 3 1 4 2 5 255 255 8 11 9 12 10 13 255 255)))
+        (local.set $w
+          (i32x4.splat (i32.or (i32.sub (i32.const 256) (local.get $wb)) (i32.shl (local.get $wb) (i32.const 16)))))
+        (local.set $w2
+          (i32x4.splat (i32.or (i32.sub (i32.const 256) (local.get $wb2)) (i32.shl (local.get $wb2) (i32.const 16)))))
+        (local.set $v
+          (i32x4.shr_u
+            (i32x4.add
+              (i32x4.add
+                (i32x4.mul
+                  (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_u (local.get $top)) (local.get $w))
+                  (i32x4.splat (i32.sub (i32.const 256) (local.get $vb))))
+                (i32x4.mul
+                  (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_u (local.get $bot)) (local.get $w))
+                  (i32x4.splat (local.get $vb))))
+              (v128.const i32x4 32768 32768 32768 32768))
+            (i32.const 16)))
+        (local.set $v2
+          (i32x4.shr_u
+            (i32x4.add
+              (i32x4.add
+                (i32x4.mul
+                  (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_u (local.get $top)) (local.get $w2))
+                  (i32x4.splat (i32.sub (i32.const 256) (local.get $vb2))))
+                (i32x4.mul
+                  (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_u (local.get $bot)) (local.get $w2))
+                  (i32x4.splat (local.get $vb2))))
+              (v128.const i32x4 32768 32768 32768 32768))
+            (i32.const 16)))
+        (local.set $v (i16x8.narrow_i32x4_u (local.get $v) (local.get $v2)))
+        (local.set $v (i8x16.narrow_i16x8_u (local.get $v) (local.get $v)))
+        (local.set $v (i8x16.sub_sat_u (i8x16.add_sat_u (local.get $v) (local.get $addv)) (local.get $subv)))
+        (v128.store64_lane 0 (local.get $dst)
+          (i8x16.swizzle (local.get $v) (v128.const i8x16 0 1 2 4 5 6 255 255 255 255 255 255 255 255 255 255)))
+        (local.set $fx (i32.add (local.get $fx2) (local.get $stepX)))
+        (local.set $fy (i32.add (local.get $fy2) (local.get $stepY)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 6)))
+        (local.set $count (i32.sub (local.get $count) (i32.const 2)))
+        (br $pair)))
+    ;; The 1 or 2 pixels left, one at a time. All but the last: a 4-byte store (its 4th byte is
+    ;; rewritten by the next pixel).
     (local.set $end (i32.add (local.get $dst) (i32.mul (i32.sub (local.get $count) (i32.const 1)) (i32.const 3))))
     (block $done
       (loop $next
