@@ -71,6 +71,32 @@ describe('batch arena', { skip }, () => {
       }), { numRuns: 150 });
   });
 
+  test('dtype uint8: the permute kernel (copied or in place) = writeImage', () => {
+    const converter = new SharedConverter(arena!.memory, 1);
+    fc.assert(fc.property(fc.integer({ min: 1, max: 180 }), fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 3 }), fc.nat(), fc.boolean(), fc.boolean(),
+      (width, height, places, at, rgb, inPlace) => {
+        const index = at % places;
+        const layout = layoutOf({ dtype: 'uint8', bgr2rgb: rgb });
+        const image: Image = { width, height, channels: 3, data: pixels(width * height * 3, at) };
+        const per = width * height * 3;
+        const expected = new Uint8Array(per * places).fill(3);
+        writeImage(image, layout, expected, index);
+        const block = arena!.alloc(per * places)!;
+        try {
+          const images = arena!.uint8(block, per * places).fill(3);
+          if (inPlace) {
+            assert.ok(stageImage(image, layout, images, index));
+            finishStagedImage(sampleShapeOf(image, undefined, layout), layout, images, index, converter);
+          } else {
+            writeImage(image, layout, images, index, converter);
+          }
+          assert.deepEqual(new Uint8Array(images), expected);
+        } finally {
+          arena!.release(block, per * places);
+        }
+      }), { numRuns: 120 });
+  });
+
   test('a mean that is no float32 value is declined (the exact JS loop runs instead)', () => {
     const converter = new SharedConverter(arena!.memory, 2);
     const block = arena!.alloc(4 * 12)!;

@@ -106,6 +106,8 @@ describe('float32 conversion on the calling thread (staged) or in the workers', 
     ['full augmentation, batch 1', { ...AUGMENT, mean_color2: 0.1 }],
     ['full augmentation, batch 3, crop', { ...AUGMENT, batch: 3, crop_width: 40, crop_height: 30, bgr2rgb: true }],
     ['image labels kept as floats, NCHW (not staged)', { ...AUGMENT, order: 'NCHW', anno_type: 5 }],
+    ['dtype uint8, decode only and full augmentation', { dtype: 'uint8' }],
+    ['dtype uint8, full augmentation, batch 2, crop', { ...AUGMENT, dtype: 'uint8', batch: 2, crop_width: 33, crop_height: 21 }],
   ];
   for (const [name, config] of cases) {
     test(`${name}: same bytes inline, caller and worker, 1 and 2 threads`, async () => {

@@ -21,6 +21,7 @@ export interface SharedWasmMemory {
 
 interface ConvertExports {
   rgbToFloat(consts: number, src: number, dst: number, pixels: number): void;
+  rgbPermute(consts: number, src: number, dst: number, pixels: number): void;
   bytesToFloat(src: number, dst: number, count: number): void;
 }
 
@@ -126,6 +127,30 @@ export class SharedConverter {
     return true;
   }
 
+  /** dst[base + 3p + k] = src[3p + map[k]] for `per / 3` pixels (dtype uint8: the channel order only). */
+  rgbPermute(src: Uint8Array, dst: Uint8Array, base: number, per: number, map: readonly number[]): void {
+    this.setConstants(map, [0, 0, 0]);
+    const quadBytes = Math.floor(per / 12) * 12;
+    tailPermute(src, dst, base, per, quadBytes, map);
+    const dstAddress = dst.byteOffset + base;
+    for (let at = 0; at < quadBytes; at += CHUNK_BYTES) {
+      const length = Math.min(CHUNK_BYTES, quadBytes - at);
+      this.heap.set(src.subarray(at, at + length), this.chunk);
+      this.kernels.rgbPermute(this.consts, this.chunk, dstAddress + at, length / 3);
+    }
+  }
+
+  /** rgbPermute of the place's own bytes, in place (front to back). */
+  rgbPermuteInPlace(dst: Uint8Array, base: number, per: number, map: readonly number[]): void {
+    this.setConstants(map, [0, 0, 0]);
+    const address = dst.byteOffset + base;
+    const quadBytes = Math.floor(per / 12) * 12;
+    // (The kernel's last 16-byte load reaches 4 bytes into the tail, lanes its swizzle drops.)
+    this.kernels.rgbPermute(this.consts, address, address, quadBytes / 3);
+    const src = new Uint8Array(dst.buffer, address, per);
+    tailPermute(src, dst, base, per, quadBytes, map);
+  }
+
   /** dst[base + i] = src[i] for `count` bytes (an 8-bit label map as floats). */
   bytesToFloat(src: Uint8Array, dst: Float32Array, base: number, count: number): void {
     const whole = count & ~15;
@@ -159,6 +184,18 @@ function tailRgb(src: Uint8Array, dst: Float32Array, base: number, per: number, 
     const v0 = src[i + map[0]] - mean[0];
     const v1 = src[i + map[1]] - mean[1];
     const v2 = src[i + map[2]] - mean[2];
+    dst[o] = v0;
+    dst[o + 1] = v1;
+    dst[o + 2] = v2;
+  }
+}
+
+/** The pixels after the last whole group of 4; each pixel is read before it is written (src may be dst's own place). */
+function tailPermute(src: Uint8Array, dst: Uint8Array, base: number, per: number, from: number, map: readonly number[]): void {
+  for (let i = from, o = base + from; i < per; i += 3, o += 3) {
+    const v0 = src[i + map[0]];
+    const v1 = src[i + map[1]];
+    const v2 = src[i + map[2]];
     dst[o] = v0;
     dst[o + 1] = v1;
     dst[o + 2] = v2;

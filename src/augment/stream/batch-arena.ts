@@ -2,7 +2,7 @@
 // that every worker thread also holds, so the float32 conversion is stored by wasm straight into
 // the batch (pixels/convert-simd.ts says why that matters). The start of the memory holds one
 // slot per thread (the pool's thread is slot 0, worker i is slot i + 1); batch buffers follow,
-// allocated first fit and recycled by BatchGather. A stream without reused buffers gives its
+// allocated first fit and recycled by BatchGather (float32 or uint8 images, float32 labels). A stream without reused buffers gives its
 // batches away, so they cannot live here: it keeps plain SharedArrayBuffers.
 import { SLOT_BYTES, createSharedMemory } from '../pixels/convert-simd.ts';
 import type { SharedWasmMemory } from '../pixels/convert-simd.ts';
@@ -63,6 +63,11 @@ export class BatchArena {
   /** Give back a block from alloc() (its size as asked). */
   release(offset: number, bytes: number): void {
     this.free.push({ offset, bytes: align(Math.max(bytes, 1)) });
+  }
+
+  /** Byte view of `elements` at `offset` (an alloc()'d block). */
+  uint8(offset: number, elements: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, offset, elements);
   }
 
   /** Float32 view of `elements` at `offset` (an alloc()'d block). */

@@ -90,7 +90,7 @@ export class BatchGather {
     private readonly layout: BatchLayout,
     private readonly pad: boolean,
     private readonly reuseBuffers: boolean,
-    /** Float32 batch tensors come from this shared memory (reused buffers only: they are never given away). */
+    /** Batch tensors come from this shared memory (reused buffers only: they are never given away). */
     private readonly arena?: BatchArena,
   ) {
     this.perPixel = layout.labelKind === 'map' || layout.labelKind === 'pixel-onehot';
@@ -180,11 +180,12 @@ export class BatchGather {
     };
   }
 
-  /** A buffer in the shared arena (float32 with reused buffers), or undefined (none, or full). */
+  /** A buffer in the shared arena (reused buffers only), or undefined (none, or full). */
   private arenaBuffer(imageElements: number, labelElements: number, shape: SampleShape | undefined): BatchBuffer | undefined {
     const arena = this.arena;
-    if (arena === undefined || !this.reuseBuffers || this.layout.dtype !== 'float32') return undefined;
-    const imageBytes = 4 * imageElements;
+    if (arena === undefined || !this.reuseBuffers) return undefined;
+    const uint8 = this.layout.dtype === 'uint8';
+    const imageBytes = (uint8 ? 1 : 4) * imageElements;
     const labelBytes = this.perPixel ? 4 * labelElements : 0;
     const images = arena.alloc(imageBytes);
     if (images === undefined) return undefined;
@@ -195,7 +196,7 @@ export class BatchGather {
     }
     this.arenaBuffers++;
     return {
-      images: arena.float32(images, imageElements),
+      images: uint8 ? arena.uint8(images, imageElements) : arena.float32(images, imageElements),
       labels: labels === undefined ? undefined : arena.float32(labels, labelElements),
       arena: { images, imageBytes, labels, labelBytes },
       shape,

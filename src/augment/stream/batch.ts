@@ -142,7 +142,8 @@ export function writeImage(image: Image, layout: BatchLayout, target: Float32Arr
   const float = target instanceof Float32Array;
   const { map, mean } = channelPlan(channels, layout, float);
   const identity = map.every((m, k) => m === k) && mean.every((m) => m === 0);
-  if (layout.order === 'NHWC' && identity && (float || src instanceof Uint8Array)) {
+  // (Not for float32 into the shared memory: wasm converts faster than set() stores into it.)
+  if (layout.order === 'NHWC' && identity && (float || src instanceof Uint8Array) && !(float && shared !== undefined && channels === 3 && src instanceof Uint8Array)) {
     (target as Float32Array).set(src.length === per ? src : src.subarray(0, per), base); // native copy/conversion
     return;
   }
@@ -154,6 +155,8 @@ export function writeImage(image: Image, layout: BatchLayout, target: Float32Arr
         if (!rgb8ToFloatWasm(src, target as Float32Array, base, per, map, mean)) {
           rgb8ToFloat(src, target as Float32Array, base, per, c0, c1, c2, mean[0], mean[1], mean[2]);
         }
+      } else if (shared !== undefined) {
+        shared.rgbPermute(src, target as Uint8Array, base, per, map);
       } else if (!rgb8PermuteWasm(src, target as Uint8Array, base, per, map)) {
         const dst = target as Uint8Array;
         for (let i = 0, o = base; i < per; i += 3, o += 3) {
@@ -195,22 +198,25 @@ export function writeImage(image: Image, layout: BatchLayout, target: Float32Arr
 // writeLabelMap's exact bytes.
 
 /**
- * Bytes at the start of place `index` of a float32 tensor whose places hold `per` elements; with
+ * Bytes at the start of place `index` of a batch tensor whose places hold `per` elements; with
  * `per` undefined (batch 1: any sample that fits), place 0 and the whole tensor.
  */
-export function stagingView(target: Float32Array, index: number, per: number | undefined): Uint8Array {
+export function stagingView(target: Float32Array | Uint8Array, index: number, per: number | undefined): Uint8Array {
   if (per === undefined) return new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
-  return new Uint8Array(target.buffer, target.byteOffset + 4 * index * per, per);
+  return new Uint8Array(target.buffer, target.byteOffset + target.BYTES_PER_ELEMENT * index * per, per);
 }
 
 /** True when `data` already is the staging bytes of element `base` of `target`. */
-function staged(data: Uint8Array, target: Float32Array, base: number): boolean {
-  return data.buffer === target.buffer && data.byteOffset === target.byteOffset + 4 * base;
+function staged(data: Uint8Array, target: Float32Array | Uint8Array, base: number): boolean {
+  return data.buffer === target.buffer && data.byteOffset === target.byteOffset + target.BYTES_PER_ELEMENT * base;
 }
 
-/** Stage `image` as sample `index` for the caller to convert; false (nothing written) when its layout is not staged. */
+/**
+ * Stage `image` as sample `index` for the caller to finish (float32: convert; uint8: order the
+ * channels); false (nothing written) when its layout is not staged.
+ */
 export function stageImage(image: Image, layout: BatchLayout, target: Float32Array | Uint8Array, index: number): boolean {
-  if (!(target instanceof Float32Array) || layout.order !== 'NHWC' || image.channels !== 3 || !(image.data instanceof Uint8Array)) return false;
+  if (layout.order !== 'NHWC' || image.channels !== 3 || !(image.data instanceof Uint8Array)) return false;
   const per = image.width * image.height * 3;
   const base = index * per;
   if (base + per > target.length) return false;
@@ -222,9 +228,13 @@ export function stageImage(image: Image, layout: BatchLayout, target: Float32Arr
  * Convert a staged image in place: what writeImage would have written.
  * @param [shared] this thread's converter when `target` is a view of its shared memory (batch-arena.ts)
  */
-export function finishStagedImage(shape: SampleShape, layout: BatchLayout, target: Float32Array, index: number, shared?: SharedConverter): void {
+export function finishStagedImage(shape: SampleShape, layout: BatchLayout, target: Float32Array | Uint8Array, index: number, shared?: SharedConverter): void {
   const per = shape.width * shape.height * 3;
   const base = index * per;
+  if (target instanceof Uint8Array) {
+    permuteInPlace(target, base, per, channelPlan(3, layout, false).map, shared);
+    return;
+  }
   const { map, mean } = channelPlan(3, layout, true);
   if (shared?.rgbToFloatInPlace(target, base, per, map, mean)) return;
   const src = stagingView(target, index, per);
@@ -233,6 +243,23 @@ export function finishStagedImage(shape: SampleShape, layout: BatchLayout, targe
     const v0 = src[i + map[0]] - mean[0];
     const v1 = src[i + map[1]] - mean[1];
     const v2 = src[i + map[2]] - mean[2];
+    target[o] = v0;
+    target[o + 1] = v1;
+    target[o + 2] = v2;
+  }
+}
+
+/** dtype uint8: the staged pixels in the output channel order, in place (each pixel read before it is written). */
+function permuteInPlace(target: Uint8Array, base: number, per: number, map: readonly number[], shared: SharedConverter | undefined): void {
+  if (map[0] === 0 && map[1] === 1 && map[2] === 2) return;
+  if (shared !== undefined) {
+    shared.rgbPermuteInPlace(target, base, per, map);
+    return;
+  }
+  for (let o = base; o < base + per; o += 3) {
+    const v0 = target[o + map[0]];
+    const v1 = target[o + map[1]];
+    const v2 = target[o + map[2]];
     target[o] = v0;
     target[o + 1] = v1;
     target[o + 2] = v2;

@@ -192,7 +192,7 @@ export class SamplePipeline {
   private stagingFor(task: SampleTask): { image: Uint8Array; label?: Uint8Array } | undefined {
     const dest = task.dest;
     const layout = this.layout;
-    if (!this.stageOutput || dest === undefined || !(dest.images instanceof Float32Array) || layout.order !== 'NHWC') return undefined;
+    if (!this.stageOutput || dest === undefined || layout.order !== 'NHWC') return undefined;
     const views: { image: Uint8Array; label?: Uint8Array } = { image: stagingView(dest.images, dest.index, dest.shape && imageElementCount(dest.shape)) };
     if (dest.labels !== undefined && layout.labelKind === 'map' && !layout.autoLabel) {
       views.label = stagingView(dest.labels, dest.index, dest.shape && labelElementCount(dest.shape, layout));

@@ -57,10 +57,11 @@ export interface ImageStreamOptions {
   /** 'throw' (default): a bad record rejects next(); 'skip': it is counted in `skipped` and the next sample takes its place. */
   onError?: 'throw' | 'skip';
   /**
-   * Which thread turns the workers' 8-bit pixels into the float32 batch (NHWC; other layouts
-   * always convert in the workers): 'worker', or 'caller' (this thread, as outcomes arrive — as
-   * the original's next() did), or 'auto' (default): the caller when there are fewer worker
-   * threads than cores, so the free core does it. Same bytes either way.
+   * Which thread turns the workers' 8-bit pixels into the batch — float32 minus the means, or
+   * uint8 in the output channel order (NHWC; other layouts always convert in the workers):
+   * 'worker', or 'caller' (this thread, as outcomes arrive — as the original's next() did), or
+   * 'auto' (default): the caller when there are fewer worker threads than cores, so the free
+   * core does it. Same bytes either way.
    */
   conversionThread?: 'auto' | 'worker' | 'caller';
 }
@@ -201,8 +202,8 @@ export class ImageStream implements AsyncIterable<Batch> {
       const mixinPath = mixin ? pathOf(mixin) : undefined;
       if (c.threads > 0 && storePath !== undefined && (mixin === undefined || mixinPath !== undefined)) {
         const stageOutput = conversionThread === 'caller' || (conversionThread === 'auto' && memory.threads < availableParallelism());
-        // Reused float32 batches live in one shared WebAssembly memory that wasm writes directly.
-        arena = reuseBuffers && c.dtype === 'float32' ? BatchArena.create(memory.threads + 1) : undefined;
+        // Reused batches live in one shared WebAssembly memory that wasm writes directly.
+        arena = reuseBuffers ? BatchArena.create(memory.threads + 1) : undefined;
         runner = await WorkerPool.start({ threads: memory.threads, storePath, mixinPath, config: c, cacheBytes: c.cache_bytes, stageOutput, arena });
       } else {
         if (c.threads > 0) warnings.push(`threads ${c.threads} ignored: the store has no path the workers could open (${store.name}); decoding inline`);

@@ -232,7 +232,7 @@ export class WorkerPool implements SampleRunner {
     const t0 = performance.now();
     const dest = task.dest!;
     const shared = dest.arena ? this.shared : undefined;
-    if (outcome.staged! & STAGED_IMAGE) finishStagedImage(outcome.shape!, this.layout, dest.images as Float32Array, dest.index, shared);
+    if (outcome.staged! & STAGED_IMAGE) finishStagedImage(outcome.shape!, this.layout, dest.images, dest.index, shared);
     if (outcome.staged! & STAGED_LABEL) finishStagedLabelMap(outcome.shape!, dest.labels!, dest.index, shared);
     outcome.staged = 0;
     this.finishMs += performance.now() - t0;

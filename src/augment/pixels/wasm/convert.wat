@@ -38,6 +38,24 @@
           (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $hi))) (local.get $m2)))
         (br $next))))
 
+  ;; `pixels` (a multiple of 4) 8-bit RGB pixels at `src` → 8-bit at `dst` in the channel order
+  ;; of the swizzle at `consts` (dtype uint8 batches). FRONT to back, 12 bytes stored per 16
+  ;; loaded: in place (src = dst) each group is read before it is written. Reads up to 4 bytes
+  ;; past the last pixel.
+  (func (export "rgbPermute") (param $consts i32) (param $src i32) (param $dst i32) (param $pixels i32)
+    (local $perm v128) (local $v v128) (local $end i32)
+    (local.set $perm (v128.load (local.get $consts)))
+    (local.set $end (i32.add (local.get $src) (i32.mul (local.get $pixels) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $v (i8x16.swizzle (v128.load (local.get $src)) (local.get $perm)))
+        (v128.store64_lane 0 (local.get $dst) (local.get $v))
+        (v128.store32_lane offset=8 2 (local.get $dst) (local.get $v))
+        (local.set $src (i32.add (local.get $src) (i32.const 12)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 12)))
+        (br $next))))
+
   ;; `count` (a multiple of 16) bytes at `src` → float32 at `dst` (label maps: the values as they are).
   (func (export "bytesToFloat") (param $src i32) (param $dst i32) (param $count i32)
     (local $v v128) (local $lo v128) (local $hi v128) (local $s i32) (local $d i32)
