@@ -30,9 +30,20 @@ export function rgb8ToFloatWasm(src: Uint8Array, dst: Float32Array, base: number
   for (let i = 0; i < 12; i++) means[i] = mean[i % 3];
   heap.set(src.subarray(0, quads * 3), srcPtr);
   wasm.rgbToFloat(srcPtr, dstPtr, quads);
-  // The last pixels in JS, back to front and before the copy out: `src` may be the first bytes
-  // of dst's own place (batch.ts staged conversion), which both writes would otherwise overrun.
-  for (let i = per - 3, o = base + per - 3; i >= quads * 3; i -= 3, o -= 3) {
+  // The last pixels in JS, before the copy out: `src` may be the first bytes of dst's own
+  // place (batch.ts staged conversion), which both writes would otherwise overrun.
+  rgb8ToFloatBackward(src, dst, base, quads * 3, per, map, mean);
+  dst.set(new Float32Array(heap.buffer, dstPtr, quads * 3), base);
+  return true;
+}
+
+/**
+ * dst[base + i + k] = src[i + map[k]] − mean[k] for the pixels at byte offsets [from, per) of
+ * `src`, back to front: `src` may be the first bytes of dst's own float32 place (pixel p's floats
+ * start at byte 12p ≥ 3p, past every source byte still unread).
+ */
+export function rgb8ToFloatBackward(src: Uint8Array, dst: Float32Array, base: number, from: number, per: number, map: readonly number[], mean: readonly number[]): void {
+  for (let i = per - 3, o = base + per - 3; i >= from; i -= 3, o -= 3) {
     const v0 = src[i + map[0]] - mean[0];
     const v1 = src[i + map[1]] - mean[1];
     const v2 = src[i + map[2]] - mean[2];
@@ -40,8 +51,21 @@ export function rgb8ToFloatWasm(src: Uint8Array, dst: Float32Array, base: number
     dst[o + 1] = v1;
     dst[o + 2] = v2;
   }
-  dst.set(new Float32Array(heap.buffer, dstPtr, quads * 3), base);
-  return true;
+}
+
+/**
+ * dst[base + i + k] = src[i + map[k]] for the pixels at byte offsets [from, per), front to back,
+ * each pixel read before it is written (`src` may be dst's own place).
+ */
+export function rgb8PermuteForward(src: Uint8Array, dst: Uint8Array, base: number, from: number, per: number, map: readonly number[]): void {
+  for (let i = from, o = base + from; i < per; i += 3, o += 3) {
+    const v0 = src[i + map[0]];
+    const v1 = src[i + map[1]];
+    const v2 = src[i + map[2]];
+    dst[o] = v0;
+    dst[o + 1] = v1;
+    dst[o + 2] = v2;
+  }
 }
 
 /** dst[base + 3p + k] = src[3p + map[k]] (dtype uint8: the channel swap only); false when wasm is unavailable. */

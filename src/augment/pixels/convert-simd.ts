@@ -6,6 +6,8 @@
 // EPYC, Node 20). Each thread owns a slot of the memory: 64 bytes of constants (channel
 // swizzle, means) and a chunk buffer that sources outside the memory are copied through.
 import { CONVERT_WASM_BASE64 } from './wasm/convert-wasm.ts';
+import { rgb8PermuteForward, rgb8ToFloatBackward } from './batch-simd.ts';
+import { base64Bytes } from './warp-simd.ts';
 
 /** The part of the WebAssembly API used here (the project's lib settings do not declare it). */
 interface WasmApi {
@@ -40,11 +42,8 @@ let compiled: object | null | undefined;
 function convertModule(): object | null {
   if (compiled !== undefined) return compiled;
   try {
-    const text = atob(CONVERT_WASM_BASE64);
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     const api = wasmApi();
-    compiled = api === undefined ? null : new api.Module(bytes);
+    compiled = api === undefined ? null : new api.Module(base64Bytes(CONVERT_WASM_BASE64));
   } catch {
     compiled = null;
   }
@@ -102,7 +101,7 @@ export class SharedConverter {
     if (!meansExact(mean)) return false;
     this.setConstants(map, mean);
     const quadBytes = Math.floor(per / 12) * 12;
-    tailRgb(src, dst, base, per, quadBytes, map, mean);
+    rgb8ToFloatBackward(src, dst, base, quadBytes, per, map, mean);
     const dstAddress = dst.byteOffset + 4 * base;
     for (let at = 0; at < quadBytes; at += CHUNK_BYTES) {
       const length = Math.min(CHUNK_BYTES, quadBytes - at);
@@ -122,7 +121,7 @@ export class SharedConverter {
     const address = dst.byteOffset + 4 * base;
     const src = new Uint8Array(dst.buffer, address, per);
     const quadBytes = Math.floor(per / 12) * 12;
-    tailRgb(src, dst, base, per, quadBytes, map, mean); // the last pixels first: back to front
+    rgb8ToFloatBackward(src, dst, base, quadBytes, per, map, mean); // the last pixels first: back to front
     this.kernels.rgbToFloat(this.consts, address, address, quadBytes / 3);
     return true;
   }
@@ -131,7 +130,7 @@ export class SharedConverter {
   rgbPermute(src: Uint8Array, dst: Uint8Array, base: number, per: number, map: readonly number[]): void {
     this.setConstants(map, [0, 0, 0]);
     const quadBytes = Math.floor(per / 12) * 12;
-    tailPermute(src, dst, base, per, quadBytes, map);
+    rgb8PermuteForward(src, dst, base, quadBytes, per, map);
     const dstAddress = dst.byteOffset + base;
     for (let at = 0; at < quadBytes; at += CHUNK_BYTES) {
       const length = Math.min(CHUNK_BYTES, quadBytes - at);
@@ -148,7 +147,7 @@ export class SharedConverter {
     // (The kernel's last 16-byte load reaches 4 bytes into the tail, lanes its swizzle drops.)
     this.kernels.rgbPermute(this.consts, address, address, quadBytes / 3);
     const src = new Uint8Array(dst.buffer, address, per);
-    tailPermute(src, dst, base, per, quadBytes, map);
+    rgb8PermuteForward(src, dst, base, quadBytes, per, map);
   }
 
   /** dst[base + i] = src[i] for `count` bytes (an 8-bit label map as floats). */
@@ -176,28 +175,4 @@ export class SharedConverter {
 function meansExact(mean: readonly number[]): boolean {
   for (let k = 0; k < 3; k++) if (Math.fround(mean[k]) !== mean[k]) return false;
   return true;
-}
-
-/** The pixels after the last whole group of 4, in JS, back to front (src may alias dst's place). */
-function tailRgb(src: Uint8Array, dst: Float32Array, base: number, per: number, from: number, map: readonly number[], mean: readonly number[]): void {
-  for (let i = per - 3, o = base + per - 3; i >= from; i -= 3, o -= 3) {
-    const v0 = src[i + map[0]] - mean[0];
-    const v1 = src[i + map[1]] - mean[1];
-    const v2 = src[i + map[2]] - mean[2];
-    dst[o] = v0;
-    dst[o + 1] = v1;
-    dst[o + 2] = v2;
-  }
-}
-
-/** The pixels after the last whole group of 4; each pixel is read before it is written (src may be dst's own place). */
-function tailPermute(src: Uint8Array, dst: Uint8Array, base: number, per: number, from: number, map: readonly number[]): void {
-  for (let i = from, o = base + from; i < per; i += 3, o += 3) {
-    const v0 = src[i + map[0]];
-    const v1 = src[i + map[1]];
-    const v2 = src[i + map[2]];
-    dst[o] = v0;
-    dst[o + 1] = v1;
-    dst[o + 2] = v2;
-  }
 }

@@ -66,12 +66,18 @@ export function wasmHeap(wasm: WarpExports, byteLength: number): Uint8Array {
   return new Uint8Array(memory.buffer);
 }
 
+/** The bytes of a base64 string (the generated wasm modules). */
+export function base64Bytes(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 function loadWasm(): WarpExports | null {
   if (instance !== undefined) return instance;
   try {
-    const text = atob(WARP_WASM_BASE64);
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    const bytes = base64Bytes(WARP_WASM_BASE64);
     const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
     instance = api === undefined ? null : new api.Instance(new api.Module(bytes)).exports as WarpExports;
   } catch {

@@ -10,7 +10,7 @@
 // (B, N, H, W) from channel 0 (a value outside [0, N) gives an all-zero pixel: "ignore").
 // annotate=auto: the label is the augmented image with the mean subtracted (as v1 did).
 import { PicpacError, invalidParameterError } from '../../errors.ts';
-import { rgb8PermuteWasm, rgb8ToFloatWasm } from '../pixels/batch-simd.ts';
+import { rgb8PermuteForward, rgb8PermuteWasm, rgb8ToFloatBackward, rgb8ToFloatWasm } from '../pixels/batch-simd.ts';
 import type { SharedConverter } from '../pixels/convert-simd.ts';
 import { BGR_TO_RGB_INDEX } from '../pixels/image.ts';
 import type { Image } from '../pixels/image.ts';
@@ -238,15 +238,7 @@ export function finishStagedImage(shape: SampleShape, layout: BatchLayout, targe
   const { map, mean } = channelPlan(3, layout, true);
   if (shared?.rgbToFloatInPlace(target, base, per, map, mean)) return;
   const src = stagingView(target, index, per);
-  if (rgb8ToFloatWasm(src, target, base, per, map, mean)) return;
-  for (let i = per - 3, o = base + per - 3; i >= 0; i -= 3, o -= 3) {
-    const v0 = src[i + map[0]] - mean[0];
-    const v1 = src[i + map[1]] - mean[1];
-    const v2 = src[i + map[2]] - mean[2];
-    target[o] = v0;
-    target[o + 1] = v1;
-    target[o + 2] = v2;
-  }
+  if (!rgb8ToFloatWasm(src, target, base, per, map, mean)) rgb8ToFloatBackward(src, target, base, 0, per, map, mean);
 }
 
 /** dtype uint8: the staged pixels in the output channel order, in place (each pixel read before it is written). */
@@ -256,14 +248,7 @@ function permuteInPlace(target: Uint8Array, base: number, per: number, map: read
     shared.rgbPermuteInPlace(target, base, per, map);
     return;
   }
-  for (let o = base; o < base + per; o += 3) {
-    const v0 = target[o + map[0]];
-    const v1 = target[o + map[1]];
-    const v2 = target[o + map[2]];
-    target[o] = v0;
-    target[o + 1] = v1;
-    target[o + 2] = v2;
-  }
+  rgb8PermuteForward(target.subarray(base), target, base, 0, per, map);
 }
 
 /** Stage an 8-bit label map (NHWC, not annotate=auto) as sample `index`; false when not staged. */
