@@ -52,9 +52,10 @@ export function referenceDecodeRate(jpegs: readonly Uint8Array[], passes: number
  * not always T × the one-core rate: on a shared virtual machine two vCPUs may decode less than
  * twice as fast as one, and a stream row is judged against what the decoder itself reaches there.
  * With `floatBatch`, each decoded image is also written as float32 into a batch buffer (two in
- * turn, the most cache-friendly a consumer can make it) with the native uint8 → float32 copy:
- * the least work any float32 stream must do per sample, in its best case — an upper bound on
- * what a "decode only" row can reach.
+ * turn, the most cache-friendly a consumer can make it) with the native uint8 → float32 copy
+ * into PRIVATE memory (into a SharedArrayBuffer V8 makes that copy ~7× slower): the least work
+ * any float32 stream must do per sample, in its best case — an upper bound on what a "decode
+ * only" row can reach.
  * Each thread warms up, then all start together on a shared flag; rate = all images ÷ the
  * slowest thread's time, the fastest of `passes` (as for the one-core reference).
  */
@@ -66,7 +67,7 @@ export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], 
     const turbo = require(workerData.turboPath);
     const out = Buffer.allocUnsafeSlow(2048 * 2048 * 3);
     const flag = new Int32Array(workerData.flag);
-    const batches = workerData.floatBatch ? Array.from({ length: 2 }, () => new Float32Array(new SharedArrayBuffer(4 * 2048 * 2048 * 3))) : [];
+    const batches = workerData.floatBatch ? Array.from({ length: 2 }, () => new Float32Array(2048 * 2048 * 3)) : [];
     const decodeAll = () => {
       let i = 0;
       for (const j of workerData.jpegs) {
