@@ -7,13 +7,10 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { BatchArena } from '../../src/augment/stream/batch-arena.ts';
 import { SLOT_BYTES, SharedConverter } from '../../src/augment/pixels/convert-simd.ts';
-import { batchLayout, finishStagedImage, finishStagedLabelMap, sampleShapeOf, stageImage, stageLabelMap, writeImage, writeLabelMap } from '../../src/augment/stream/batch.ts';
-import { parseStreamConfig } from '../../src/augment/config.ts';
+import { finishStagedImage, finishStagedLabelMap, sampleShapeOf, stageImage, stageLabelMap, writeImage, writeLabelMap } from '../../src/augment/stream/batch.ts';
+import { layoutOf, float32Bytes, patternBytes } from './helpers.ts';
 import type { Image } from '../../src/augment/pixels/image.ts';
 
-const layoutOf = (config: Record<string, unknown>) => batchLayout(parseStreamConfig(config));
-const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-const pixels = (count: number, seed: number) => Uint8Array.from({ length: count }, (_, i) => (i * 29 + seed * 13 + (i >> 5)) & 255);
 
 const arena = BatchArena.create(2);
 const skip = arena === undefined ? 'WebAssembly SIMD with shared memory is unavailable here' : false;
@@ -40,8 +37,8 @@ describe('batch arena', { skip }, () => {
       (width, height, places, at, mean, rgb, labelChannels, inPlace) => {
         const index = at % places;
         const layout = layoutOf({ annotate: 'json', mean_color1: mean[0], mean_color2: mean[1], mean_color3: mean[2], bgr2rgb: rgb });
-        const image: Image = { width, height, channels: 3, data: pixels(width * height * 3, at) };
-        const label: Image = { width, height, channels: labelChannels as 1 | 3, data: pixels(width * height * labelChannels, at + 5) };
+        const image: Image = { width, height, channels: 3, data: patternBytes(width * height * 3, at) };
+        const label: Image = { width, height, channels: labelChannels as 1 | 3, data: patternBytes(width * height * labelChannels, at + 5) };
         const per = width * height * 3;
         const perLabel = width * height * labelChannels;
         const expected = new Float32Array(per * places).fill(-9);
@@ -62,8 +59,8 @@ describe('batch arena', { skip }, () => {
             writeImage(image, layout, images, index, converter);
             writeLabelMap(label, layout, labels, index, converter);
           }
-          assert.deepEqual(bytes(images), bytes(expected));
-          assert.deepEqual(bytes(labels), bytes(expectedLabels));
+          assert.deepEqual(float32Bytes(images), float32Bytes(expected));
+          assert.deepEqual(float32Bytes(labels), float32Bytes(expectedLabels));
         } finally {
           arena!.release(imageBlock, per * places * 4);
           arena!.release(labelBlock, perLabel * places * 4);
@@ -77,7 +74,7 @@ describe('batch arena', { skip }, () => {
       (width, height, places, at, rgb, inPlace) => {
         const index = at % places;
         const layout = layoutOf({ dtype: 'uint8', bgr2rgb: rgb });
-        const image: Image = { width, height, channels: 3, data: pixels(width * height * 3, at) };
+        const image: Image = { width, height, channels: 3, data: patternBytes(width * height * 3, at) };
         const per = width * height * 3;
         const expected = new Uint8Array(per * places).fill(3);
         writeImage(image, layout, expected, index);
@@ -101,7 +98,7 @@ describe('batch arena', { skip }, () => {
     const converter = new SharedConverter(arena!.memory, 2);
     const block = arena!.alloc(4 * 12)!;
     const target = arena!.float32(block, 12).fill(-1);
-    assert.equal(converter.rgbToFloat(pixels(12, 1), target, 0, 12, [2, 1, 0], [0.1, 0, 0]), false);
+    assert.equal(converter.rgbToFloat(patternBytes(12, 1), target, 0, 12, [2, 1, 0], [0.1, 0, 0]), false);
     assert.equal(converter.rgbToFloatInPlace(target, 0, 12, [2, 1, 0], [0.1, 0, 0]), false);
     assert.deepEqual([...target], new Array(12).fill(-1));
     arena!.release(block, 48);

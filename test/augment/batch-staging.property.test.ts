@@ -7,13 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  batchLayout, finishStagedImage, finishStagedLabelMap, sampleShapeOf, stageImage, stageLabelMap, stagingView, writeImage, writeLabelMap,
+  finishStagedImage, finishStagedLabelMap, sampleShapeOf, stageImage, stageLabelMap, stagingView, writeImage, writeLabelMap,
 } from '../../src/augment/stream/batch.ts';
-import { parseStreamConfig } from '../../src/augment/config.ts';
+import { layoutOf, float32Bytes, patternBytes } from './helpers.ts';
 import type { Image } from '../../src/augment/pixels/image.ts';
 
-const layoutOf = (config: Record<string, unknown>) => batchLayout(parseStreamConfig(config));
-const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 const sample = fc.record({
   width: fc.integer({ min: 1, max: 37 }),
@@ -26,17 +24,14 @@ const sample = fc.record({
   labelChannels: fc.constantFrom(1, 3),
 });
 
-function pixels(count: number, seed: number): Uint8Array {
-  return Uint8Array.from({ length: count }, (_, i) => (i * 37 + seed * 11 + (i >> 3)) & 255);
-}
 
 describe('staged conversion', () => {
   test('stage + finish = writeImage / writeLabelMap, in a shared batch, other places untouched', () => {
     fc.assert(fc.property(sample, fc.nat(), ({ width, height, places, seed, mean, rgb, labelChannels }, at) => {
       const index = at % places;
       const layout = layoutOf({ annotate: 'json', mean_color1: mean[0], mean_color2: mean[1], mean_color3: mean[2], bgr2rgb: rgb });
-      const image: Image = { width, height, channels: 3, data: pixels(width * height * 3, seed) };
-      const label: Image = { width, height, channels: labelChannels as 1 | 3, data: pixels(width * height * labelChannels, seed + 1) };
+      const image: Image = { width, height, channels: 3, data: patternBytes(width * height * 3, seed) };
+      const label: Image = { width, height, channels: labelChannels as 1 | 3, data: patternBytes(width * height * labelChannels, seed + 1) };
       const shape = sampleShapeOf(image, label, layout);
       const per = width * height * 3;
       const perLabel = width * height * labelChannels;
@@ -50,8 +45,8 @@ describe('staged conversion', () => {
       assert.equal(stageLabelMap(label, layout, labels, index), true);
       finishStagedImage(shape, layout, images, index);
       finishStagedLabelMap(shape, labels, index);
-      assert.deepEqual(bytes(images), bytes(expected));
-      assert.deepEqual(bytes(labels), bytes(expectedLabels));
+      assert.deepEqual(float32Bytes(images), float32Bytes(expected));
+      assert.deepEqual(float32Bytes(labels), float32Bytes(expectedLabels));
     }), { numRuns: 300 });
   });
 
@@ -62,13 +57,13 @@ describe('staged conversion', () => {
       const index = places - 1;
       const images = new Float32Array(new SharedArrayBuffer(per * places * 4));
       const view = stagingView(images, index, per);
-      view.set(pixels(per, seed));
+      view.set(patternBytes(per, seed));
       const image: Image = { width, height, channels: 3, data: view };
       const expected = new Float32Array(per * places);
       writeImage({ ...image, data: view.slice() }, layout, expected, index);
       assert.equal(stageImage(image, layout, images, index), true);
       finishStagedImage(sampleShapeOf(image, undefined, layout), layout, images, index);
-      assert.deepEqual(bytes(images), bytes(expected));
+      assert.deepEqual(float32Bytes(images), float32Bytes(expected));
     }), { numRuns: 100 });
   });
 
@@ -76,7 +71,7 @@ describe('staged conversion', () => {
     fc.assert(fc.property(sample, fc.nat(), ({ width, height, places, seed, rgb }, at) => {
       const index = at % places;
       const layout = layoutOf({ dtype: 'uint8', bgr2rgb: rgb });
-      const image: Image = { width, height, channels: 3, data: pixels(width * height * 3, seed) };
+      const image: Image = { width, height, channels: 3, data: patternBytes(width * height * 3, seed) };
       const per = width * height * 3;
       const expected = new Uint8Array(per * places).fill(7);
       writeImage(image, layout, expected, index);
@@ -91,7 +86,7 @@ describe('staged conversion', () => {
     const layout = layoutOf({});
     const images = new Float32Array(new SharedArrayBuffer(4 * 5 * 5 * 3));
     assert.equal(stagingView(images, 0, undefined).length, images.byteLength);
-    const image: Image = { width: 3, height: 2, channels: 3, data: pixels(18, 9) };
+    const image: Image = { width: 3, height: 2, channels: 3, data: patternBytes(18, 9) };
     const expected = new Float32Array(images.length);
     writeImage(image, layout, expected, 0);
     assert.equal(stageImage(image, layout, images, 0), true);
@@ -100,8 +95,8 @@ describe('staged conversion', () => {
   });
 
   test('layouts that are not staged are declined and left unwritten', () => {
-    const image: Image = { width: 2, height: 2, channels: 3, data: pixels(12, 1) };
-    const grey: Image = { width: 2, height: 2, channels: 1, data: pixels(4, 2) };
+    const image: Image = { width: 2, height: 2, channels: 3, data: patternBytes(12, 1) };
+    const grey: Image = { width: 2, height: 2, channels: 1, data: patternBytes(4, 2) };
     const floatLabel: Image = { width: 2, height: 2, channels: 1, data: new Float32Array(4).fill(0.5) };
     const images = new Float32Array(12).fill(-1);
     assert.equal(stageImage(image, layoutOf({ order: 'NCHW' }), images, 0), false);

@@ -3,13 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  LabelError, allocImages, batchLayout, copySample, imageBatchShape, labelBatchShape, labelElementCount, sampleShapeOf,
+  LabelError, allocImages, copySample, imageBatchShape, labelBatchShape, labelElementCount, sampleShapeOf,
   writeImage, writeImageLabel, writeLabelMap,
 } from '../../src/augment/stream/batch.ts';
-import { parseStreamConfig } from '../../src/augment/config.ts';
 import type { Image } from '../../src/augment/pixels/image.ts';
+import { layoutOf } from './helpers.ts';
 
-const layoutOf = (config: Record<string, unknown>) => batchLayout(parseStreamConfig(config));
 
 /** 2×1 RGB image: pixel 0 = (10, 20, 30), pixel 1 = (40, 50, 60). */
 const rgb: Image = { width: 2, height: 1, channels: 3, data: Uint8Array.of(10, 20, 30, 40, 50, 60) };

@@ -2,6 +2,24 @@
 import type { Image } from '../../src/augment/pixels/image.ts';
 import type { RandomSource } from '../../src/augment/stream/sample-transform.ts';
 import { Rng } from '../../src/engine/rng.ts';
+import { batchLayout } from '../../src/augment/stream/batch.ts';
+import type { BatchLayout } from '../../src/augment/stream/batch.ts';
+import { parseStreamConfig } from '../../src/augment/config.ts';
+
+/** The batch layout of flat stream parameters. */
+export function layoutOf(config: Record<string, unknown>): BatchLayout {
+  return batchLayout(parseStreamConfig(config));
+}
+
+/** The bytes of a float32 tensor (exact comparison, NaN and −0 included). */
+export function float32Bytes(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** `count` deterministic, well-mixed bytes (a pixel pattern for batch tests). */
+export function patternBytes(count: number, seed: number): Uint8Array {
+  return Uint8Array.from({ length: count }, (_, i) => (i * 37 + seed * 11 + (i >> 3)) & 255);
+}
 
 /** Deterministic RandomSource: the engine's seeded generator. */
 export function seededRandom(seed: number): RandomSource {

@@ -48,14 +48,25 @@ export function holdsPixels(storage: PixelArray | undefined, like: PixelArray, l
   return storage !== undefined && storage.length >= length && storage.constructor === like.constructor;
 }
 
-/** A zero-filled image. */
-export function createImage(width: number, height: number, channels: ChannelCount, type: SampleType = 'uint8'): Image {
+/**
+ * `length` zeroed samples of `type`: the start of `into` when it can hold them (the result then
+ * aliases it), else a fresh array — the stream's per-sample outputs reuse storage this way.
+ */
+export function zeroedPixels(type: SampleType, length: number, into?: PixelArray): PixelArray {
+  if (into === undefined || into.length < length || sampleTypeOf(into) !== type) return allocPixels(type, length);
+  const view = into.subarray(0, length);
+  view.fill(0);
+  return view;
+}
+
+/** A zero-filled image (in `into` when it can hold it: see zeroedPixels). */
+export function createImage(width: number, height: number, channels: ChannelCount, type: SampleType = 'uint8', into?: PixelArray): Image {
   if (!Number.isInteger(width) || width < 0) throw invalidParameterError('width', 'a non-negative integer', width);
   if (!Number.isInteger(height) || height < 0) throw invalidParameterError('height', 'a non-negative integer', height);
   if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4) {
     throw invalidParameterError('channels', 'one of 1, 2, 3, 4', channels);
   }
-  return { width, height, channels, data: allocPixels(type, width * height * channels) };
+  return { width, height, channels, data: zeroedPixels(type, width * height * channels, into) };
 }
 
 export function cloneImage(image: Image): Image {

@@ -12,7 +12,7 @@
 // A shape with V vertices costs O(V · (rows + cols) + pixels written); `rasterWork` counts the
 // steps so tests can assert the bound without timing.
 import { invalidParameterError } from '../../errors.ts';
-import { cloneImage, createImage, sampleTypeOf } from './image.ts';
+import { cloneImage, createImage } from './image.ts';
 import type { ChannelCount, Image, PixelArray, SampleType } from './image.ts';
 import type { Annotation, NormalizedPoint, Shape } from '../annotation.ts';
 import { DIGIT_HEIGHT, digitsWidth, drawDigits } from './digits.ts';
@@ -76,13 +76,7 @@ export function createLabelCanvas(width: number, height: number, annoType = 0, i
   if (!Number.isInteger(annoType) || annoType < 0 || type === undefined || channels > 4) {
     throw invalidParameterError('anno_type', 'an OpenCV type code with depth CV_8U, CV_16U or CV_32F and 1-4 channels', annoType);
   }
-  const length = width * height * channels;
-  if (into !== undefined && into.length >= length && sampleTypeOf(into) === type && Number.isInteger(width) && width >= 0 && Number.isInteger(height) && height >= 0) {
-    const data = into.subarray(0, length);
-    data.fill(0);
-    return { width, height, channels: channels as ChannelCount, data };
-  }
-  return createImage(width, height, channels as ChannelCount, type);
+  return createImage(width, height, channels as ChannelCount, type, into);
 }
 
 /** Pixel rectangle [left, right) × [top, bottom). */

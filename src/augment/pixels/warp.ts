@@ -12,7 +12,7 @@
 // Pixels outside the scaled canvas (crop padding) are "outside the frame": always 0, and the
 // colour jitter (which v1 applies before cropping) skips them.
 import { invalidParameterError, outOfRangeError } from '../../errors.ts';
-import { allocPixels, holdsPixels, sampleTypeOf } from './image.ts';
+import { sampleTypeOf, zeroedPixels } from './image.ts';
 import { FIX, bilinear8, bilinearFloat, spanHi, spanLo } from './warp-kernels.ts';
 import { bilinear8c3Wasm } from './warp-simd.ts';
 import type { Image, PixelArray } from './image.ts';
@@ -205,12 +205,7 @@ export interface WarpImageOptions {
 
 /** `into` when it can hold `length` samples of `image`'s type (zeroed), else a fresh array. */
 function outputPixels(data: PixelArray, length: number, into: PixelArray | undefined): PixelArray {
-  if (holdsPixels(into, data, length)) {
-    const view = into.subarray(0, length);
-    view.fill(0);
-    return view;
-  }
-  return allocPixels(sampleTypeOf(data), length);
+  return zeroedPixels(sampleTypeOf(data), length, into);
 }
 
 /** Apply a plan to an image with bilinear sampling. */

@@ -142,8 +142,10 @@ export function writeImage(image: Image, layout: BatchLayout, target: Float32Arr
   const float = target instanceof Float32Array;
   const { map, mean } = channelPlan(channels, layout, float);
   const identity = map.every((m, k) => m === k) && mean.every((m) => m === 0);
-  // (Not for float32 into the shared memory: wasm converts faster than set() stores into it.)
-  if (layout.order === 'NHWC' && identity && (float || src instanceof Uint8Array) && !(float && shared !== undefined && channels === 3 && src instanceof Uint8Array)) {
+  // 8-bit RGB into the shared memory always takes its wasm kernels: a JS set() stores into a
+  // SharedArrayBuffer several times slower (pixels/convert-simd.ts).
+  const sharedRgb = shared !== undefined && channels === 3 && src instanceof Uint8Array;
+  if (layout.order === 'NHWC' && identity && !sharedRgb && (float || src instanceof Uint8Array)) {
     (target as Float32Array).set(src.length === per ? src : src.subarray(0, per), base); // native copy/conversion
     return;
   }
@@ -189,13 +191,14 @@ export function writeImage(image: Image, layout: BatchLayout, target: Float32Arr
 // ----- staged conversion (the caller's half; worker-pool.ts) -----
 //
 // When a core is free for the calling thread (fewer workers than cores), a worker may leave the
-// float32 conversion of its sample to the caller, as the original's BatchImageStream did in
-// next(): the worker's 8-bit pixels sit at the START of the sample's float32 place in the batch
-// tensor (decoded or warped straight there: stagingView), and the caller converts them in place.
-// The wasm kernel copies its source in before writing; the JS loops run back to front (pixel p's
-// float bytes start at 12p ≥ 3p, past every source byte still unread). Only the hot layout is
-// staged — NHWC float32, 8-bit 3-channel images, 8-bit label maps — with writeImage's and
-// writeLabelMap's exact bytes.
+// conversion of its sample to the caller, as the original's BatchImageStream did in next(): the
+// worker's 8-bit pixels sit at the START of the sample's place in the batch tensor (a decode-only
+// sample is decoded straight there: stagingView), and the caller finishes them in place — float32
+// minus the means, or uint8 in the output channel order. The float32 loops run back to front
+// (pixel p's float bytes start at 12p ≥ 3p, past every source byte still unread; the private
+// wasm kernel copies its source in first), the uint8 ones front to back reading each pixel
+// before writing it. Only the hot layout is staged — NHWC, 8-bit 3-channel images, 8-bit label
+// maps — with writeImage's and writeLabelMap's exact bytes.
 
 /**
  * Bytes at the start of place `index` of a batch tensor whose places hold `per` elements; with

@@ -56,8 +56,9 @@ export interface SampleOutcome {
   ok: boolean;
   inPlace: boolean;
   /**
-   * In place, but left for the caller to convert to float32 (batch.ts "staged conversion"):
-   * STAGED_IMAGE and/or STAGED_LABEL bits; absent or 0 when the sample's place is final.
+   * In place, but left for the caller to finish — float32 conversion, or uint8 channel order
+   * (batch.ts "staged conversion"): STAGED_IMAGE and/or STAGED_LABEL bits; absent or 0 when the
+   * sample's place is final.
    */
   staged?: number;
   shape?: SampleShape;
@@ -78,7 +79,7 @@ export interface StageTimes {
   augment: number;
   batch: number;
   cacheHits: number;
-  /** Samples whose float32 conversion the calling thread finished (staged by the workers). */
+  /** Samples whose conversion the calling thread finished (staged by the workers). */
   stagedSamples: number;
 }
 
@@ -138,7 +139,7 @@ export class SamplePipeline {
   /**
    * @param stores main store and optional mixin store (index = sourceIndex)
    * @param cacheBytes bytes this pipeline's cache may hold (0: no cache)
-   * @param [stageOutput=false] leave the float32 conversion of in-place samples to the caller (outcome.staged)
+   * @param [stageOutput=false] leave the conversion of in-place samples to the caller (outcome.staged)
    * @param [shared] this thread's converter for batch tensors in the stream's shared memory (dest.arena)
    */
   constructor(
@@ -186,18 +187,21 @@ export class SamplePipeline {
   }
 
   /**
-   * Where this sample's 8-bit output may be produced directly, to be staged without a copy: the
-   * start of its float32 places (batch.ts stagingView), when the caller converts (stageOutput).
+   * Where this sample's decoded pixels may land directly, to be staged without a copy: the start
+   * of its place in the image tensor (batch.ts stagingView), when the caller converts (stageOutput).
    */
-  private stagingFor(task: SampleTask): { image: Uint8Array; label?: Uint8Array } | undefined {
+  private stagingImage(task: SampleTask): Uint8Array | undefined {
     const dest = task.dest;
-    const layout = this.layout;
-    if (!this.stageOutput || dest === undefined || layout.order !== 'NHWC') return undefined;
-    const views: { image: Uint8Array; label?: Uint8Array } = { image: stagingView(dest.images, dest.index, dest.shape && imageElementCount(dest.shape)) };
-    if (dest.labels !== undefined && layout.labelKind === 'map' && !layout.autoLabel) {
-      views.label = stagingView(dest.labels, dest.index, dest.shape && labelElementCount(dest.shape, layout));
+    if (!this.stageOutput || dest === undefined || this.layout.order !== 'NHWC') return undefined;
+    return stagingView(dest.images, dest.index, dest.shape && imageElementCount(dest.shape));
+  }
+
+  /** A JSON label that was not drawn on the canvas (it was too small): give the next sample room. */
+  private growCanvas(prepared: PreparedSample): void {
+    const label = prepared.label?.data;
+    if (label instanceof Uint8Array && label.buffer !== this.canvas?.buffer && (this.canvas?.length ?? 0) < label.length) {
+      this.canvas = new Uint8Array(label.length);
     }
-    return views;
   }
 
   /** A warp output that did not fit the scratch: give the next sample room (same type). */
@@ -221,15 +225,12 @@ export class SamplePipeline {
         const t1 = now();
         this.times.read += t1 - t0;
         // Without a cache or a warp, the decoded pixels are the output: decode into the staging place.
-        const staging = this.cache === undefined && !this.config.perturb ? this.stagingFor(task) : undefined;
-        const decoded = await this.decode(stored, task.seq, staging?.image);
+        const staging = this.cache === undefined && !this.config.perturb ? this.stagingImage(task) : undefined;
+        const decoded = await this.decode(stored, task.seq, staging);
         const t2 = now();
         this.times.decode += t2 - t1;
         prepared = prepareSample(decoded, this.params, this.cache === undefined ? this.canvas : undefined);
-        const label = prepared.label?.data;
-        if (this.cache === undefined && label instanceof Uint8Array && label.buffer !== this.canvas?.buffer && (this.canvas?.length ?? 0) < label.length) {
-          this.canvas = new Uint8Array(label.length); // room for the next sample's canvas
-        }
+        if (this.cache === undefined) this.growCanvas(prepared);
         this.times.prepare += now() - t2;
         this.cache?.put(sampleKey(task.sourceIndex, task.recordIndex), prepared);
       }

@@ -27,7 +27,7 @@ export interface StreamWorkerData {
   mixinPath: string | undefined;
   config: Record<string, unknown>;
   cacheBytes: number;
-  /** Leave the float32 conversion of in-place samples to the pool's thread (SamplePipeline stageOutput). */
+  /** Leave the conversion of in-place samples to the pool's thread (SamplePipeline stageOutput). */
   stageOutput: boolean;
   /** The batch tensors' shared memory and this worker's slot in it (batch-arena.ts), when the stream has one. */
   arena?: { memory: SharedWasmMemory; slot: number };

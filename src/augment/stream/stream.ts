@@ -70,7 +70,7 @@ export interface ImageStreamStats extends RunnerStats {
   /** Batches returned, and how many needed a gathering copy. */
   batches: number;
   copiedBatches: number;
-  /** Batch buffers allocated in the stream's shared WebAssembly memory (reused float32 buffers with workers). */
+  /** Batch buffers allocated in the stream's shared WebAssembly memory (reused buffers with workers). */
   arenaBuffers: number;
   skipped: number;
 }
@@ -158,7 +158,7 @@ export class ImageStream implements AsyncIterable<Batch> {
    * @param [options.mixin] a mixin Store object (the config's `mixin` is a path)
    * @param [options.reuseBuffers=false] recycle batch tensors (valid until the next next())
    * @param [options.onError='throw'] 'throw' or 'skip' bad records
-   * @param [options.conversionThread='auto'] who converts pixels to float32: 'worker', 'caller', or 'auto' (caller when threads < cores)
+   * @param [options.conversionThread='auto'] who converts 8-bit pixels into the batch: 'worker', 'caller', or 'auto' (caller when threads < cores)
    */
   static async open(source: string | Store, config: StreamConfigInput = {}, options: ImageStreamOptions = {}): Promise<ImageStream> {
     const c = parseStreamConfig(config);
@@ -249,7 +249,7 @@ export class ImageStream implements AsyncIterable<Batch> {
     const l = this.layout;
     const pixels = l.dtype === 'uint8' ? 'uint8' : `float32${l.mean.some((m) => m !== 0) ? ` - mean(${l.mean.join(', ')})` : ''}`;
     const labels = l.labelKind === 'scalar' ? 'label' : l.labelKind === 'onehot' ? `one-hot ${l.onehot}` : l.labelKind === 'map' ? `${c.annotate} label map` : `${c.annotate} per-pixel one-hot ${l.onehot}`;
-    const run = this.runner.threads === 0 ? 'inline' : `${this.runner.threads} threads${this.runner.conversion === 'caller' ? ' (float32 on the caller)' : ''}`;
+    const run = this.runner.threads === 0 ? 'inline' : `${this.runner.threads} threads${this.runner.conversion === 'caller' ? ' (conversion on the caller)' : ''}`;
     const cache = c.cache ? `cache ≤ ${Math.round(c.cache_bytes / 2 ** 20)} MiB` : 'no cache';
     const augment = c.perturb ? ', perturb' : '';
     const source = (s: Store) => `${s.format} ${s.name} (${s.recordCount} records)`;

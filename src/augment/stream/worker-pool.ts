@@ -38,7 +38,7 @@ export interface SampleRunner {
   readonly threads: number;
   /** True: PrefetchQueue refills in chunks (about a quarter of its limit) rather than per sample. */
   readonly chunkedDispatch: boolean;
-  /** Who writes float32 pixels: the thread running the sample, or the caller (staged). */
+  /** Who converts pixels into the batch: the thread running the sample, or the caller (staged). */
   readonly conversion: 'worker' | 'caller';
   run(task: SampleTask): Promise<SampleOutcome>;
   stats(): Promise<RunnerStats>;
@@ -83,7 +83,7 @@ export interface WorkerPoolOptions {
   /** Cache bytes for the whole pool (each worker gets an equal share). */
   cacheBytes: number;
   /**
-   * The pool's thread finishes the float32 conversion of in-place samples as their outcomes
+   * The pool's thread finishes the conversion of in-place samples as their outcomes
    * arrive (batch.ts "staged conversion"), as the original's next() did: worth it when a core is
    * free for it, i.e. fewer workers than cores. Default false.
    */
