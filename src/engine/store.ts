@@ -66,6 +66,11 @@ export interface ScanOptions {
  * of shards, local or remote. Records are addressed by index 0..recordCount-1, in file order.
  * Open one with `openStore`.
  */
+/** A caller's reusable read buffer (Store.getSync). */
+export interface ReadBuffer {
+  bytes: Uint8Array;
+}
+
 export interface Store {
   /** Path or URL. */
   readonly name: string;
@@ -82,8 +87,12 @@ export interface Store {
   /**
    * Optional: the record read on the calling thread (local files), or undefined when this record
    * cannot be read synchronously (the caller then uses get()). Same result and errors as get().
+   * With `buffer`, the bytes are read into `buffer.bytes` (replaced by a larger array when the
+   * record does not fit) and the record's field bytes are views of it: valid until the next read
+   * into the same buffer. A stream worker reads every record so — a fresh zeroed array per record
+   * cost 20–60 µs in page faults and zeroing, the pread itself ~6 µs (15 KB, page cache).
    */
-  getSync?(recordIndex: number): StoredRecord | undefined;
+  getSync?(recordIndex: number, buffer?: ReadBuffer): StoredRecord | undefined;
   /** The newest annotation text without reading image bytes. */
   getAnnotation(recordIndex: number): Promise<string | undefined>;
   /** File-order iteration with large reads. `return()` releases resources. */

@@ -77,6 +77,29 @@ describe('synchronous record reads', () => {
     }
   });
 
+  test('getSync into a reused buffer: same records, field bytes are views of it, grown when a record does not fit', async () => {
+    const reader = await PicpacReader.open(plain);
+    try {
+      const buffer = { bytes: new Uint8Array(16) }; // smaller than any record: replaced on the first read
+      const small = buffer.bytes;
+      for (let i = 0; i < reader.recordCount; i++) {
+        const viaGet = await reader.get(i);
+        const sync = reader.getSync(i, buffer)!;
+        assert.notEqual(buffer.bytes, small);
+        assert.equal(buffer.bytes.length % 65536, 0, 'grown to whole 64 KiB');
+        for (const field of sync.fields) assert.equal(field.bytes.buffer, buffer.bytes.buffer, `record ${i}: field bytes in the buffer`);
+        assert.deepEqual(sync.fields.map((f) => Buffer.from(f.bytes).toString('hex')), viaGet.fields.map((f) => Buffer.from(f.bytes).toString('hex')));
+        assert.equal(sync.annotation, viaGet.annotation);
+      }
+      // A buffer that fits is used as it is (no new allocation per record).
+      const kept = buffer.bytes;
+      reader.getSync(1, buffer);
+      assert.equal(buffer.bytes, kept);
+    } finally {
+      await reader.close();
+    }
+  });
+
   test('stream bytes are identical with sync and async reads, 0/1/2 threads, cache on and off', async () => {
     const reference = await digest(moved, { ...AUGMENT, threads: 0, cache: false });
     for (const threads of [0, 1, 2]) {
@@ -103,6 +126,10 @@ describe('uint8 output', () => {
 describe('float32 conversion on the calling thread (staged) or in the workers', () => {
   const cases: [string, Record<string, unknown>][] = [
     ['decode only, batch 1', { mean_color1: 104, mean_color2: 117, mean_color3: 123 }],
+    // Without a cache a decode-only sample is decoded straight into its batch place and converted
+    // there: by the caller (staged) or, with shared-memory batches, by the worker itself.
+    ['decode only, no cache, batch 2 (decoded in place)', { cache: 0, batch: 2, mean_color1: 104, mean_color2: 117, mean_color3: 123 }],
+    ['dtype uint8, decode only, no cache, batch 3 (decoded in place)', { cache: 0, dtype: 'uint8', batch: 3 }],
     ['full augmentation, batch 1', { ...AUGMENT, mean_color2: 0.1 }],
     ['full augmentation, batch 3, crop', { ...AUGMENT, batch: 3, crop_width: 40, crop_height: 30, bgr2rgb: true }],
     ['image labels kept as floats, NCHW (not staged)', { ...AUGMENT, order: 'NCHW', anno_type: 5 }],

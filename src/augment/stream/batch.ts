@@ -214,6 +214,13 @@ function staged(data: Uint8Array, target: Float32Array | Uint8Array, base: numbe
   return data.buffer === target.buffer && data.byteOffset === target.byteOffset + target.BYTES_PER_ELEMENT * base;
 }
 
+/** True when `image` was decoded straight into the staging bytes of sample `index` (stagingView). */
+export function isStagedIn(image: Image, layout: BatchLayout, target: Float32Array | Uint8Array, index: number): boolean {
+  if (layout.order !== 'NHWC' || image.channels !== 3 || !(image.data instanceof Uint8Array)) return false;
+  const per = image.width * image.height * 3;
+  return index * per + per <= target.length && staged(image.data, target, index * per);
+}
+
 /**
  * Stage `image` as sample `index` for the caller to finish (float32: convert; uint8: order the
  * channels); false (nothing written) when its layout is not staged.

@@ -4,13 +4,13 @@
 // identical bytes. Every random draw is seeded by the sample's stream coordinates
 // (seed, RNG_TAG.perturb, epoch, globalOffset), never by which thread runs it.
 import { RNG_TAG, Rng } from '../../engine/rng.ts';
-import type { Store, StoredField, StoredRecord } from '../../engine/store.ts';
+import type { ReadBuffer, Store, StoredField, StoredRecord } from '../../engine/store.ts';
 import { ERROR_CODES, PicpacError } from '../../errors.ts';
 import { ImageCodec } from '../../format/layout.ts';
 import { decodeTensor } from '../../format/tensor.ts';
 import type { TensorDTypeCode } from '../../format/layout.ts';
 import { decodeRawMatrix } from '../../format/v1/raw-matrix.ts';
-import { sampleShapeOf, sameShape, stageImage, stageLabelMap, stagingView, writeImage, writeLabelMap, imageElementCount, labelElementCount, allocImages, allocLabels } from './batch.ts';
+import { sampleShapeOf, sameShape, stageImage, isStagedIn, finishStagedImage, stageLabelMap, stagingView, writeImage, writeLabelMap, imageElementCount, labelElementCount, allocImages, allocLabels } from './batch.ts';
 import type { BatchLayout, SampleShape } from './batch.ts';
 import type { StreamConfig } from '../config-schema.ts';
 import { decodeImage, decodeImageSync } from '../pixels/decode.ts';
@@ -129,6 +129,12 @@ export class SamplePipeline {
   private scratch: Uint8Array | undefined;
   private scratchOwner = -1;
   /**
+   * Record bytes are read into this buffer (Store.getSync) under the same rule as `scratch`:
+   * without a cache nothing keeps a record's bytes after its sample is written.
+   */
+  private readonly recordBuffer: ReadBuffer = { bytes: new Uint8Array(0) };
+  private recordOwner = -1;
+  /**
    * The warp's outputs (image 0 and its label) land here: augment → write runs without an await,
    * so no two samples ever hold it at once, and write() copies them into the batch.
    */
@@ -175,7 +181,10 @@ export class SamplePipeline {
   private readNow(task: SampleTask): StoredRecord | Promise<StoredRecord> {
     const store = this.stores[task.sourceIndex];
     if (store === undefined) throw new PicpacError('IO', `no store for source ${task.sourceIndex}`);
-    return store.getSync?.(task.recordIndex) ?? store.get(task.recordIndex);
+    if (store.getSync === undefined) return store.get(task.recordIndex);
+    const reuse = this.cache === undefined && this.recordOwner === -1;
+    if (reuse) this.recordOwner = task.seq;
+    return store.getSync(task.recordIndex, reuse ? this.recordBuffer : undefined) ?? store.get(task.recordIndex);
   }
 
   /** The scratch buffer for sample `seq`, or undefined (cache on, or in use by another sample). */
@@ -187,12 +196,15 @@ export class SamplePipeline {
   }
 
   /**
-   * Where this sample's decoded pixels may land directly, to be staged without a copy: the start
-   * of its place in the image tensor (batch.ts stagingView), when the caller converts (stageOutput).
+   * Where this sample's decoded pixels may land directly, to be converted in place without a copy:
+   * the start of its place in the image tensor (batch.ts stagingView) — when the caller converts
+   * (stageOutput), or when this thread does and the place is in the stream's shared wasm memory
+   * (an in-place wasm conversion; a private decode then a copy into shared memory costs ~3× more).
    */
   private stagingImage(task: SampleTask): Uint8Array | undefined {
     const dest = task.dest;
-    if (!this.stageOutput || dest === undefined || this.layout.order !== 'NHWC') return undefined;
+    if (dest === undefined || this.layout.order !== 'NHWC') return undefined;
+    if (!this.stageOutput && !(dest.arena && this.shared)) return undefined;
     return stagingView(dest.images, dest.index, dest.shape && imageElementCount(dest.shape));
   }
 
@@ -252,6 +264,7 @@ export class SamplePipeline {
       return { seq: task.seq, ok: false, inPlace: false, error: errorInfo(error, task.recordIndex, task.sourceIndex) };
     } finally {
       if (this.scratchOwner === task.seq) this.scratchOwner = -1;
+      if (this.recordOwner === task.seq) this.recordOwner = -1;
     }
   }
 
@@ -330,6 +343,7 @@ export class SamplePipeline {
     if (fits) {
       let staged = 0;
       if (this.stageOutput && imageCount === 1 && stageImage(image, layout, dest!.images, dest!.index)) staged |= STAGED_IMAGE;
+      else if (shared && imageCount === 1 && isStagedIn(image, layout, dest!.images, dest!.index)) finishStagedImage(shape, layout, dest!.images, dest!.index, shared);
       else writeImages(dest!.images, dest!.index, shared);
       if (perPixel) {
         if (this.stageOutput && stageLabelMap(label!, layout, dest!.labels!, dest!.index)) staged |= STAGED_LABEL;

@@ -27,7 +27,7 @@ import type { RebuiltIndex } from './recovery.ts';
  */
 const rebuildIndex: typeof import('./recovery.ts').rebuildIndex = async (...args) => (await import('./recovery.ts')).rebuildIndex(...args);
 import { findLastFooter } from './last-commit.ts';
-import type { RecordMeta, Store, StoredRecord } from '../store.ts';
+import type { ReadBuffer, RecordMeta, Store, StoredRecord } from '../store.ts';
 import { validateReaderOptions, validateScanOptions } from '../reader-options.ts';
 import type { PicpacReaderOptions, PicpacScanOptions, ValidReaderOptions } from '../reader-options.ts';
 
@@ -269,9 +269,10 @@ export class PicpacReader implements Store {
 
   /**
    * get() on the calling thread, for a local file whose record has no annotation or has it right
-   * after the record (one pread); undefined otherwise (use get()). Stream workers use it.
+   * after the record (one pread); undefined otherwise (use get()). Stream workers use it, with a
+   * reused `buffer` (Store.getSync: the field bytes are then views of buffer.bytes).
    */
-  getSync(recordIndex: number): StoredRecord | undefined {
+  getSync(recordIndex: number, buffer?: ReadBuffer): StoredRecord | undefined {
     if (!(this.source instanceof FileSource)) return undefined;
     this.checkOpen();
     this.checkRecordIndex(recordIndex);
@@ -284,7 +285,10 @@ export class PicpacReader implements Store {
     this.checkRecordLimit(recordIndex);
     const readEnd = adjacent ? annotationOffset + FRAME_HEADER_BYTES + ix.annotationByteLength[recordIndex] : frameEnd;
     try {
-      const bytes = this.source.readSync(frameOffset, readEnd - frameOffset);
+      const byteLength = readEnd - frameOffset;
+      // Grown to whole 64 KiB so a few larger records do not reallocate it each time.
+      if (buffer !== undefined && buffer.bytes.length < byteLength) buffer.bytes = new Uint8Array(Math.ceil(byteLength / 65536) * 65536);
+      const bytes = this.source.readSync(frameOffset, byteLength, buffer?.bytes);
       const record = decodeStoredRecord(bytes, ix, recordIndex, this.options.verifyChecksums, this.options.maxRecordBytes);
       if (adjacent) {
         record.annotation = decodeAnnotationFrame(bytes.subarray(annotationOffset - frameOffset), ix, recordIndex, this.options.verifyChecksums, this.options.maxAnnotationBytes);

@@ -55,10 +55,10 @@ export class FileSource implements ByteSource {
    * Like read(), on the calling thread: one pread(2), no thread-pool hop. For small reads from
    * the page cache (a stream worker's records) this costs a fraction of an async read.
    */
-  readSync(byteOffset: number, byteLength: number): Uint8Array {
+  readSync(byteOffset: number, byteLength: number, into?: Uint8Array): Uint8Array {
     if (!this.handle) throw new ClosedError(`file source ${this.name}`);
     const want = Math.max(0, Math.min(byteLength, this.length - byteOffset));
-    const out = new Uint8Array(want);
+    const out = into !== undefined && into.length >= want ? into.subarray(0, want) : new Uint8Array(want);
     let done = 0;
     while (done < want) {
       const bytesRead = readSync(this.handle.fd, out, done, want - done, byteOffset + done);
