@@ -55,11 +55,11 @@ const BUNDLED_COMMANDS = new Set(['stat', 'dump', 'verify', 'repair', 'merge', '
 const UNBUNDLED_DIRS = /^src\/(server|annotate|train)\/|^src\/augment\/(?!(sampling|pixels|stream)\/|[a-z-]+\.ts$)/;
 /**
  * Bundled files that may use import.meta: only to resolve packages (createRequire, import.meta.resolve),
- * to detect being run directly, or (worker-pool.ts) to find the stream worker entry emitted beside it.
+ * to detect being run directly, or (spare-workers.ts) to find the stream worker entry emitted beside it.
  */
 const IMPORT_META_ALLOWED = new Set([
   'src/engine/picpac/crc-native.ts', 'src/engine/lmdb/lmdb-detect.ts', 'src/optional-import.ts', 'src/cli/main.ts',
-  'src/augment/pixels/decode.ts', 'src/augment/stream/worker-pool.ts', 'src/augment/stream/ts-worker.ts',
+  'src/augment/pixels/decode.ts', 'src/augment/stream/spare-workers.ts', 'src/augment/stream/ts-worker.ts',
 ]);
 
 /** esbuild options of the Node bundles: ESM for Node 20, packages left to node_modules, maps without sources; they replace tsc's files. */

@@ -11,6 +11,7 @@ export type { StreamConfig } from './augment/config.ts';
 export { Sampler } from './augment/sampling/sampler.ts';
 export { launcherShare } from './augment/sampling/launcher-env.ts';
 export { ImageStream } from './augment/stream/stream.ts';
+export { prestartStreamWorkers, stopSpareWorkers } from './augment/stream/spare-workers.ts';
 export { decodeImage, decodeImageSync } from './augment/pixels/decode.ts';
 export { parseAnnotation } from './augment/annotation.ts';
 export { rasterizeAnnotation } from './augment/pixels/rasterize.ts';

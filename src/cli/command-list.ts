@@ -7,4 +7,9 @@ export interface LazyCommand {
   /** Same text as the spec's summary (checked by test/cli/usage.test.ts). */
   summary: string;
   load(): Promise<CommandSpec>;
+  /**
+   * Work to start before the module loads, from the raw arguments (stream: its worker threads);
+   * returns what to undo once the command has ended.
+   */
+  prestart?(args: readonly string[]): () => Promise<void>;
 }

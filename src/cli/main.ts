@@ -7,6 +7,7 @@ import { PicpacError } from '../errors.ts';
 import { UsageError, closest, parseCommandArgs, type CliIo, type CommandSpec } from './args.ts';
 import type { LazyCommand } from './command-list.ts';
 import { missingDependency } from '../optional-import.ts';
+import { prestartStreamThreads } from './stream-prestart.ts';
 
 /**
  * The commands, in help order. Each module loads only when its command runs (a command's
@@ -23,7 +24,7 @@ export const COMMAND_LIST: readonly LazyCommand[] = [
   { name: 'convert', summary: 'convert between .picpac 2.0, PicPac 1.0 and LMDB (raw pixels or encoded images)', load: async () => (await import('./commands/convert.ts')).convertCommand },
   { name: 'split', summary: 'K-fold train/test split into OUT.train.picpac and OUT.test.picpac', load: async () => (await import('./commands/split.ts')).splitCommand },
   { name: 'shard', summary: 'split a store into shards of about SIZE plus a manifest (local folder or s3:// prefix)', load: async () => (await import('./commands/shard.ts')).shardCommand },
-  { name: 'stream', summary: 'run the training stream for N samples: images/s, MB/s, --dump PNGs, --digest', load: async () => (await import('./commands/stream.ts')).streamCommand },
+  { name: 'stream', summary: 'run the training stream for N samples: images/s, MB/s, --dump PNGs, --digest', load: async () => (await import('./commands/stream.ts')).streamCommand, prestart: prestartStreamThreads },
   { name: 'split-region', summary: 'cut a region around every annotated shape (object ≈ --size px) into a new store', load: async () => (await import('./commands/split-region.ts')).splitRegionCommand },
   { name: 'export', summary: 'write a store as a COCO, Pascal VOC, YOLO or W3C/Annotorious dataset folder', load: async () => (await import('./commands/export.ts')).exportCommand },
   { name: 'annotate', summary: 'annotate images in the browser (Owl): init a project, serve the page, export, import, status', load: async () => (await import('./commands/annotate.ts')).annotateCommand },
@@ -90,13 +91,18 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       const near = closest(name, COMMAND_LIST.map((c) => c.name));
       throw new UsageError(`unknown command '${name}'${near ? ` (did you mean '${near}'?)` : ''}`);
     }
-    // A command whose optional package is not installed (lmdb for annotate, ...) says so.
-    const command = await entry.load().catch((error: unknown) => {
-      throw missingDependency(error, `picpac ${entry.name}`) ?? error;
-    });
-    const args = parseCommandArgs(command, rest, io);
-    if (args === undefined) return EXIT_OK; // --help
-    return await command.run(args, io);
+    const undoPrestart = entry.prestart?.(rest);
+    try {
+      // A command whose optional package is not installed (lmdb for annotate, ...) says so.
+      const command = await entry.load().catch((error: unknown) => {
+        throw missingDependency(error, `picpac ${entry.name}`) ?? error;
+      });
+      const args = parseCommandArgs(command, rest, io);
+      if (args === undefined) return EXIT_OK; // --help
+      return await command.run(args, io);
+    } finally {
+      await undoPrestart?.();
+    }
   } catch (error) {
     return reportError(error, name, io);
   }

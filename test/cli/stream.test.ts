@@ -8,6 +8,8 @@ import { openStore } from '../../src/engine/open-store.ts';
 import { parseAnnotation } from '../../src/augment/annotation.ts';
 import { writeFixture } from '../augment/stream-fixtures.ts';
 import { cli, tempDir } from './helpers.ts';
+import { prestartStreamThreads, threadsArgument } from '../../src/cli/stream-prestart.ts';
+import { spareWorkers } from '../../src/augment/stream/spare-workers.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -21,6 +23,29 @@ after(() => cleanup());
 const AUGMENT = ['--annotate', 'json', '--perturb', '1', '--pert_angle', '15', '--pert_hflip', '1', '--crop_width', '24', '--crop_height', '20', '--batch', '4'];
 
 describe('picpac stream', () => {
+  test('--threads N starts N workers before the command loads; spares left over are ended, also after a usage error', async () => {
+    assert.equal(threadsArgument(['db', '--threads', '3']), 3);
+    assert.equal(threadsArgument(['db', '--threads=2', '-n', '4']), 2);
+    assert.equal(threadsArgument(['db', '--threads', 'x']), undefined);
+    assert.equal(threadsArgument(['db', '--', '--threads', '2']), undefined);
+    assert.equal(threadsArgument(['db']), undefined);
+    const stop = prestartStreamThreads(['db', '--threads', '2']);
+    assert.equal(spareWorkers().length, 2);
+    await stop();
+    assert.equal(spareWorkers().length, 0);
+    prestartStreamThreads(['db', '--threads', '2', '--help']);
+    assert.equal(spareWorkers().length, 0, 'no workers for --help');
+    assert.equal(threadsArgument(['db', '--threads', '4', '--threads', '1']), 1, 'the last value, as the parser takes it');
+    const ok = await cli('stream', db, '-n', '4', '--threads', '2');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(spareWorkers().length, 0, 'the stream took both');
+    for (const argv of [[db, '--threads', '2', '--no-such-option'], [`${dir}/missing.picpac`, '--threads', '2']]) {
+      const failed = await cli('stream', ...argv);
+      assert.notEqual(failed.code, 0);
+      assert.equal(spareWorkers().length, 0, argv.join(' '));
+    }
+  });
+
   test('prints images/s and MB/s, the position, and a digest equal for threads 0 and 2', async () => {
     const inline = await cli('stream', db, '-n', '40', '--threads', '0', '--digest', ...AUGMENT);
     assert.equal(inline.code, 0, inline.stderr);

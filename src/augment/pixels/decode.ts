@@ -112,6 +112,11 @@ function* syncCandidates(codec: ImageCodecCode): Generator<ImageDecoder> {
   }
 }
 
+/** Load the package of the first available sync decoder for `codec` (a worker's warm-up). */
+export function loadFirstDecoder(codec: ImageCodecCode): void {
+  syncCandidates(codec).next();
+}
+
 /**
  * Try each sync decoder in turn; the first success wins. Otherwise the first real failure is
  * thrown (a decline only when every decoder declined). Undefined when no sync decoder is available.

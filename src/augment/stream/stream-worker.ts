@@ -5,7 +5,10 @@
 // (SamplePipeline.read returns undefined); other stores' async reads are started as soon as a
 // task arrives, so their I/O (libuv threads) overlaps the decode of the previous sample.
 //
-// Messages in:  { type: 'tasks', tasks } | { type: 'stats' } | { type: 'close' }
+// A spare (spare-workers.ts: started before its stream is opened, workerData { spare: true })
+// loads its decoder and kernels, then waits for { type: 'init', data } with the stream's data.
+//
+// Messages in:  { type: 'init', data } (spares) | { type: 'tasks', tasks } | { type: 'stats' } | { type: 'close' }
 // Messages out: { type: 'ready' } | { type: 'init-error', error } | { type: 'outcomes', outcomes }
 //               | { type: 'stats', times, cache }
 // Outcomes go back in chunks: when the queue is empty or OUTCOMES_PER_MESSAGE are waiting.
@@ -16,6 +19,9 @@ import { batchLayout } from './batch.ts';
 import { parseStreamConfig } from '../config.ts';
 import { SamplePipeline, errorInfo } from './sample-pipeline.ts';
 import { SharedConverter } from '../pixels/convert-simd.ts';
+import { loadFirstDecoder } from '../pixels/decode.ts';
+import { wasmKernels } from '../pixels/warp-simd.ts';
+import { ImageCodec } from '../../format/layout.ts';
 import type { SharedWasmMemory } from '../pixels/convert-simd.ts';
 import type { SampleOutcome, SampleTask } from './sample-pipeline.ts';
 
@@ -39,15 +45,17 @@ export interface StreamWorkerData {
 }
 
 const port = parentPort!;
-const data = workerData as StreamWorkerData;
-const control = new Int32Array(data.control);
+let data: StreamWorkerData;
+let control: Int32Array;
 const stores: (Store | undefined)[] = [];
 let pipeline: SamplePipeline | undefined;
 const queue: { task: SampleTask; record: Promise<StoredRecord> | undefined }[] = [];
 let running = false;
 let closing = false;
 
-async function init(): Promise<void> {
+async function init(streamData: StreamWorkerData): Promise<void> {
+  data = streamData;
+  control = new Int32Array(data.control);
   try {
     const config = parseStreamConfig(data.config);
     stores.push(await openStore(data.storePath));
@@ -91,8 +99,10 @@ async function shutdown(): Promise<void> {
   port.close();
 }
 
-port.on('message', (message: { type: string; tasks?: SampleTask[] }) => {
-  if (message.type === 'tasks') {
+port.on('message', (message: { type: string; tasks?: SampleTask[]; data?: StreamWorkerData }) => {
+  if (message.type === 'init') {
+    void init(message.data!);
+  } else if (message.type === 'tasks') {
     for (const task of message.tasks!) {
       const record = pipeline!.read(task);
       record?.catch(() => {}); // observed again by run(); avoid an unhandled rejection meanwhile
@@ -108,4 +118,10 @@ port.on('message', (message: { type: string; tasks?: SampleTask[] }) => {
   }
 });
 
-await init();
+if ((workerData as { spare?: boolean }).spare === true) {
+  // What every stream needs, loaded while the caller is still opening its stream.
+  loadFirstDecoder(ImageCodec.jpeg);
+  wasmKernels();
+} else {
+  await init(workerData as StreamWorkerData);
+}

@@ -27,7 +27,8 @@ import { STAGED_IMAGE, STAGED_LABEL, SamplePipeline, addStageTimes, emptyStageTi
 import type { SampleOutcome, SampleTask, StageTimes } from './sample-pipeline.ts';
 import type { SampleCacheStats } from './sample-cache.ts';
 import type { StreamWorkerData } from './stream-worker.ts';
-import { siblingModule, startTsWorker } from './ts-worker.ts';
+import { startTsWorker } from './ts-worker.ts';
+import { streamWorkerEntry, takeSpareWorkers } from './spare-workers.ts';
 
 export interface RunnerStats {
   times: StageTimes;
@@ -150,12 +151,15 @@ export class WorkerPool implements SampleRunner {
       storePath, mixinPath, config: { ...config }, cacheBytes: Math.floor(options.cacheBytes / threads),
       stageOutput: options.stageOutput === true, control: control.buffer as SharedArrayBuffer,
     };
-    const entry = siblingModule('./stream-worker', import.meta.url);
+    const spares = takeSpareWorkers(threads);
     const workers: PoolWorker[] = [];
     const ready: Promise<void>[] = [];
     for (let i = 0; i < threads; i++) {
       const own: StreamWorkerData = options.arena === undefined ? data : { ...data, arena: { memory: options.arena.memory, slot: i + 1 } };
-      const worker = startTsWorker(entry, own, { name: `picpac-stream-${i}` });
+      const spare = spares[i];
+      spare?.ref(); // until it is ready, as a fresh worker is
+      spare?.postMessage({ type: 'init', data: own });
+      const worker = spare ?? startTsWorker(streamWorkerEntry(), own, { name: `picpac-stream-${i}` });
       workers.push({ worker, outstanding: 0 });
       ready.push(new Promise<void>((resolve, reject) => {
         const onMessage = (message: { type: string; error?: { message: string } }) => {

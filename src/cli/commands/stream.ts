@@ -17,6 +17,7 @@ import { parseByteSize } from '../../engine/byte-size.ts';
 import type { BatchLayout } from '../../augment/stream/batch.ts';
 import type { Store } from '../../engine/store.ts';
 import { UsageError, choiceOption, flagOption, intOption, stringOption, type CliIo, type CommandSpec, type OptionSpec, type ParsedCommand } from '../args.ts';
+import { stopSpareWorkers } from '../../augment/stream/spare-workers.ts';
 
 /** Every stream parameter is an option `--name value` (values parsed by parseStreamConfig). */
 const PARAMETER_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(
@@ -118,6 +119,8 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
     await store?.close();
     if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message, cmd);
     throw error;
+  } finally {
+    await stopSpareWorkers(); // the workers started from --threads (stream-prestart.ts) that the stream did not take
   }
   try {
     for (const warning of stream.warnings) io.stderr.write(`warning: ${warning}\n`);
