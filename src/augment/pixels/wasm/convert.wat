@@ -3,6 +3,11 @@
 ;; are stored by wasm itself — a JavaScript copy into a SharedArrayBuffer runs word by word with
 ;; relaxed atomic semantics (V8), 2.5–7× slower than into private memory.
 ;;
+;; The integer → float conversions are the SIGNED f32x4.convert_i32x4_s: the values are 0–255, so
+;; the result is the same, and on x64 it is one instruction (cvtdq2ps) where V8 expands the
+;; unsigned one into a sequence: the conversion ran 2.4× faster in-process (50 → 21 µs per 256²
+;; RGB image, 2 × AMD EPYC, Node 20).
+;;
 ;; Both functions run BACK TO FRONT, so a source lying at the start of its own destination (the
 ;; staged conversion of batch.ts: 8-bit pixels at the first quarter of their float32 place) is
 ;; read before it is overwritten: group g's stores start at 4× its loads' offset.
@@ -31,11 +36,11 @@
         (local.set $lo (i16x8.extend_low_i8x16_u (local.get $v)))
         (local.set $hi (i16x8.extend_high_i8x16_u (local.get $v)))
         (v128.store offset=0 (local.get $d)
-          (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $lo))) (local.get $m0)))
+          (f32x4.sub (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $lo))) (local.get $m0)))
         (v128.store offset=16 (local.get $d)
-          (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $lo))) (local.get $m1)))
+          (f32x4.sub (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $lo))) (local.get $m1)))
         (v128.store offset=32 (local.get $d)
-          (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $hi))) (local.get $m2)))
+          (f32x4.sub (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $hi))) (local.get $m2)))
         (br $next))))
 
   ;; `pixels` (a multiple of 4) 8-bit RGB pixels at `src` → 8-bit at `dst` in the channel order
@@ -69,9 +74,9 @@
         (local.set $v (v128.load (local.get $s)))
         (local.set $lo (i16x8.extend_low_i8x16_u (local.get $v)))
         (local.set $hi (i16x8.extend_high_i8x16_u (local.get $v)))
-        (v128.store offset=0 (local.get $d) (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $lo))))
-        (v128.store offset=16 (local.get $d) (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $lo))))
-        (v128.store offset=32 (local.get $d) (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $hi))))
-        (v128.store offset=48 (local.get $d) (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $hi))))
+        (v128.store offset=0 (local.get $d) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $lo))))
+        (v128.store offset=16 (local.get $d) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $lo))))
+        (v128.store offset=32 (local.get $d) (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $hi))))
+        (v128.store offset=48 (local.get $d) (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $hi))))
         (br $next))))
 )

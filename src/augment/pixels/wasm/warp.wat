@@ -247,6 +247,7 @@
   ;; out = float(in[perm]) − mean. Memory 0–15 holds the channel swizzle for 4 pixels, 16–63
   ;; the means as three f32x4 [m0 m1 m2 m0] [m1 m2 m0 m1] [m2 m0 m1 m2]. The caller uses this
   ;; only when each mean is exact in float32, so the result equals JS's double arithmetic.
+  ;; The signed convert is exact for 0–255 and one x64 instruction (see convert.wat).
   (func (export "rgbToFloat") (param $src i32) (param $dst i32) (param $pixels i32)
     (local $end i32) (local $perm v128) (local $m0 v128) (local $m1 v128) (local $m2 v128)
     (local $v v128) (local $lo v128) (local $hi v128)
@@ -262,11 +263,11 @@
         (local.set $lo (i16x8.extend_low_i8x16_u (local.get $v)))
         (local.set $hi (i16x8.extend_high_i8x16_u (local.get $v)))
         (v128.store offset=0 (local.get $dst)
-          (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $lo))) (local.get $m0)))
+          (f32x4.sub (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $lo))) (local.get $m0)))
         (v128.store offset=16 (local.get $dst)
-          (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $lo))) (local.get $m1)))
+          (f32x4.sub (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $lo))) (local.get $m1)))
         (v128.store offset=32 (local.get $dst)
-          (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $hi))) (local.get $m2)))
+          (f32x4.sub (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $hi))) (local.get $m2)))
         (local.set $src (i32.add (local.get $src) (i32.const 12)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 48)))
         (br $next))))
