@@ -5,8 +5,8 @@
 //
 // Absolute figures do not carry between machines, so every row is also printed as a ratio to
 // libjpeg-turbo's one-core decode rate of the same files, measured in the same run just before
-// the row (bench/lib/stream-calibration.ts), and compared with the original's ratio to that same
-// reference (measured side by side, REFERENCE §4.1.1). Rows are whole processes — `picpac
+// and just after each run of the row (bench/lib/stream-calibration.ts), and compared with the
+// original's ratio to that same reference (measured side by side, REFERENCE §4.1.1). Rows are whole processes — `picpac
 // stream` started as a child, start-up included — as a user runs it. Then a per-stage breakdown
 // in one thread, in-process (read, decode, rasterize, warp, colour, batch).
 // Writes bench/results/stream.md and stream.json.
@@ -161,7 +161,7 @@ say(`\`npm run bench -- stream${quick ? ' --quick' : ''}\`; data: ${small.origin
   `(${small.records} × 256×256, ${(small.jpegBytes / small.records / 1024).toFixed(1)} KB avg; ${large.records} × 500×375, ${(large.jpegBytes / large.records / 1024).toFixed(1)} KB avg); ` +
   `cache 0, stratify 0, batch 1; whole process: ${cli.kind}, median of ${RUNS}; JPEG decoders: ${decoders}.`);
 say();
-say('reference = libjpeg-turbo one-core decode rate of the same files (into a Buffer, BGR; fastest of 3 passes), measured just before each run; ' +
+say('reference = libjpeg-turbo one-core decode rate of the same files (into a Buffer, BGR; fastest of 3 passes), the mean of one measured just before and one just after each run; ' +
   '÷ reference = median over the runs of (run\'s images/s ÷ its reference); ' +
   'vs original = (images/s ÷ reference) ÷ the original\'s ratio to the same reference (REFERENCE §4.1.1); ' +
   'T-thread ceiling = T threads of libjpeg-turbo decoding the same files at once (measured: not always T × reference on a shared VM); ' +
@@ -184,15 +184,17 @@ for (const k of cases) {
     const samples = quick ? 500 : 2 * k.data.records * (k.config === FULL ? 1 : 2);
     const otherLoad = await waitForQuiet();
     // The VM's speed drifts by ±25 % over minutes: each run is paired with a reference measured
-    // just before it, and the row's ratio is the median of the pairs' ratios.
+    // just before and just after it (their mean), and the row's ratio is the median of the
+    // pairs' ratios.
     const whole: number[] = [];
     const steady: number[] = [];
     const references: number[] = [];
     const ratios: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       await waitForQuiet();
-      const runReference = referenceDecodeRate(files, quick ? 2 : 3);
+      const before = referenceDecodeRate(files, quick ? 2 : 3);
       const r = await runPicpac(['stream', k.data.path, '-n', String(samples), '--threads', String(threads), ...cliArgs({ ...BASE, ...k.config })]);
+      const runReference = (before + referenceDecodeRate(files, quick ? 2 : 3)) / 2;
       whole.push(samples / r.seconds);
       steady.push(reportedRate(r.stdout) ?? NaN);
       references.push(runReference);
@@ -235,8 +237,10 @@ for (const threads of [1, 2] as const) {
   const ratios: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     await waitForQuiet();
-    const reference = referenceDecodeRate(quick ? jpegs.get(small)!.slice(0, 400) : jpegs.get(small)!, quick ? 2 : 3);
+    const files = quick ? jpegs.get(small)!.slice(0, 400) : jpegs.get(small)!;
+    const before = referenceDecodeRate(files, quick ? 2 : 3);
     const r = await runPicpac(['stream', small.path, '-n', String(samples), '--threads', String(threads), ...cliArgs({ ...BASE, dtype: 'uint8' })]);
+    const reference = (before + referenceDecodeRate(files, quick ? 2 : 3)) / 2;
     whole.push(samples / r.seconds);
     steady.push(reportedRate(r.stdout) ?? NaN);
     ratios.push(samples / r.seconds / reference);
