@@ -30,7 +30,7 @@ import { platesJpegs, platesSet } from './lib/plates-set.ts';
 import type { PlatesSet } from './lib/plates-set.ts';
 import { ORIGINAL_RATIO, parallelReferenceDecodeRate, referenceDecodeRate } from './lib/stream-calibration.ts';
 import type { StreamCase } from './lib/stream-calibration.ts';
-import { picpacEntry, reportedRate, runPicpac } from './lib/picpac-cli.ts';
+import { bareNodeSeconds, picpacEntry, reportedRate, runPicpac } from './lib/picpac-cli.ts';
 import { median } from './lib/measure.ts';
 
 const quick = process.argv.includes('--quick');
@@ -166,7 +166,13 @@ say('reference = libjpeg-turbo one-core decode rate of the same files (into a Bu
   'vs original = (images/s ÷ reference) ÷ the original\'s ratio to the same reference (REFERENCE §4.1.1); ' +
   'T-thread ceiling = T threads of libjpeg-turbo decoding the same files at once (measured: not always T × reference on a shared VM); ' +
   'floor = the same T threads decoding AND writing each image as float32 into one of two batch buffers (the least work of any float32 stream, in its most cache-friendly case), ' +
-  'as a ratio to the original: what a stream with zero other cost would reach.');
+  'as a ratio to the original: what a stream with zero other cost would reach. ' +
+  'Budget at goal = the time each worker thread may spend per sample for the whole process to reach the goal, ' +
+  'T × (samples ÷ (1.5 × original ratio × reference) − bare Node start-up) ÷ samples, against the decode alone (1 ÷ reference): ' +
+  'what is left over is all the stream may add per sample (read, messages, conversion, augmentation, its own start-up).');
+say();
+const bareStartSeconds = await bareNodeSeconds(5);
+say(`Bare \`node -e 0\` on this machine: ${(1000 * bareStartSeconds).toFixed(0)} ms (fastest of 5).`);
 say();
 
 const cases: { data: PlatesSet; name: StreamCase; config: Record<string, unknown> }[] = [
@@ -175,8 +181,8 @@ const cases: { data: PlatesSet; name: StreamCase; config: Record<string, unknown
   { data: large, name: '500x375 full augmentation + JSON', config: FULL },
 ];
 const rows = [];
-say('| case | threads | other load | images/s (whole process) | images/s (steady, CLI line) | reference images/s | ÷ reference | original ÷ reference | vs original | T-thread ceiling | of ceiling | floor vs original | goal ≥ 1.5× |');
-say('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+say('| case | threads | other load | images/s (whole process) | images/s (steady, CLI line) | reference images/s | ÷ reference | original ÷ reference | vs original | T-thread ceiling | of ceiling | floor vs original | budget at goal µs/sample/thread (decode alone) | goal ≥ 1.5× |');
+say('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const k of cases) {
   const files = quick ? jpegs.get(k.data)!.slice(0, 400) : jpegs.get(k.data)!;
   for (const threads of [1, 2] as const) {
@@ -209,6 +215,8 @@ for (const k of cases) {
     const vsOriginal = ratio / original;
     const ofCeiling = rate / ceiling;
     const floorVsOriginal = floor === undefined ? undefined : floor / reference / original;
+    const budgetUs = (1e6 * threads * (samples / (GOAL * original * reference) - bareStartSeconds)) / samples;
+    const decodeUs = 1e6 / reference;
     rows.push({
       case: k.name, threads, samples, imagesPerSecond: Math.round(rate), steadyImagesPerSecond: Math.round(median(steady)),
       referenceImagesPerSecond: Math.round(reference), ratioToReference: +ratio.toFixed(3), originalRatioToReference: original,
@@ -216,9 +224,10 @@ for (const k of cases) {
       ceilingImagesPerSecond: Math.round(ceiling), fractionOfCeiling: +ofCeiling.toFixed(3),
       floorImagesPerSecond: floor === undefined ? null : Math.round(floor), floorVsOriginal: floorVsOriginal === undefined ? null : +floorVsOriginal.toFixed(2),
       otherLoadPctBefore: Math.round(otherLoad * 100),
+      budgetAtGoalMicrosPerSamplePerThread: Math.round(budgetUs), decodeAloneMicros: Math.round(decodeUs),
     });
     say(`| ${k.name} | ${threads} | ${Math.round(otherLoad * 100)} % | ${Math.round(rate)} | ${Math.round(median(steady))} | ${Math.round(reference)} | ${ratio.toFixed(2)} | ${original} | ` +
-      `${vsOriginal.toFixed(2)}× | ${Math.round(ceiling)} | ${(100 * ofCeiling).toFixed(0)} % | ${floorVsOriginal === undefined ? '—' : `${floorVsOriginal.toFixed(2)}×`} | ${vsOriginal >= GOAL ? 'yes' : floorVsOriginal !== undefined && floorVsOriginal < GOAL ? 'no (floor below goal)' : 'no'} |`);
+      `${vsOriginal.toFixed(2)}× | ${Math.round(ceiling)} | ${(100 * ofCeiling).toFixed(0)} % | ${floorVsOriginal === undefined ? '—' : `${floorVsOriginal.toFixed(2)}×`} | ${Math.round(budgetUs)} (${Math.round(decodeUs)}) | ${vsOriginal >= GOAL ? 'yes' : floorVsOriginal !== undefined && floorVsOriginal < GOAL ? 'no (floor below goal)' : 'no'} |`);
   }
 }
 
@@ -276,6 +285,7 @@ const result = {
   },
   configuration: { base: BASE, fullAugmentation: FULL },
   goal: `every row ≥ ${GOAL}× the original (vsOriginal)`,
+  bareNodeStartMs: Math.round(1000 * bareStartSeconds),
   rows,
   uint8Rows,
   breakdown,

@@ -54,6 +54,21 @@ export function runPicpac(args: readonly string[]): Promise<CliRun> {
   });
 }
 
+/** Wall-clock seconds of a bare `node -e 0` (the fastest of `runs`): start-up no Node program avoids. */
+export async function bareNodeSeconds(runs: number): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('close', () => resolve());
+    });
+    best = Math.min(best, (performance.now() - start) / 1000);
+  }
+  return best;
+}
+
 /** The images/s the CLI itself reports (steady state: after open, before exit). */
 export function reportedRate(stdout: string): number | undefined {
   const m = /(\d+) images\/s/.exec(stdout);
