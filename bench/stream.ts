@@ -92,18 +92,23 @@ async function stages(path: string, config: Record<string, unknown>, samples: nu
   const t = { read: 0, decode: 0, rasterize: 0, warp: 0, colour: 0, batch: 0 };
   let images: Float32Array | Uint8Array | undefined;
   let labels: Float32Array | undefined;
+  // Storage reused from sample to sample, as the pipeline reuses it without a cache (a fresh
+  // zeroed array per sample costs page faults that the stream does not pay).
   const scratch = new Uint8Array(2048 * 2048 * 3);
-  // As the workers do: one synchronous pread when the store offers it, else get() one ahead.
+  const canvas = new Uint8Array(2048 * 2048);
+  const warpScratch = { image: new Uint8Array(2048 * 2048 * 3), label: new Uint8Array(2048 * 2048) };
+  // As the workers do: one synchronous pread into a reused buffer when the store offers it, else get() one ahead.
   const readAhead = (i: number) => (store.getSync ? undefined : store.get(i % store.recordCount));
+  const readBuffer = { bytes: new Uint8Array(0) };
   let nextRecord = readAhead(0);
   for (let i = 0; i < samples; i++) {
     const t0 = performance.now();
-    const record = nextRecord ? await nextRecord : store.getSync!(i % store.recordCount) ?? await store.get(i % store.recordCount);
+    const record = nextRecord ? await nextRecord : store.getSync!(i % store.recordCount, readBuffer) ?? await store.get(i % store.recordCount);
     nextRecord = readAhead(i + 1);
     const t1 = performance.now();
     const image = await decodeField(record.fields[0], i, -1, 0, scratch); // into one buffer, as the pipeline does
     const t2 = performance.now();
-    const prepared = prepareSample({ image, annotation: c.annotate === 'json' ? record.annotation : undefined, recordIndex: i }, params);
+    const prepared = prepareSample({ image, annotation: c.annotate === 'json' ? record.annotation : undefined, recordIndex: i }, params, canvas);
     const t3 = performance.now();
     const perturbation = samplePerturbation(new Rng(c.seed, RNG_TAG.perturb, 0, i), params);
     const plan = planSample(prepared.image.width, prepared.image.height, params, perturbation);
@@ -112,11 +117,11 @@ async function stages(path: string, config: Record<string, unknown>, samples: nu
     if (c.perturb) {
       const lut = additiveColorLut(perturbation.color, parseColorSpace(c.pert_colorspace), prepared.image.channels);
       const w0 = performance.now();
-      warpImage(prepared.image, plan);
+      warpImage(prepared.image, plan, { into: warpScratch.image });
       const w1 = performance.now();
-      outLabel = prepared.label && warpLabel(prepared.label, plan, prepared.labelBounds ? { sourceBounds: prepared.labelBounds } : {});
+      outLabel = prepared.label && warpLabel(prepared.label, plan, { sourceBounds: prepared.labelBounds, into: warpScratch.label });
       const w2 = performance.now();
-      out = warpImage(prepared.image, plan, lut ? { lut } : {});
+      out = warpImage(prepared.image, plan, lut ? { lut, into: warpScratch.image } : { into: warpScratch.image });
       const w3 = performance.now();
       t.warp += (w1 - w0) + (w2 - w1);
       t.colour += Math.max(0, (w3 - w2) - (w1 - w0));
