@@ -10,7 +10,8 @@ import type { ImageStreamOptions } from '../../src/augment/stream/stream.ts';
 import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
 import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
 import { MemorySource } from '../../src/engine/sources/byte-source.ts';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { SampleError } from '../../src/augment/stream/sample-pipeline.ts';
 import { rectAnnotation, tempDir, writeFixture } from './stream-fixtures.ts';
 
 const AUGMENT = { annotate: 'json', perturb: true, pert_angle: 20, pert_min_scale: 0.8, pert_max_scale: 1.2, pert_color1: 20, pert_color2: 20, pert_color3: 20, pert_hflip: true } as const;
@@ -120,6 +121,62 @@ describe('uint8 output', () => {
       assert.ok(images instanceof Uint8Array);
       assert.deepEqual(Array.from(images), Array.from(f32.images[b], (v) => Math.round(v)), `batch ${b}`);
     });
+  });
+});
+
+describe('records read by the calling thread for its worker (caller-reads.ts)', () => {
+  const DECODE = { cache: 0, mean_color1: 104, mean_color2: 117, mean_color3: 123 };
+  /** Records the caller read in one whole epoch (every record once). */
+  async function callerReads(path: string, config: Record<string, unknown>, options: ImageStreamOptions): Promise<number> {
+    const stream = await ImageStream.open(path, { batch: 1, threads: 1, loop: false, ...config }, options);
+    try {
+      while (await stream.next() !== null);
+      return (await stream.stats()).times.callerReads;
+    } finally {
+      await stream.close();
+    }
+  }
+
+  test('without a cache a converting caller reads the records; same bytes, also for records larger than its buffers', async () => {
+    // 400×300 PNG noise: ~360 KB records, larger than the first 64 KB shared buffers.
+    const large = await writeFixture(`${dir}/large.picpac`, { count: 6, width: 400, height: 300, format: 'png' });
+    for (const [path, config] of [[plain, DECODE], [plain, { ...AUGMENT, cache: 0 }], [moved, { ...AUGMENT, cache: 0 }], [large, DECODE]] as const) {
+      const reference = await digest(path, { ...config, threads: 0 }, 12);
+      for (const reuseBuffers of [false, true]) {
+        const got = await digest(path, { ...config, threads: 1, preload: 6 }, 12, { conversionThread: 'caller', reuseBuffers });
+        assert.equal(got.digest, reference.digest, `${path} ${JSON.stringify(config)} reuseBuffers ${reuseBuffers}`);
+      }
+    }
+    assert.equal(await callerReads(plain, DECODE, { conversionThread: 'caller' }), 20);
+    assert.equal(await callerReads(large, DECODE, { conversionThread: 'caller' }), 6);
+    // Records whose annotation moved away (0, 5, 9) cannot be read in one pread: their worker reads them.
+    assert.equal(await callerReads(moved, { cache: 0, annotate: 'json' }, { conversionThread: 'caller' }), 17);
+    // Not with a cache (a cache hit needs no bytes), nor when the workers convert.
+    assert.equal(await callerReads(plain, { cache: 1 }, { conversionThread: 'caller' }), 0);
+    assert.equal(await callerReads(plain, DECODE, { conversionThread: 'worker' }), 0);
+  });
+
+  test('a record whose checksum fails is reported by its worker as for any read: named, or skipped the same way', async () => {
+    const damaged = `${dir}/damaged.picpac`;
+    const bytes = new Uint8Array(await readFile(plain));
+    const reader = await PicpacReader.open(plain);
+    const payload = (await reader.get(2)).fields[0].bytes;
+    await reader.close();
+    const at = Buffer.from(bytes).indexOf(Buffer.from(payload));
+    assert.ok(at > 0);
+    bytes[at + (payload.length >> 1)] ^= 0xff;
+    await writeFile(damaged, bytes);
+    const config = { ...DECODE, batch: 2, loop: false, shuffle: false };
+    const stream = await ImageStream.open(damaged, { ...config, threads: 1 }, { conversionThread: 'caller' });
+    try {
+      await stream.next();
+      await assert.rejects(stream.next(), (e: unknown) => e instanceof SampleError && e.recordIndex === 2 && e.message.includes(damaged) && /checksum|crc/i.test(e.message));
+    } finally {
+      await stream.close();
+    }
+    const inline = await digest(damaged, { ...config, threads: 0 }, 9, { onError: 'skip' });
+    const caller = await digest(damaged, { ...config, threads: 1 }, 9, { onError: 'skip', conversionThread: 'caller' });
+    assert.equal(caller.digest, inline.digest);
   });
 });
 

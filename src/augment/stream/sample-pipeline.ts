@@ -40,6 +40,11 @@ export interface SampleTask {
     /** The tensors are views of the stream's shared memory (batch-arena.ts): wasm writes them. */
     arena?: boolean;
   };
+  /**
+   * The record, already read by the dispatching thread into shared memory (worker-pool.ts
+   * "caller reads"); absent: the pipeline reads it.
+   */
+  record?: StoredRecord;
 }
 
 export interface SampleErrorInfo {
@@ -81,10 +86,12 @@ export interface StageTimes {
   cacheHits: number;
   /** Samples whose conversion the calling thread finished (staged by the workers). */
   stagedSamples: number;
+  /** Records the calling thread read for the workers (worker-pool.ts "caller reads"). */
+  callerReads: number;
 }
 
 export function emptyStageTimes(): StageTimes {
-  return { samples: 0, read: 0, decode: 0, prepare: 0, augment: 0, batch: 0, cacheHits: 0, stagedSamples: 0 };
+  return { samples: 0, read: 0, decode: 0, prepare: 0, augment: 0, batch: 0, cacheHits: 0, stagedSamples: 0, callerReads: 0 };
 }
 
 export function addStageTimes(into: StageTimes, from: StageTimes): StageTimes {
@@ -225,8 +232,8 @@ export class SamplePipeline {
     if (label !== undefined && out.label !== out.image && !holdsPixels(s.label, label, label.length)) s.label = allocPixels(sampleTypeOf(label), label.length);
   }
 
-  /** Run the whole sample. `record` is what read(task) returned (awaited by the caller or here). */
-  async run(task: SampleTask, record: Promise<StoredRecord> | undefined): Promise<SampleOutcome> {
+  /** Run the whole sample. `record`: the task's record, or what read(task) returned (awaited here), or undefined (read now). */
+  async run(task: SampleTask, record: StoredRecord | Promise<StoredRecord> | undefined): Promise<SampleOutcome> {
     try {
       const t0 = now();
       let prepared = this.cache?.get(sampleKey(task.sourceIndex, task.recordIndex));

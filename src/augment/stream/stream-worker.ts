@@ -49,7 +49,7 @@ let data: StreamWorkerData;
 let control: Int32Array;
 const stores: (Store | undefined)[] = [];
 let pipeline: SamplePipeline | undefined;
-const queue: { task: SampleTask; record: Promise<StoredRecord> | undefined }[] = [];
+const queue: { task: SampleTask; record: StoredRecord | Promise<StoredRecord> | undefined }[] = [];
 let running = false;
 let closing = false;
 
@@ -104,6 +104,10 @@ port.on('message', (message: { type: string; tasks?: SampleTask[]; data?: Stream
     void init(message.data!);
   } else if (message.type === 'tasks') {
     for (const task of message.tasks!) {
+      if (task.record !== undefined) {
+        queue.push({ task, record: task.record }); // read by the pool's thread
+        continue;
+      }
       const record = pipeline!.read(task);
       record?.catch(() => {}); // observed again by run(); avoid an unhandled rejection meanwhile
       queue.push({ task, record });

@@ -61,7 +61,8 @@ export interface ImageStreamOptions {
    * uint8 in the output channel order (NHWC; other layouts always convert in the workers):
    * 'worker', or 'caller' (this thread, as outcomes arrive — as the original's next() did), or
    * 'auto' (default): the caller when there are fewer worker threads than cores, so the free
-   * core does it. Same bytes either way.
+   * core does it. Same bytes either way. Without a cache, a caller that converts also reads the
+   * records of local .picpac files for the workers (`stats().times.callerReads`).
    */
   conversionThread?: 'auto' | 'worker' | 'caller';
 }
@@ -204,7 +205,9 @@ export class ImageStream implements AsyncIterable<Batch> {
         const stageOutput = conversionThread === 'caller' || (conversionThread === 'auto' && memory.threads < availableParallelism());
         // Reused batches live in one shared WebAssembly memory that wasm writes directly.
         arena = reuseBuffers ? BatchArena.create(memory.threads + 1) : undefined;
-        runner = await WorkerPool.start({ threads: memory.threads, storePath, mixinPath, config: c, cacheBytes: c.cache_bytes, stageOutput, arena });
+        // With a core to spare this thread also reads the records (no cache: a cache hit needs no bytes).
+        const callerReads = stageOutput && !(c.cache && c.cache_bytes > 0) ? [store, mixin] : undefined;
+        runner = await WorkerPool.start({ threads: memory.threads, storePath, mixinPath, config: c, cacheBytes: c.cache_bytes, stageOutput, arena, callerReads });
       } else {
         if (c.threads > 0) warnings.push(`threads ${c.threads} ignored: the store has no path the workers could open (${store.name}); decoding inline`);
         runner = new InlineRunner([store, mixin], c, layout, c.cache_bytes);

@@ -29,6 +29,7 @@ import type { SampleCacheStats } from './sample-cache.ts';
 import type { StreamWorkerData } from './stream-worker.ts';
 import { startTsWorker } from './ts-worker.ts';
 import { streamWorkerEntry, takeSpareWorkers } from './spare-workers.ts';
+import { CallerReads } from './caller-reads.ts';
 
 export interface RunnerStats {
   times: StageTimes;
@@ -91,6 +92,11 @@ export interface WorkerPoolOptions {
   stageOutput?: boolean;
   /** The shared memory of the batch tensors (reused buffers): slot 0 is this thread's, slot i + 1 worker i's. */
   arena?: BatchArena;
+  /**
+   * The opened stores (by sourceIndex) this thread reads records from for the workers
+   * (caller-reads.ts): given with stageOutput when there is no cache. Default: the workers read.
+   */
+  callerReads?: readonly (Store | undefined)[];
 }
 
 const CLOSE_TIMEOUT_MS = 5000;
@@ -111,6 +117,7 @@ export class WorkerPool implements SampleRunner {
   private finishMs = 0;
   private finished = 0;
   private readonly routeByRecord: boolean;
+  private readonly reads: CallerReads | undefined;
   private statsWaiters: ((s: RunnerStats) => void)[] = [];
   private statsReplies: RunnerStats[] = [];
   private failure: unknown;
@@ -122,8 +129,9 @@ export class WorkerPool implements SampleRunner {
    */
   private readonly control: Int32Array;
 
-  private constructor(workers: PoolWorker[], routeByRecord: boolean, control: Int32Array, layout: BatchLayout, stageOutput: boolean, arena: BatchArena | undefined) {
+  private constructor(workers: PoolWorker[], routeByRecord: boolean, control: Int32Array, layout: BatchLayout, stageOutput: boolean, arena: BatchArena | undefined, callerReads: readonly (Store | undefined)[] | undefined) {
     this.control = control;
+    this.reads = callerReads && new CallerReads(callerReads);
     this.shared = arena && new SharedConverter(arena.memory, 0);
     this.conversion = stageOutput ? 'caller' : 'worker';
     this.layout = layout;
@@ -175,7 +183,7 @@ export class WorkerPool implements SampleRunner {
         worker.once('error', reject);
       }));
     }
-    const pool = new WorkerPool(workers, config.cache && options.cacheBytes > 0, control, batchLayout(config), data.stageOutput, options.arena);
+    const pool = new WorkerPool(workers, config.cache && options.cacheBytes > 0, control, batchLayout(config), data.stageOutput, options.arena, options.callerReads);
     try {
       await Promise.all(ready);
     } catch (error) {
@@ -199,6 +207,8 @@ export class WorkerPool implements SampleRunner {
     }
     const w = this.workers[chosen];
     if (w.outstanding++ === 0) w.worker.ref();
+    const record = this.reads?.read(task.seq, task.sourceIndex, task.recordIndex);
+    if (record !== undefined) task.record = record;
     return new Promise<SampleOutcome>((resolve, reject) => {
       this.pending.set(task.seq, { task, resolve, reject, worker: chosen });
       this.outbox[chosen].push(task);
@@ -224,6 +234,8 @@ export class WorkerPool implements SampleRunner {
     const entry = this.pending.get(outcome.seq);
     if (entry === undefined) return;
     this.pending.delete(outcome.seq);
+    this.reads?.release(outcome.seq);
+    entry.task.record = undefined;
     const w = this.workers[entry.worker];
     w.outstanding--;
     this.unrefIfIdle(w);
@@ -280,6 +292,7 @@ export class WorkerPool implements SampleRunner {
     }
     total.times.batch += this.finishMs;
     total.times.stagedSamples += this.finished;
+    total.times.callerReads += this.reads?.count ?? 0;
     const waiters = this.statsWaiters;
     this.statsWaiters = [];
     for (const w of this.workers) this.unrefIfIdle(w);
