@@ -130,7 +130,9 @@ describe('records read by the calling thread for its worker (caller-reads.ts)', 
   async function callerReads(path: string, config: Record<string, unknown>, options: ImageStreamOptions): Promise<number> {
     const stream = await ImageStream.open(path, { batch: 1, threads: 1, loop: false, ...config }, options);
     try {
+      const reads = stream.describe().includes('(reads and conversion on the caller)');
       while (await stream.next() !== null);
+      assert.equal((await stream.stats()).times.callerReads > 0, reads, stream.describe());
       return (await stream.stats()).times.callerReads;
     } finally {
       await stream.close();

@@ -214,11 +214,17 @@ function staged(data: Uint8Array, target: Float32Array | Uint8Array, base: numbe
   return data.buffer === target.buffer && data.byteOffset === target.byteOffset + target.BYTES_PER_ELEMENT * base;
 }
 
+/** The element count of `image` as sample `index` when its layout is staged and it fits `target`, else 0. */
+function stagedCount(image: Image, layout: BatchLayout, target: Float32Array | Uint8Array, index: number): number {
+  if (layout.order !== 'NHWC' || image.channels !== 3 || !(image.data instanceof Uint8Array)) return 0;
+  const per = image.width * image.height * 3;
+  return (index + 1) * per <= target.length ? per : 0;
+}
+
 /** True when `image` was decoded straight into the staging bytes of sample `index` (stagingView). */
 export function isStagedIn(image: Image, layout: BatchLayout, target: Float32Array | Uint8Array, index: number): boolean {
-  if (layout.order !== 'NHWC' || image.channels !== 3 || !(image.data instanceof Uint8Array)) return false;
-  const per = image.width * image.height * 3;
-  return index * per + per <= target.length && staged(image.data, target, index * per);
+  const per = stagedCount(image, layout, target, index);
+  return per > 0 && staged(image.data as Uint8Array, target, index * per);
 }
 
 /**
@@ -226,11 +232,10 @@ export function isStagedIn(image: Image, layout: BatchLayout, target: Float32Arr
  * channels); false (nothing written) when its layout is not staged.
  */
 export function stageImage(image: Image, layout: BatchLayout, target: Float32Array | Uint8Array, index: number): boolean {
-  if (layout.order !== 'NHWC' || image.channels !== 3 || !(image.data instanceof Uint8Array)) return false;
-  const per = image.width * image.height * 3;
-  const base = index * per;
-  if (base + per > target.length) return false;
-  if (!staged(image.data, target, base)) stagingView(target, index, per).set(image.data.length === per ? image.data : image.data.subarray(0, per));
+  const per = stagedCount(image, layout, target, index);
+  if (per === 0) return false;
+  const data = image.data as Uint8Array;
+  if (!staged(data, target, index * per)) stagingView(target, index, per).set(data.length === per ? data : data.subarray(0, per));
   return true;
 }
 

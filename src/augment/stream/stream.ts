@@ -252,7 +252,8 @@ export class ImageStream implements AsyncIterable<Batch> {
     const l = this.layout;
     const pixels = l.dtype === 'uint8' ? 'uint8' : `float32${l.mean.some((m) => m !== 0) ? ` - mean(${l.mean.join(', ')})` : ''}`;
     const labels = l.labelKind === 'scalar' ? 'label' : l.labelKind === 'onehot' ? `one-hot ${l.onehot}` : l.labelKind === 'map' ? `${c.annotate} label map` : `${c.annotate} per-pixel one-hot ${l.onehot}`;
-    const run = this.runner.threads === 0 ? 'inline' : `${this.runner.threads} threads${this.runner.conversion === 'caller' ? ' (conversion on the caller)' : ''}`;
+    const onCaller = this.runner.callerReads ? ' (reads and conversion on the caller)' : this.runner.conversion === 'caller' ? ' (conversion on the caller)' : '';
+    const run = this.runner.threads === 0 ? 'inline' : `${this.runner.threads} threads${onCaller}`;
     const cache = c.cache ? `cache ≤ ${Math.round(c.cache_bytes / 2 ** 20)} MiB` : 'no cache';
     const augment = c.perturb ? ', perturb' : '';
     const source = (s: Store) => `${s.format} ${s.name} (${s.recordCount} records)`;

@@ -42,6 +42,8 @@ export interface SampleRunner {
   readonly chunkedDispatch: boolean;
   /** Who converts pixels into the batch: the thread running the sample, or the caller (staged). */
   readonly conversion: 'worker' | 'caller';
+  /** True when the caller reads the records for the workers (caller-reads.ts). */
+  readonly callerReads: boolean;
   run(task: SampleTask): Promise<SampleOutcome>;
   stats(): Promise<RunnerStats>;
   close(): Promise<void>;
@@ -59,6 +61,7 @@ export class InlineRunner implements SampleRunner {
   readonly threads = 0;
   readonly chunkedDispatch = false;
   readonly conversion = 'worker';
+  readonly callerReads = false;
   private readonly pipeline: SamplePipeline;
   constructor(stores: readonly (Store | undefined)[], config: StreamConfig, layout: BatchLayout, cacheBytes: number) {
     this.pipeline = new SamplePipeline(stores, config, layout, cacheBytes);
@@ -118,6 +121,7 @@ export class WorkerPool implements SampleRunner {
   private finished = 0;
   private readonly routeByRecord: boolean;
   private readonly reads: CallerReads | undefined;
+  readonly callerReads: boolean;
   private statsWaiters: ((s: RunnerStats) => void)[] = [];
   private statsReplies: RunnerStats[] = [];
   private failure: unknown;
@@ -132,6 +136,7 @@ export class WorkerPool implements SampleRunner {
   private constructor(workers: PoolWorker[], routeByRecord: boolean, control: Int32Array, layout: BatchLayout, stageOutput: boolean, arena: BatchArena | undefined, callerReads: readonly (Store | undefined)[] | undefined) {
     this.control = control;
     this.reads = callerReads && new CallerReads(callerReads);
+    this.callerReads = this.reads !== undefined;
     this.shared = arena && new SharedConverter(arena.memory, 0);
     this.conversion = stageOutput ? 'caller' : 'worker';
     this.layout = layout;
