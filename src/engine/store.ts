@@ -61,16 +61,16 @@ export interface ScanOptions {
   verifyChecksums?: boolean;
 }
 
+/** A caller's reusable read buffer (Store.getSync): replaced by a larger array when a record does not fit. */
+export interface ReadBuffer {
+  bytes: Uint8Array;
+}
+
 /**
  * A read-only record store: a .picpac 2.0 file, a PicPac 1.0 file, an LMDB database or a set
  * of shards, local or remote. Records are addressed by index 0..recordCount-1, in file order.
  * Open one with `openStore`.
  */
-/** A caller's reusable read buffer (Store.getSync). */
-export interface ReadBuffer {
-  bytes: Uint8Array;
-}
-
 export interface Store {
   /** Path or URL. */
   readonly name: string;
