@@ -31,6 +31,7 @@ import type { PlatesSet } from './lib/plates-set.ts';
 import { ORIGINAL_RATIO, parallelReferenceDecodeRate, referenceDecodeRate } from './lib/stream-calibration.ts';
 import type { StreamCase } from './lib/stream-calibration.ts';
 import { bareNodeSeconds, picpacEntry, reportedRate, runPicpac } from './lib/picpac-cli.ts';
+import type { CliRun } from './lib/picpac-cli.ts';
 import { median } from './lib/measure.ts';
 
 const quick = process.argv.includes('--quick');
@@ -73,6 +74,13 @@ const FULL = {
   pert_color1: 20, pert_color2: 20, pert_color3: 20, pert_hflip: 1,
 } as const;
 const BASE = { cache: 0, stratify: 0, batch: 1 } as const;
+
+/** One whole `picpac` run between two reference measurements of `files`; the reference is their mean. */
+async function referencedRun(files: readonly Uint8Array[], args: string[]): Promise<{ r: CliRun; reference: number }> {
+  const before = referenceDecodeRate(files, quick ? 2 : 3);
+  const r = await runPicpac(args);
+  return { r, reference: (before + referenceDecodeRate(files, quick ? 2 : 3)) / 2 };
+}
 
 function cliArgs(config: Record<string, unknown>): string[] {
   return Object.entries(config).flatMap(([k, v]) => [`--${k}`, String(v)]);
@@ -203,9 +211,7 @@ for (const k of cases) {
     const ratios: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       await waitForQuiet();
-      const before = referenceDecodeRate(files, quick ? 2 : 3);
-      const r = await runPicpac(['stream', k.data.path, '-n', String(samples), '--threads', String(threads), ...cliArgs({ ...BASE, ...k.config })]);
-      const runReference = (before + referenceDecodeRate(files, quick ? 2 : 3)) / 2;
+      const { r, reference: runReference } = await referencedRun(files, ['stream', k.data.path, '-n', String(samples), '--threads', String(threads), ...cliArgs({ ...BASE, ...k.config })]);
       whole.push(samples / r.seconds);
       steady.push(reportedRate(r.stdout) ?? NaN);
       references.push(runReference);
@@ -252,9 +258,7 @@ for (const threads of [1, 2] as const) {
   for (let run = 0; run < RUNS; run++) {
     await waitForQuiet();
     const files = quick ? jpegs.get(small)!.slice(0, 400) : jpegs.get(small)!;
-    const before = referenceDecodeRate(files, quick ? 2 : 3);
-    const r = await runPicpac(['stream', small.path, '-n', String(samples), '--threads', String(threads), ...cliArgs({ ...BASE, dtype: 'uint8' })]);
-    const reference = (before + referenceDecodeRate(files, quick ? 2 : 3)) / 2;
+    const { r, reference } = await referencedRun(files, ['stream', small.path, '-n', String(samples), '--threads', String(threads), ...cliArgs({ ...BASE, dtype: 'uint8' })]);
     whole.push(samples / r.seconds);
     steady.push(reportedRate(r.stdout) ?? NaN);
     ratios.push(samples / r.seconds / reference);

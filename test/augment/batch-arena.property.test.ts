@@ -8,8 +8,7 @@ import fc from 'fast-check';
 import { BatchArena } from '../../src/augment/stream/batch-arena.ts';
 import { SLOT_BYTES, SharedConverter } from '../../src/augment/pixels/convert-simd.ts';
 import { finishStagedImage, finishStagedLabelMap, sampleShapeOf, stageImage, stageLabelMap, writeImage, writeLabelMap } from '../../src/augment/stream/batch.ts';
-import { layoutOf, float32Bytes, patternBytes } from './helpers.ts';
-import type { Image } from '../../src/augment/pixels/image.ts';
+import { float32Bytes, patternBytes, referenceSample, referenceUint8Sample } from './helpers.ts';
 
 
 const arena = BatchArena.create(2);
@@ -36,15 +35,7 @@ describe('batch arena', { skip }, () => {
       fc.constantFrom([0, 0, 0], [104, 117, 123.5]), fc.boolean(), fc.constantFrom(1, 3), fc.boolean(),
       (width, height, places, at, mean, rgb, labelChannels, inPlace) => {
         const index = at % places;
-        const layout = layoutOf({ annotate: 'json', mean_color1: mean[0], mean_color2: mean[1], mean_color3: mean[2], bgr2rgb: rgb });
-        const image: Image = { width, height, channels: 3, data: patternBytes(width * height * 3, at) };
-        const label: Image = { width, height, channels: labelChannels as 1 | 3, data: patternBytes(width * height * labelChannels, at + 5) };
-        const per = width * height * 3;
-        const perLabel = width * height * labelChannels;
-        const expected = new Float32Array(per * places).fill(-9);
-        const expectedLabels = new Float32Array(perLabel * places).fill(-9);
-        writeImage(image, layout, expected, index);
-        writeLabelMap(label, layout, expectedLabels, index);
+        const { layout, image, label, per, perLabel, expected, expectedLabels } = referenceSample({ width, height, places, index, seed: at, mean, rgb, labelChannels, fill: -9 });
         const imageBlock = arena!.alloc(per * places * 4)!;
         const labelBlock = arena!.alloc(perLabel * places * 4)!;
         try {
@@ -73,11 +64,7 @@ describe('batch arena', { skip }, () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 180 }), fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 3 }), fc.nat(), fc.boolean(), fc.boolean(),
       (width, height, places, at, rgb, inPlace) => {
         const index = at % places;
-        const layout = layoutOf({ dtype: 'uint8', bgr2rgb: rgb });
-        const image: Image = { width, height, channels: 3, data: patternBytes(width * height * 3, at) };
-        const per = width * height * 3;
-        const expected = new Uint8Array(per * places).fill(3);
-        writeImage(image, layout, expected, index);
+        const { layout, image, per, expected } = referenceUint8Sample({ width, height, places, index, seed: at, rgb, fill: 3 });
         const block = arena!.alloc(per * places)!;
         try {
           const images = arena!.uint8(block, per * places).fill(3);

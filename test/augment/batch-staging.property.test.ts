@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import {
   finishStagedImage, finishStagedLabelMap, sampleShapeOf, stageImage, stageLabelMap, stagingView, writeImage, writeLabelMap,
 } from '../../src/augment/stream/batch.ts';
-import { layoutOf, float32Bytes, patternBytes } from './helpers.ts';
+import { layoutOf, float32Bytes, patternBytes, referenceSample, referenceUint8Sample } from './helpers.ts';
 import type { Image } from '../../src/augment/pixels/image.ts';
 
 
@@ -29,16 +29,8 @@ describe('staged conversion', () => {
   test('stage + finish = writeImage / writeLabelMap, in a shared batch, other places untouched', () => {
     fc.assert(fc.property(sample, fc.nat(), ({ width, height, places, seed, mean, rgb, labelChannels }, at) => {
       const index = at % places;
-      const layout = layoutOf({ annotate: 'json', mean_color1: mean[0], mean_color2: mean[1], mean_color3: mean[2], bgr2rgb: rgb });
-      const image: Image = { width, height, channels: 3, data: patternBytes(width * height * 3, seed) };
-      const label: Image = { width, height, channels: labelChannels as 1 | 3, data: patternBytes(width * height * labelChannels, seed + 1) };
+      const { layout, image, label, per, perLabel, expected, expectedLabels } = referenceSample({ width, height, places, index, seed, mean, rgb, labelChannels, fill: -7 });
       const shape = sampleShapeOf(image, label, layout);
-      const per = width * height * 3;
-      const perLabel = width * height * labelChannels;
-      const expected = new Float32Array(per * places).fill(-7);
-      const expectedLabels = new Float32Array(perLabel * places).fill(-7);
-      writeImage(image, layout, expected, index);
-      writeLabelMap(label, layout, expectedLabels, index);
       const images = new Float32Array(new SharedArrayBuffer(per * places * 4)).fill(-7);
       const labels = new Float32Array(new SharedArrayBuffer(perLabel * places * 4)).fill(-7);
       assert.equal(stageImage(image, layout, images, index), true);
@@ -70,11 +62,7 @@ describe('staged conversion', () => {
   test('dtype uint8: stage + finish = writeImage (the channel order only), other places untouched', () => {
     fc.assert(fc.property(sample, fc.nat(), ({ width, height, places, seed, rgb }, at) => {
       const index = at % places;
-      const layout = layoutOf({ dtype: 'uint8', bgr2rgb: rgb });
-      const image: Image = { width, height, channels: 3, data: patternBytes(width * height * 3, seed) };
-      const per = width * height * 3;
-      const expected = new Uint8Array(per * places).fill(7);
-      writeImage(image, layout, expected, index);
+      const { layout, image, per, expected } = referenceUint8Sample({ width, height, places, index, seed, rgb, fill: 7 });
       const images = new Uint8Array(new SharedArrayBuffer(per * places)).fill(7);
       assert.equal(stageImage(image, layout, images, index), true);
       finishStagedImage(sampleShapeOf(image, undefined, layout), layout, images, index);

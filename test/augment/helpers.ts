@@ -2,7 +2,7 @@
 import type { Image } from '../../src/augment/pixels/image.ts';
 import type { RandomSource } from '../../src/augment/stream/sample-transform.ts';
 import { Rng } from '../../src/engine/rng.ts';
-import { batchLayout } from '../../src/augment/stream/batch.ts';
+import { batchLayout, writeImage, writeLabelMap } from '../../src/augment/stream/batch.ts';
 import type { BatchLayout } from '../../src/augment/stream/batch.ts';
 import { parseStreamConfig } from '../../src/augment/config.ts';
 
@@ -19,6 +19,37 @@ export function float32Bytes(a: Float32Array): Uint8Array {
 /** `count` deterministic, well-mixed bytes (a pixel pattern for batch tests). */
 export function patternBytes(count: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: count }, (_, i) => (i * 37 + seed * 11 + (i >> 3)) & 255);
+}
+
+/**
+ * A JSON-label sample (8-bit RGB image, 8-bit label of `labelChannels`, pattern pixels from
+ * `seed`) and what writeImage / writeLabelMap make of it as place `index` of `places` places
+ * that hold `fill` elsewhere: the reference of the staged and shared-memory conversions.
+ */
+export function referenceSample(o: {
+  width: number; height: number; places: number; index: number; seed: number; mean: readonly number[]; rgb: boolean; labelChannels: number; fill: number;
+}) {
+  const { width, height, places, index, seed, mean, fill } = o;
+  const layout = layoutOf({ annotate: 'json', mean_color1: mean[0], mean_color2: mean[1], mean_color3: mean[2], bgr2rgb: o.rgb });
+  const image: Image = { width, height, channels: 3, data: patternBytes(width * height * 3, seed) };
+  const label: Image = { width, height, channels: o.labelChannels as 1 | 3, data: patternBytes(width * height * o.labelChannels, seed + 1) };
+  const per = width * height * 3;
+  const perLabel = width * height * o.labelChannels;
+  const expected = new Float32Array(per * places).fill(fill);
+  const expectedLabels = new Float32Array(perLabel * places).fill(fill);
+  writeImage(image, layout, expected, index);
+  writeLabelMap(label, layout, expectedLabels, index);
+  return { layout, image, label, per, perLabel, expected, expectedLabels };
+}
+
+/** The dtype uint8 twin of referenceSample: an 8-bit RGB image and writeImage's bytes of it at place `index`. */
+export function referenceUint8Sample(o: { width: number; height: number; places: number; index: number; seed: number; rgb: boolean; fill: number }) {
+  const layout = layoutOf({ dtype: 'uint8', bgr2rgb: o.rgb });
+  const image: Image = { width: o.width, height: o.height, channels: 3, data: patternBytes(o.width * o.height * 3, o.seed) };
+  const per = o.width * o.height * 3;
+  const expected = new Uint8Array(per * o.places).fill(o.fill);
+  writeImage(image, layout, expected, o.index);
+  return { layout, image, per, expected };
 }
 
 /** Deterministic RandomSource: the engine's seeded generator. */

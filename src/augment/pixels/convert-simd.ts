@@ -103,12 +103,20 @@ export class SharedConverter {
     const quadBytes = Math.floor(per / 12) * 12;
     rgb8ToFloatBackward(src, dst, base, quadBytes, per, map, mean);
     const dstAddress = dst.byteOffset + 4 * base;
-    for (let at = 0; at < quadBytes; at += CHUNK_BYTES) {
-      const length = Math.min(CHUNK_BYTES, quadBytes - at);
-      this.heap.set(src.subarray(at, at + length), this.chunk);
-      this.kernels.rgbToFloat(this.consts, this.chunk, dstAddress + 4 * at, length / 3);
-    }
+    this.throughChunk(src, quadBytes, (chunk, at, length) => this.kernels.rgbToFloat(this.consts, chunk, dstAddress + 4 * at, length / 3));
     return true;
+  }
+
+  /**
+   * The first `byteLength` bytes of `src` (outside the memory), copied into this thread's chunk
+   * CHUNK_BYTES at a time, each piece handed to `kernel` (chunk address, offset in src, length).
+   */
+  private throughChunk(src: Uint8Array, byteLength: number, kernel: (chunk: number, at: number, length: number) => void): void {
+    for (let at = 0; at < byteLength; at += CHUNK_BYTES) {
+      const length = Math.min(CHUNK_BYTES, byteLength - at);
+      this.heap.set(src.subarray(at, at + length), this.chunk);
+      kernel(this.chunk, at, length);
+    }
   }
 
   /**
@@ -132,11 +140,7 @@ export class SharedConverter {
     const quadBytes = Math.floor(per / 12) * 12;
     rgb8PermuteForward(src, dst, base, quadBytes, per, map);
     const dstAddress = dst.byteOffset + base;
-    for (let at = 0; at < quadBytes; at += CHUNK_BYTES) {
-      const length = Math.min(CHUNK_BYTES, quadBytes - at);
-      this.heap.set(src.subarray(at, at + length), this.chunk);
-      this.kernels.rgbPermute(this.consts, this.chunk, dstAddress + at, length / 3);
-    }
+    this.throughChunk(src, quadBytes, (chunk, at, length) => this.kernels.rgbPermute(this.consts, chunk, dstAddress + at, length / 3));
   }
 
   /** rgbPermute of the place's own bytes, in place (front to back). */
@@ -155,11 +159,7 @@ export class SharedConverter {
     const whole = count & ~15;
     for (let i = count - 1; i >= whole; i--) dst[base + i] = src[i];
     const dstAddress = dst.byteOffset + 4 * base;
-    for (let at = 0; at < whole; at += CHUNK_BYTES) {
-      const length = Math.min(CHUNK_BYTES, whole - at);
-      this.heap.set(src.subarray(at, at + length), this.chunk);
-      this.kernels.bytesToFloat(this.chunk, dstAddress + 4 * at, length);
-    }
+    this.throughChunk(src, whole, (chunk, at, length) => this.kernels.bytesToFloat(chunk, dstAddress + 4 * at, length));
   }
 
   /** bytesToFloat of the first `count` bytes of the place itself, in place (back to front). */

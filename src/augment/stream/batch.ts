@@ -151,21 +151,13 @@ export function writeImage(image: Image, layout: BatchLayout, target: Float32Arr
   }
   if (layout.order === 'NHWC') {
     if (channels === 3 && src instanceof Uint8Array) {
-      const [c0, c1, c2] = map;
       if (float) {
         if (shared?.rgbToFloat(src, target as Float32Array, base, per, map, mean)) return;
-        if (!rgb8ToFloatWasm(src, target as Float32Array, base, per, map, mean)) {
-          rgb8ToFloat(src, target as Float32Array, base, per, c0, c1, c2, mean[0], mean[1], mean[2]);
-        }
+        if (!rgb8ToFloatWasm(src, target as Float32Array, base, per, map, mean)) rgb8ToFloatBackward(src, target as Float32Array, base, 0, per, map, mean);
       } else if (shared !== undefined) {
         shared.rgbPermute(src, target as Uint8Array, base, per, map);
       } else if (!rgb8PermuteWasm(src, target as Uint8Array, base, per, map)) {
-        const dst = target as Uint8Array;
-        for (let i = 0, o = base; i < per; i += 3, o += 3) {
-          dst[o] = src[i + c0];
-          dst[o + 1] = src[i + c1];
-          dst[o + 2] = src[i + c2];
-        }
+        rgb8PermuteForward(src, target as Uint8Array, base, 0, per, map);
       }
       return;
     }
@@ -281,15 +273,6 @@ export function finishStagedLabelMap(shape: SampleShape, target: Float32Array, i
   const per = shape.width * shape.height * shape.labelChannels;
   if (shared !== undefined) shared.bytesToFloatInPlace(target, index * per, per);
   else target.set(stagingView(target, index, per), index * per);
-}
-
-/** The stream's hot case (8-bit, 3 channels, NHWC float32) in JS: the fallback of batch-simd.ts. */
-function rgb8ToFloat(src: Uint8Array, dst: Float32Array, base: number, per: number, c0: number, c1: number, c2: number, m0: number, m1: number, m2: number): void {
-  for (let i = 0, o = base; i < per; i += 3, o += 3) {
-    dst[o] = src[i + c0] - m0;
-    dst[o + 1] = src[i + c1] - m1;
-    dst[o + 2] = src[i + c2] - m2;
-  }
 }
 
 function byteOf(src: Image['data'], i: number): number {

@@ -123,24 +123,35 @@ export function errorInfo(error: unknown, recordIndex: number, sourceIndex: numb
 
 const now = (): number => performance.now();
 
+/** A pipeline buffer lent to one sample (by seq) at a time. */
+class Loan {
+  private holder = -1;
+  /** Lend it to sample `seq`; false when another sample holds it. */
+  take(seq: number): boolean {
+    if (this.holder !== -1) return false;
+    this.holder = seq;
+    return true;
+  }
+  /** Sample `seq` is done: the buffer is free again (if it held it). */
+  end(seq: number): void {
+    if (this.holder === seq) this.holder = -1;
+  }
+}
+
 export class SamplePipeline {
   readonly times = emptyStageTimes();
   private readonly params: PixelParams;
   private readonly cache: SampleCache | undefined;
   /**
    * Decoded pixels of field 0 land here instead of a fresh buffer per image (less allocation
-   * and GC): safe because without a cache nothing keeps the decoded image after its sample is
-   * written, and `scratchOwner` (the seq of the sample using it, -1 when free) keeps two
-   * interleaved inline samples from sharing it.
+   * and GC), and record bytes in `recordBuffer` (Store.getSync): safe because without a cache
+   * nothing keeps the decoded image or the record after its sample is written, and each is lent
+   * to one sample at a time (two interleaved inline samples never share one).
    */
   private scratch: Uint8Array | undefined;
-  private scratchOwner = -1;
-  /**
-   * Record bytes are read into this buffer (Store.getSync) under the same rule as `scratch`:
-   * without a cache nothing keeps a record's bytes after its sample is written.
-   */
+  private readonly scratchLoan = new Loan();
   private readonly recordBuffer: ReadBuffer = { bytes: new Uint8Array(0) };
-  private recordOwner = -1;
+  private readonly recordLoan = new Loan();
   /**
    * The warp's outputs (image 0 and its label) land here: augment → write runs without an await,
    * so no two samples ever hold it at once, and write() copies them into the batch.
@@ -189,15 +200,13 @@ export class SamplePipeline {
     const store = this.stores[task.sourceIndex];
     if (store === undefined) throw new PicpacError('IO', `no store for source ${task.sourceIndex}`);
     if (store.getSync === undefined) return store.get(task.recordIndex);
-    const reuse = this.cache === undefined && this.recordOwner === -1;
-    if (reuse) this.recordOwner = task.seq;
+    const reuse = this.cache === undefined && this.recordLoan.take(task.seq);
     return store.getSync(task.recordIndex, reuse ? this.recordBuffer : undefined) ?? store.get(task.recordIndex);
   }
 
   /** The scratch buffer for sample `seq`, or undefined (cache on, or in use by another sample). */
   private takeScratch(seq: number | undefined): Uint8Array | undefined {
-    if (seq === undefined || this.cache !== undefined || this.scratchOwner !== -1) return undefined;
-    this.scratchOwner = seq;
+    if (seq === undefined || this.cache !== undefined || !this.scratchLoan.take(seq)) return undefined;
     this.scratch ??= new Uint8Array(256 * 256 * 3);
     return this.scratch;
   }
@@ -270,8 +279,8 @@ export class SamplePipeline {
     } catch (error) {
       return { seq: task.seq, ok: false, inPlace: false, error: errorInfo(error, task.recordIndex, task.sourceIndex) };
     } finally {
-      if (this.scratchOwner === task.seq) this.scratchOwner = -1;
-      if (this.recordOwner === task.seq) this.recordOwner = -1;
+      this.scratchLoan.end(task.seq);
+      this.recordLoan.end(task.seq);
     }
   }
 
