@@ -28,7 +28,7 @@ import { warpImage, warpLabel } from '../src/augment/pixels/warp.ts';
 import { machineLine, repoRoot } from './lib/photo-set.ts';
 import { platesJpegs, platesSet } from './lib/plates-set.ts';
 import type { PlatesSet } from './lib/plates-set.ts';
-import { ORIGINAL_RATIO, parallelReferenceDecodeRate, referenceDecodeRate } from './lib/stream-calibration.ts';
+import { ORIGINAL_RATIO, parallelReferenceDecodeRate, referenceDecodeRate, wholeProcessFloorRate } from './lib/stream-calibration.ts';
 import type { StreamCase } from './lib/stream-calibration.ts';
 import { bareNodeSeconds, picpacEntry, reportedRate, runPicpac } from './lib/picpac-cli.ts';
 import type { CliRun } from './lib/picpac-cli.ts';
@@ -178,8 +178,10 @@ say('reference = libjpeg-turbo one-core decode rate of the same files (into a Bu
   '÷ reference = median over the runs of (run\'s images/s ÷ its reference); ' +
   'vs original = (images/s ÷ reference) ÷ the original\'s ratio to the same reference (REFERENCE §4.1.1); ' +
   'T-thread ceiling = T threads of libjpeg-turbo decoding the same files at once (measured: not always T × reference on a shared VM); ' +
-  'floor = the same T threads decoding AND writing each image as float32 into one of two batch buffers (the least work of any float32 stream, in its most cache-friendly case), ' +
-  'as a ratio to the original: what a stream with zero other cost would reach. ' +
+  'floor (decode-only rows) = a bare `node` process, timed from spawn to exit like the row, whose T threads decode the same number of samples with libjpeg-turbo and write each as float32 into one of two private batch buffers, nothing else ' +
+  '(the JPEGs come from one file read up front: no record reads, checksums, sampler, messages, or picpac code to load and compile; fastest of 3), ' +
+  'as a ratio to the original: what a stream whose every other cost were zero would reach; of floor = the row\'s rate ÷ the floor\'s (in brackets: the goal\'s); ' +
+  'lean loop = the same process whose workers also pread every record from a file, compute its CRC-32C and post one message per 8 samples: the leanest complete stream loop, without picpac\'s own code, sampler or record format. ' +
   'Budget at goal = the time each worker thread may spend per sample for the whole process to reach the goal, ' +
   'T × (samples ÷ (1.5 × original ratio × reference) − bare Node start-up) ÷ samples, against the decode alone (1 ÷ reference): ' +
   'what is left over is all the stream may add per sample (read, messages, conversion, augmentation, its own start-up).');
@@ -194,8 +196,8 @@ const cases: { data: PlatesSet; name: StreamCase; config: Record<string, unknown
   { data: large, name: '500x375 full augmentation + JSON', config: FULL },
 ];
 const rows = [];
-say('| case | threads | other load | images/s (whole process) | images/s (steady, CLI line) | reference images/s | ÷ reference | original ÷ reference | vs original | T-thread ceiling | of ceiling | floor vs original | budget at goal µs/sample/thread (decode alone) | goal ≥ 1.5× |');
-say('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+say('| case | threads | other load | images/s (whole process) | images/s (steady, CLI line) | reference images/s | ÷ reference | original ÷ reference | vs original | T-thread ceiling | of ceiling | floor vs original | lean loop vs original | of floor (goal) | budget at goal µs/sample/thread (decode alone) | goal ≥ 1.5× |');
+say('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const k of cases) {
   const files = quick ? jpegs.get(k.data)!.slice(0, 400) : jpegs.get(k.data)!;
   for (const threads of [1, 2] as const) {
@@ -219,7 +221,8 @@ for (const k of cases) {
     }
     const reference = median(references);
     const ceiling = threads === 1 ? reference : await parallelReferenceDecodeRate(files, threads, quick ? 2 : 5);
-    const floor = k.config === FULL ? undefined : await parallelReferenceDecodeRate(files, threads, quick ? 2 : 5, { floatBatch: true });
+    const floor = k.config === FULL ? undefined : await wholeProcessFloorRate('decode', files, threads, samples, 3);
+    const lean = k.config === FULL ? undefined : await wholeProcessFloorRate('read', files, threads, samples, 3);
     const rate = median(whole);
     const ratio = median(ratios);
     const original = ORIGINAL_RATIO[k.name][threads];
@@ -234,11 +237,13 @@ for (const k of cases) {
       estimatedOriginalImagesPerSecond: Math.round(original * reference), vsOriginal: +vsOriginal.toFixed(2),
       ceilingImagesPerSecond: Math.round(ceiling), fractionOfCeiling: +ofCeiling.toFixed(3),
       floorImagesPerSecond: floor === undefined ? null : Math.round(floor), floorVsOriginal: floorVsOriginal === undefined ? null : +floorVsOriginal.toFixed(2),
+      leanLoopImagesPerSecond: lean === undefined ? null : Math.round(lean), leanLoopVsOriginal: lean === undefined ? null : +(lean / reference / original).toFixed(2),
+      fractionOfFloor: floor === undefined ? null : +(rate / floor).toFixed(3), goalFractionOfFloor: floor === undefined ? null : +((GOAL * original * reference) / floor).toFixed(3),
       otherLoadPctBefore: Math.round(otherLoad * 100),
       budgetAtGoalMicrosPerSamplePerThread: Math.round(budgetUs), decodeAloneMicros: Math.round(decodeUs),
     });
     say(`| ${k.name} | ${threads} | ${Math.round(otherLoad * 100)} % | ${Math.round(rate)} | ${Math.round(median(steady))} | ${Math.round(reference)} | ${ratio.toFixed(2)} | ${original} | ` +
-      `${vsOriginal.toFixed(2)}× | ${Math.round(ceiling)} | ${(100 * ofCeiling).toFixed(0)} % | ${floorVsOriginal === undefined ? '—' : `${floorVsOriginal.toFixed(2)}×`} | ${Math.round(budgetUs)} (${Math.round(decodeUs)}) | ${vsOriginal >= GOAL ? 'yes' : floorVsOriginal !== undefined && floorVsOriginal < GOAL ? 'no (floor below goal)' : 'no'} |`);
+      `${vsOriginal.toFixed(2)}× | ${Math.round(ceiling)} | ${(100 * ofCeiling).toFixed(0)} % | ${floorVsOriginal === undefined ? '—' : `${floorVsOriginal.toFixed(2)}×`} | ${lean === undefined ? '—' : `${(lean / reference / original).toFixed(2)}×`} | ${floor === undefined ? '—' : `${((100 * rate) / floor).toFixed(0)} % (${((100 * GOAL * original * reference) / floor).toFixed(0)} %)`} | ${Math.round(budgetUs)} (${Math.round(decodeUs)}) | ${vsOriginal >= GOAL ? 'yes' : floorVsOriginal !== undefined && floorVsOriginal < GOAL ? 'no (floor below goal)' : 'no'} |`);
   }
 }
 

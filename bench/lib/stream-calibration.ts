@@ -51,15 +51,10 @@ export function referenceDecodeRate(jpegs: readonly Uint8Array[], passes: number
  * above, each thread into its own Buffer): the machine's real decode ceiling for T threads. It is
  * not always T × the one-core rate: on a shared virtual machine two vCPUs may decode less than
  * twice as fast as one, and a stream row is judged against what the decoder itself reaches there.
- * With `floatBatch`, each decoded image is also written as float32 into a batch buffer (two in
- * turn, the most cache-friendly a consumer can make it) with the native uint8 → float32 copy
- * into PRIVATE memory (into a SharedArrayBuffer V8 makes that copy ~7× slower): the least work
- * any float32 stream must do per sample, in its best case — an upper bound on what a "decode
- * only" row can reach.
  * Each thread warms up, then all start together on a shared flag; rate = all images ÷ the
  * slowest thread's time, the fastest of `passes` (as for the one-core reference).
  */
-export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], threads: number, passes: number, options: { floatBatch?: boolean } = {}): Promise<number> {
+export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], threads: number, passes: number): Promise<number> {
   const { Worker } = await import('node:worker_threads');
   const turboPath = require.resolve('@julusian/jpeg-turbo');
   const source = `
@@ -67,13 +62,8 @@ export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], 
     const turbo = require(workerData.turboPath);
     const out = Buffer.allocUnsafeSlow(2048 * 2048 * 3);
     const flag = new Int32Array(workerData.flag);
-    const batches = workerData.floatBatch ? Array.from({ length: 2 }, () => new Float32Array(2048 * 2048 * 3)) : [];
     const decodeAll = () => {
-      let i = 0;
-      for (const j of workerData.jpegs) {
-        const r = turbo.decompressSync(j, out, { format: turbo.FORMAT_BGR });
-        if (batches.length > 0) batches[i++ % 2].set(out.subarray(0, r.width * r.height * 3));
-      }
+      for (const j of workerData.jpegs) turbo.decompressSync(j, out, { format: turbo.FORMAT_BGR });
     };
     decodeAll();
     for (let p = 0; p < workerData.passes; p++) {
@@ -85,7 +75,7 @@ export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], 
     }`;
   const flag = new Int32Array(new SharedArrayBuffer(8));
   const times: number[][] = Array.from({ length: passes }, () => []);
-  const workerData = { jpegs, passes, turboPath, flag: flag.buffer, floatBatch: options.floatBatch === true };
+  const workerData = { jpegs, passes, turboPath, flag: flag.buffer };
   const workers = Array.from({ length: threads }, () => new Worker(source, { eval: true, workerData }));
   const done = Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
     let seen = 0;
@@ -105,4 +95,49 @@ export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], 
   await done;
   await Promise.all(workers.map((w) => w.terminate()));
   return Math.max(...times.map((t) => (threads * jpegs.length) / (Math.max(...t) / 1000)));
+}
+
+/**
+ * Images/s of decode-floor.cjs as a whole process (spawn to exit, like a `picpac stream` row),
+ * fastest of `runs`: a bare `node` process whose `threads` workers decode `samples` of `jpegs`
+ * with libjpeg-turbo and write each as float32 into one of two private batch buffers (the most
+ * cache-friendly a consumer can make it; into a SharedArrayBuffer V8's native uint8 → float32
+ * copy is ~7× slower). Mode 'decode': nothing else — what a float32 decode-only stream would reach
+ * if all its other costs were zero (the floor). Mode 'read': each worker also preads every record
+ * from a file, computes its CRC-32C and posts one message per 8 samples — the leanest complete
+ * stream loop, without picpac's own code to load and compile, its sampler or its record format.
+ */
+export async function wholeProcessFloorRate(mode: 'decode' | 'read', jpegs: readonly Uint8Array[], threads: number, samples: number, runs: number): Promise<number> {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'picpac-floor-'));
+  try {
+    const offsets: [number, number][] = [];
+    let offset = 0;
+    for (const jpeg of jpegs) {
+      offsets.push([offset, jpeg.length]);
+      offset += jpeg.length;
+    }
+    writeFileSync(join(dir, 'jpegs'), Buffer.concat(jpegs));
+    writeFileSync(join(dir, 'offsets.json'), JSON.stringify(offsets));
+    const script = new URL('./decode-floor.cjs', import.meta.url).pathname;
+    const args = [script, mode, String(threads), String(samples), join(dir, 'jpegs'), join(dir, 'offsets.json')];
+    let best = Infinity;
+    for (let run = 0; run < runs; run++) {
+      const start = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`decode-floor.cjs exited with ${code}: ${stderr.trim()}`))));
+      });
+      best = Math.min(best, (performance.now() - start) / 1000);
+    }
+    return samples / best;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
