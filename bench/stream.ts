@@ -229,6 +229,9 @@ for (const k of cases) {
     const vsOriginal = ratio / original;
     const ofCeiling = rate / ceiling;
     const floorVsOriginal = floor === undefined ? undefined : floor / reference / original;
+    const leanVsOriginal = lean === undefined ? undefined : lean / reference / original;
+    const ofFloor = floor === undefined ? undefined : rate / floor;
+    const goalOfFloor = floor === undefined ? undefined : (GOAL * original * reference) / floor;
     const budgetUs = (1e6 * threads * (samples / (GOAL * original * reference) - bareStartSeconds)) / samples;
     const decodeUs = 1e6 / reference;
     rows.push({
@@ -237,13 +240,13 @@ for (const k of cases) {
       estimatedOriginalImagesPerSecond: Math.round(original * reference), vsOriginal: +vsOriginal.toFixed(2),
       ceilingImagesPerSecond: Math.round(ceiling), fractionOfCeiling: +ofCeiling.toFixed(3),
       floorImagesPerSecond: floor === undefined ? null : Math.round(floor), floorVsOriginal: floorVsOriginal === undefined ? null : +floorVsOriginal.toFixed(2),
-      leanLoopImagesPerSecond: lean === undefined ? null : Math.round(lean), leanLoopVsOriginal: lean === undefined ? null : +(lean / reference / original).toFixed(2),
-      fractionOfFloor: floor === undefined ? null : +(rate / floor).toFixed(3), goalFractionOfFloor: floor === undefined ? null : +((GOAL * original * reference) / floor).toFixed(3),
+      leanLoopImagesPerSecond: lean === undefined ? null : Math.round(lean), leanLoopVsOriginal: leanVsOriginal === undefined ? null : +leanVsOriginal.toFixed(2),
+      fractionOfFloor: ofFloor === undefined ? null : +ofFloor.toFixed(3), goalFractionOfFloor: goalOfFloor === undefined ? null : +goalOfFloor.toFixed(3),
       otherLoadPctBefore: Math.round(otherLoad * 100),
       budgetAtGoalMicrosPerSamplePerThread: Math.round(budgetUs), decodeAloneMicros: Math.round(decodeUs),
     });
     say(`| ${k.name} | ${threads} | ${Math.round(otherLoad * 100)} % | ${Math.round(rate)} | ${Math.round(median(steady))} | ${Math.round(reference)} | ${ratio.toFixed(2)} | ${original} | ` +
-      `${vsOriginal.toFixed(2)}× | ${Math.round(ceiling)} | ${(100 * ofCeiling).toFixed(0)} % | ${floorVsOriginal === undefined ? '—' : `${floorVsOriginal.toFixed(2)}×`} | ${lean === undefined ? '—' : `${(lean / reference / original).toFixed(2)}×`} | ${floor === undefined ? '—' : `${((100 * rate) / floor).toFixed(0)} % (${((100 * GOAL * original * reference) / floor).toFixed(0)} %)`} | ${Math.round(budgetUs)} (${Math.round(decodeUs)}) | ${vsOriginal >= GOAL ? 'yes' : floorVsOriginal !== undefined && floorVsOriginal < GOAL ? 'no (floor below goal)' : 'no'} |`);
+      `${vsOriginal.toFixed(2)}× | ${Math.round(ceiling)} | ${(100 * ofCeiling).toFixed(0)} % | ${floorVsOriginal === undefined ? '—' : `${floorVsOriginal.toFixed(2)}×`} | ${leanVsOriginal === undefined ? '—' : `${leanVsOriginal.toFixed(2)}×`} | ${ofFloor === undefined || goalOfFloor === undefined ? '—' : `${(100 * ofFloor).toFixed(0)} % (${(100 * goalOfFloor).toFixed(0)} %)`} | ${Math.round(budgetUs)} (${Math.round(decodeUs)}) | ${vsOriginal >= GOAL ? 'yes' : floorVsOriginal !== undefined && floorVsOriginal < GOAL ? 'no (floor below goal)' : 'no'} |`);
   }
 }
 
