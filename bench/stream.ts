@@ -28,7 +28,7 @@ import { warpImage, warpLabel } from '../src/augment/pixels/warp.ts';
 import { machineLine, repoRoot } from './lib/photo-set.ts';
 import { platesJpegs, platesSet } from './lib/plates-set.ts';
 import type { PlatesSet } from './lib/plates-set.ts';
-import { ORIGINAL_RATIO, parallelReferenceDecodeRate, referenceDecodeRate, wholeProcessFloorRate } from './lib/stream-calibration.ts';
+import { ORIGINAL_RATIO, parallelReferenceDecodeRate, referenceDecodeRate, wholeProcessFloorRates } from './lib/stream-calibration.ts';
 import type { StreamCase } from './lib/stream-calibration.ts';
 import { bareNodeSeconds, picpacEntry, reportedRate, runPicpac } from './lib/picpac-cli.ts';
 import type { CliRun } from './lib/picpac-cli.ts';
@@ -221,8 +221,9 @@ for (const k of cases) {
     }
     const reference = median(references);
     const ceiling = threads === 1 ? reference : await parallelReferenceDecodeRate(files, threads, quick ? 2 : 5);
-    const floor = k.config === FULL ? undefined : await wholeProcessFloorRate('decode', files, threads, samples, 3);
-    const lean = k.config === FULL ? undefined : await wholeProcessFloorRate('read', files, threads, samples, 3);
+    const yardsticks = k.config === FULL ? undefined : await wholeProcessFloorRates(files, threads, samples, 3);
+    const floor = yardsticks?.decode;
+    const lean = yardsticks?.read;
     const rate = median(whole);
     const ratio = median(ratios);
     const original = ORIGINAL_RATIO[k.name][threads];

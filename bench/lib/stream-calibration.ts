@@ -3,6 +3,7 @@
 // buffer, BGR, on the calling thread. The original C++ PicPac's throughput was measured side by
 // side as a ratio to this rate, so ours is compared through it on whatever machine runs the bench.
 import { createRequire } from 'node:module';
+import { fastestNodeSeconds } from './picpac-cli.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -99,16 +100,16 @@ export async function parallelReferenceDecodeRate(jpegs: readonly Uint8Array[], 
 
 /**
  * Images/s of decode-floor.cjs as a whole process (spawn to exit, like a `picpac stream` row),
- * fastest of `runs`: a bare `node` process whose `threads` workers decode `samples` of `jpegs`
- * with libjpeg-turbo and write each as float32 into one of two private batch buffers (the most
- * cache-friendly a consumer can make it; into a SharedArrayBuffer V8's native uint8 → float32
- * copy is ~7× slower). Mode 'decode': nothing else — what a float32 decode-only stream would reach
- * if all its other costs were zero (the floor). Mode 'read': each worker also preads every record
- * from a file, computes its CRC-32C and posts one message per 8 samples — the leanest complete
- * stream loop, without picpac's own code to load and compile, its sampler or its record format.
+ * fastest of `runs`, in both of its modes: a bare `node` process whose `threads` workers decode
+ * `samples` of `jpegs` with libjpeg-turbo and write each as float32 into one of two private batch
+ * buffers (the most cache-friendly a consumer can make it; into a SharedArrayBuffer V8's native
+ * uint8 → float32 copy is ~7× slower). `decode`: nothing else — what a float32 decode-only stream
+ * would reach if all its other costs were zero (the floor). `read`: each worker also preads every
+ * record from a file, computes its CRC-32C and posts one message per 8 samples — the leanest
+ * complete stream loop, without picpac's own code to load and compile, its sampler or its record
+ * format. The JPEGs are written once, to a temporary file both modes read.
  */
-export async function wholeProcessFloorRate(mode: 'decode' | 'read', jpegs: readonly Uint8Array[], threads: number, samples: number, runs: number): Promise<number> {
-  const { spawn } = await import('node:child_process');
+export async function wholeProcessFloorRates(jpegs: readonly Uint8Array[], threads: number, samples: number, runs: number): Promise<{ decode: number; read: number }> {
   const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
@@ -123,20 +124,9 @@ export async function wholeProcessFloorRate(mode: 'decode' | 'read', jpegs: read
     writeFileSync(join(dir, 'jpegs'), Buffer.concat(jpegs));
     writeFileSync(join(dir, 'offsets.json'), JSON.stringify(offsets));
     const script = new URL('./decode-floor.cjs', import.meta.url).pathname;
-    const args = [script, mode, String(threads), String(samples), join(dir, 'jpegs'), join(dir, 'offsets.json')];
-    let best = Infinity;
-    for (let run = 0; run < runs; run++) {
-      const start = performance.now();
-      await new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`decode-floor.cjs exited with ${code}: ${stderr.trim()}`))));
-      });
-      best = Math.min(best, (performance.now() - start) / 1000);
-    }
-    return samples / best;
+    const rate = async (mode: 'decode' | 'read') =>
+      samples / await fastestNodeSeconds([script, mode, String(threads), String(samples), join(dir, 'jpegs'), join(dir, 'offsets.json')], runs);
+    return { decode: await rate('decode'), read: await rate('read') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
