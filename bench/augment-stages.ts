@@ -17,7 +17,7 @@ import { rasterizeAnnotation } from '../src/augment/pixels/rasterize.ts';
 import { augmentSample, prepareSample, samplePerturbation } from '../src/augment/stream/sample-transform.ts';
 import type { PixelParams } from '../src/augment/stream/sample-transform.ts';
 import { planGeometry, warpImage, warpLabel } from '../src/augment/pixels/warp.ts';
-import { warpBackend } from '../src/augment/pixels/warp-simd.ts';
+import { setWarpBackend, warpBackend } from '../src/augment/pixels/warp-simd.ts';
 import { Rng } from '../src/engine/rng.ts';
 import { photoSet } from './lib/photo-set.ts';
 
@@ -112,6 +112,11 @@ async function main(): Promise<void> {
       for (let i = 0; i < n; i++) warpImage(decoded[i], plans[i], { lut: additiveColorLut(perturbations[i].color, 'BGR', 3)! });
     }),
     measure('warp label: rotate+scale (nearest)', rounds, n, () => { for (let i = 0; i < n; i++) warpLabel(labels[i], plans[i]); }),
+    measure('warp label, JS loop (reference for the wasm label kernel)', rounds, n, () => {
+      setWarpBackend('js');
+      for (let i = 0; i < n; i++) warpLabel(labels[i], plans[i]);
+      setWarpBackend('auto');
+    }),
     measure('colour jitter BGR ±20 (in place)', rounds, n, () => { for (let i = 0; i < n; i++) jitterColorInPlace(warped[i], perturbations[i].color, 'BGR'); }),
     measure('colour jitter HSV ±20 (in place)', rounds, n, () => { for (let i = 0; i < n; i++) jitterColorInPlace(warped[i], perturbations[i].color, 'HSV'); }),
     measure('colour jitter Lab ±20 (in place)', rounds, n, () => { for (let i = 0; i < n; i++) jitterColorInPlace(warped[i], perturbations[i].color, 'Lab'); }),

@@ -13,10 +13,11 @@ export { planReads, sliceReads, DEFAULT_MAX_GAP_BYTES } from './sources/read-pla
 export type { ByteRange, PlannedRead, ReadPlanOptions } from './sources/read-plan.ts';
 export type { FieldKindName, NewField, NewRecord, RecordMeta, ScanOptions, Store, StoredField, StoredRecord, StoreWriter } from './store.ts';
 export { PicpacReader } from './picpac/picpac-reader.ts';
-export type { PicpacReaderOptions, PicpacScanOptions } from './picpac/picpac-reader.ts';
+export type { PicpacReaderOptions, PicpacReaderSnapshot, PicpacScanOptions } from './picpac/picpac-reader.ts';
 export { PicpacWriter } from './picpac/picpac-writer.ts';
 export type { PicpacAppendOptions, PicpacWriterOptions } from './picpac/picpac-writer.ts';
 export { RecordIndex } from './picpac/record-index.ts';
+export type { SharedRecordIndex } from './picpac/record-index.ts';
 export { rebuildIndex, scanFrames, readFileHeader } from './picpac/recovery.ts';
 export type { FrameScanResult, RebuildIndexOptions, RebuiltIndex, ScanFramesOptions, ScannedFrame, SkippedRange } from './picpac/recovery.ts';
 export { verifyStore } from './picpac/verify.ts';

@@ -219,6 +219,25 @@ describe('stores, buffers, labels', () => {
     assert.equal(fromMemory.digest, fromFile.digest);
   });
 
+  test('workers read a local file with the caller\'s index: they do not open it again', async () => {
+    const file = await writeFixture(`${dir}/handed-index.picpac`, { count: 12, annotate: true });
+    const config = { ...AUGMENT, batch: 4, loop: false, crop_width: 24, crop_height: 20 };
+    const reference = await digestOf(file, { ...config, threads: 0 });
+    const store = await openStore(file);
+    // Damage the signature in place (same file): opening the path again now fails, reading the
+    // records through the index the caller already holds does not.
+    const { open } = await import('node:fs/promises');
+    const handle = await open(file, 'r+');
+    await handle.write(new Uint8Array(8), 0, 8, 0);
+    await handle.close();
+    await assert.rejects(openStore(file));
+    const stream = await ImageStream.open(store, { ...config, threads: 2 });
+    const run = await drain(stream);
+    await stream.close();
+    await store.close();
+    assert.equal(run.digest, reference.digest);
+  });
+
   test('reuseBuffers recycles batch tensors; the default hands out fresh ones', async () => {
     const config = { batch: 2, threads: 1, preload: 2 };
     for (const reuse of [true, false]) {

@@ -12,9 +12,9 @@ import { allocImages, batchLayout, writeImage } from '../../src/augment/stream/b
 import { parseStreamConfig } from '../../src/augment/config.ts';
 import { additiveColorLut } from '../../src/augment/pixels/color.ts';
 import type { Image } from '../../src/augment/pixels/image.ts';
-import { planCrop, planGeometry, warpImage } from '../../src/augment/pixels/warp.ts';
+import { planCrop, planGeometry, warpImage, warpLabel } from '../../src/augment/pixels/warp.ts';
 import type { GeometryPlan } from '../../src/augment/pixels/warp.ts';
-import { bilinear8c3Wasm, setWarpBackend, warpBackend } from '../../src/augment/pixels/warp-simd.ts';
+import { bilinear8c3Wasm, nearest8c1Wasm, setWarpBackend, warpBackend } from '../../src/augment/pixels/warp-simd.ts';
 import { makeImage, seededRandom } from './helpers.ts';
 
 after(() => setWarpBackend('auto'));
@@ -116,6 +116,55 @@ describe('warp: WebAssembly SIMD kernel', () => {
     assert.deepEqual(Array.from(out.data.subarray(0, 3)), [0, 0, 0], 'padding');
     const { js, wasm } = bothKernels(image, plan, additiveColorLut([50, 50, 50], 'BGR', 3)!);
     assert.deepEqual(wasm, js);
+  });
+});
+
+describe('label warp: WebAssembly kernel (nearest, 8-bit single channel)', () => {
+  const plans = fc.record({
+    width: fc.integer({ min: 1, max: 60 }), height: fc.integer({ min: 1, max: 60 }),
+    angle: fc.double({ min: -180, max: 180, noNaN: true }), scale: fc.double({ min: 0.3, max: 2.5, noNaN: true }),
+    hflip: fc.boolean(), vflip: fc.boolean(), crop: fc.integer({ min: 1, max: 80 }), shift: fc.nat(), seed: fc.nat(),
+    box: fc.tuple(fc.nat({ max: 60 }), fc.nat({ max: 60 }), fc.nat({ max: 60 }), fc.nat({ max: 60 })),
+  });
+
+  test('the same bytes as the JS loop for any plan, into junk-filled storage, with or without source bounds', () => {
+    fc.assert(fc.property(plans, (p) => {
+      const rng = seededRandom(p.seed);
+      // Zero outside the box, as a rasterised annotation is outside its drawn bounds.
+      const [x0, x1] = [Math.min(p.box[0], p.box[2]), Math.max(p.box[0], p.box[2])].map((v) => Math.min(v, p.width));
+      const [y0, y1] = [Math.min(p.box[1], p.box[3]), Math.max(p.box[1], p.box[3])].map((v) => Math.min(v, p.height));
+      const label = makeImage(p.width, p.height, 1, (x, y) => (x >= x0 && x < x1 && y >= y0 && y < y1 ? 1 + (rng.nextU32() % 255) : 0));
+      const plan = planGeometry(p.width, p.height, { angle: p.angle, scale: p.scale, hflip: p.hflip, vflip: p.vflip, cropWidth: p.crop, cropHeight: p.crop, shiftX: p.shift, shiftY: p.shift * 7, randomOffsets: true });
+      for (const bounds of [undefined, { left: x0, top: y0, right: x1, bottom: y1 }]) {
+        setWarpBackend('js');
+        const js = warpLabel(label, plan, { sourceBounds: bounds });
+        setWarpBackend('auto');
+        const into = new Uint8Array(plan.width * plan.height + 3).fill(77);
+        const wasm = warpLabel(label, plan, { sourceBounds: bounds, into });
+        assert.deepEqual(Array.from(wasm.data), Array.from(js.data));
+        assert.equal(wasm.data.buffer, into.buffer);
+      }
+    }), { seed: 11, numRuns: 400 });
+  });
+
+  test('serves 8-bit single-channel labels only; without wasm (setWarpBackend("js")) it declines', () => {
+    const label = makeImage(9, 7, 1, (x, y) => x * 9 + y);
+    const plan = planGeometry(9, 7, { angle: 30 });
+    const frame = plan.frame;
+    const out = new Uint8Array(plan.width * plan.height);
+    assert.equal(nearest8c1Wasm(label.data as Uint8Array, 9, 7, plan, frame, out), true);
+    setWarpBackend('js');
+    assert.equal(nearest8c1Wasm(label.data as Uint8Array, 9, 7, plan, frame, new Uint8Array(out.length)), false);
+    const js = warpLabel(label, plan);
+    setWarpBackend('auto');
+    assert.deepEqual(Array.from(out), Array.from(js.data));
+    // Three channels take the JS loop (same answer as a per-channel warp).
+    const rgb = makeImage(9, 7, 3, (x, y, k) => x + y * 9 + k * 80);
+    const warped = warpLabel(rgb, plan);
+    for (let k = 0; k < 3; k++) {
+      const channel = warpLabel(makeImage(9, 7, 1, (x, y) => x + y * 9 + k * 80), plan);
+      for (let i = 0; i < channel.data.length; i++) assert.equal(warped.data[i * 3 + k], channel.data[i]);
+    }
   });
 });
 

@@ -70,7 +70,9 @@ export class SharedConverter {
   private readonly heap: Uint8Array;
   private readonly consts: number;
   private readonly chunk: number;
-  private lastMap = '';
+  /** The swizzle and means now in the slot (compared per call: no key string built per sample). */
+  private lastMap: readonly number[] = [];
+  private lastMean: readonly number[] = [];
 
   constructor(memory: SharedWasmMemory, slot: number) {
     const module = convertModule();
@@ -83,9 +85,9 @@ export class SharedConverter {
 
   /** Swizzle for 4 pixels and the means, unless already there. */
   private setConstants(map: readonly number[], mean: readonly number[]): void {
-    const key = `${map.join(',')}/${mean.join(',')}`;
-    if (key === this.lastMap) return;
-    this.lastMap = key;
+    if (sameNumbers(map, this.lastMap) && sameNumbers(mean, this.lastMean)) return;
+    this.lastMap = map.slice();
+    this.lastMean = mean.slice();
     const heap = this.heap;
     for (let p = 0; p < 4; p++) for (let k = 0; k < 3; k++) heap[this.consts + p * 3 + k] = p * 3 + map[k];
     heap.fill(255, this.consts + 12, this.consts + 16); // swizzle index 255 reads as 0
@@ -174,5 +176,11 @@ export class SharedConverter {
 
 function meansExact(mean: readonly number[]): boolean {
   for (let k = 0; k < 3; k++) if (Math.fround(mean[k]) !== mean[k]) return false;
+  return true;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
 }

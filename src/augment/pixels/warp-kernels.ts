@@ -29,6 +29,32 @@ export function spanHi(f0: number, step: number, upper: number): number {
   return (step > 0 ? Math.floor((upper - 1 - f0) / step) : Math.floor(-f0 / step)) + 1;
 }
 
+/** One output row's run of nearest-neighbour samples inside the source (see nearestRowRun). */
+export interface NearestRun {
+  /** Columns left + lo … left + hi − 1 of the row. */
+  lo: number;
+  hi: number;
+  /** 16.16 source coordinates of column left + lo (+ 0.5 already in: floor = nearest). */
+  fx: number;
+  fy: number;
+}
+
+/**
+ * The pixels of output row `y` (columns left … right − 1) whose nearest source pixel lies in a
+ * sw × sh source, under `inverse` with 16.16 steps (stepX, stepY): one run, or undefined when
+ * none. The label warp's rule (warp.ts warpLabel and its wasm twin share it): + 0.5 then floor
+ * = round to the nearest source pixel centre.
+ */
+export function nearestRowRun(inverse: readonly number[], left: number, right: number, y: number, sw: number, sh: number, stepX: number, stepY: number): NearestRun | undefined {
+  const [a, b, c, d, e, f] = inverse;
+  const fx0 = Math.round((a * left + b * y + c + 0.5) * FIX) | 0;
+  const fy0 = Math.round((d * left + e * y + f + 0.5) * FIX) | 0;
+  const lo = Math.max(spanLo(fx0, stepX, sw * FIX), spanLo(fy0, stepY, sh * FIX), 0);
+  const hi = Math.min(spanHi(fx0, stepX, sw * FIX), spanHi(fy0, stepY, sh * FIX), right - left);
+  if (hi <= lo) return undefined;
+  return { lo, hi, fx: (fx0 + lo * stepX) | 0, fy: (fy0 + lo * stepY) | 0 };
+}
+
 const IDENTITY_LUT3 = new Uint8Array(768).map((_, i) => i & 255);
 
 export function bilinear8(src: Uint8Array, sw: number, sh: number, ch: number, plan: SamplingPlan, dst: Uint8Array, lut: Uint8Array | undefined, fixedPoint: boolean): void {

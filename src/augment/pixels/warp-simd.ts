@@ -7,7 +7,7 @@
 // compiled synchronously once per thread (each worker has its own) from the committed base64
 // (wasm/warp-wasm.ts). Without WebAssembly SIMD, with PICPAC_WARP=js in the environment, or
 // after setWarpBackend('js'), the callers use the JS kernels.
-import { FIX, spanHi, spanLo } from './warp-kernels.ts';
+import { FIX, nearestRowRun, spanHi, spanLo } from './warp-kernels.ts';
 import type { SamplingPlan } from './warp-kernels.ts';
 import { WARP_WASM_BASE64 } from './wasm/warp-wasm.ts';
 
@@ -23,6 +23,8 @@ export interface WarpExports {
   interior(src: number, stride: number, dst: number, count: number, fx: number, fy: number, stepX: number, stepY: number, add: number, sub: number): void;
   rgbToFloat(src: number, dst: number, pixels: number): void;
   rgbPermute(src: number, dst: number, pixels: number): void;
+  /** Nearest-neighbour run of a single-channel 8-bit label; every source pixel inside. See wasm/warp.wat. */
+  nearest1(src: number, stride: number, dst: number, count: number, fx: number, fy: number, stepX: number, stepY: number): void;
   /** Pixels not wholly outside; lut < 0: additive deltas add/sub, else the table's address. */
   span(src: number, stride: number, maxX: number, maxY: number, dst: number, count: number, fx: number, fy: number, stepX: number, stepY: number, lut: number, add: number, sub: number): void;
 }
@@ -184,6 +186,41 @@ export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: S
       fill3(heap, row, row + lo * 3, zero0, zero1, zero2);
       fill3(heap, row + hi * 3, row + count * 3, zero0, zero1, zero2);
     }
+  }
+  dst.set(heap.subarray(dstPtr, dstPtr + dstLength), rowBase);
+  return true;
+}
+
+/**
+ * The wasm twin of warp.ts warpLabel's 16.16 loop for a single-channel 8-bit label (same runs,
+ * same coordinates, so the same bytes): output rows frame.top…bottom, columns frame.left…right,
+ * of `dst` (plan.width wide, already zero) get src[round(inverse · (x, y))] where that lies in
+ * the label. False, having written nothing, when the kernel cannot serve the call (no wasm, or
+ * the working set is too large); the caller then runs the JS loop.
+ */
+export function nearest8c1Wasm(
+  src: Uint8Array, sw: number, sh: number, plan: { inverse: readonly number[]; width: number },
+  frame: { left: number; top: number; right: number; bottom: number }, dst: Uint8Array,
+): boolean {
+  const wasm = wasmKernels();
+  if (wasm === null) return false;
+  const { left, top, right, bottom } = frame;
+  const outWidth = plan.width;
+  // Memory: [src][dst rows top..bottom].
+  const srcPtr = 64;
+  const dstPtr = (srcPtr + sw * sh + 63) & ~63;
+  const rowBase = top * outWidth;
+  const dstLength = (bottom - top) * outWidth;
+  const needed = dstPtr + dstLength;
+  if (needed > MAX_WASM_BYTES) return false;
+  const heap = wasmHeap(wasm, needed);
+  heap.set(src.subarray(0, sw * sh), srcPtr);
+  heap.fill(0, dstPtr, dstPtr + dstLength);
+  const stepX = Math.round(plan.inverse[0] * FIX) | 0;
+  const stepY = Math.round(plan.inverse[3] * FIX) | 0;
+  for (let y = top; y < bottom; y++) {
+    const run = nearestRowRun(plan.inverse, left, right, y, sw, sh, stepX, stepY);
+    if (run !== undefined) wasm.nearest1(srcPtr, sw, dstPtr + (y - top) * outWidth + left + run.lo, run.hi - run.lo, run.fx, run.fy, stepX, stepY);
   }
   dst.set(heap.subarray(dstPtr, dstPtr + dstLength), rowBase);
   return true;

@@ -13,8 +13,8 @@
 // colour jitter (which v1 applies before cropping) skips them.
 import { invalidParameterError, outOfRangeError } from '../../errors.ts';
 import { sampleTypeOf, zeroedPixels } from './image.ts';
-import { FIX, bilinear8, bilinearFloat, spanHi, spanLo } from './warp-kernels.ts';
-import { bilinear8c3Wasm } from './warp-simd.ts';
+import { FIX, bilinear8, bilinearFloat, nearestRowRun, spanHi, spanLo } from './warp-kernels.ts';
+import { bilinear8c3Wasm, nearest8c1Wasm } from './warp-simd.ts';
 import type { Image, PixelArray } from './image.ts';
 
 /** Output → source affine: srcX = m[0]·x + m[1]·y + m[2], srcY = m[3]·x + m[4]·y + m[5]. */
@@ -275,18 +275,15 @@ export function warpLabel(label: Image, plan: GeometryPlan, options: WarpLabelOp
   const sw = label.width;
   const sh = label.height;
   if (Math.max(sw, sh, plan.width, plan.height) <= 4096) {
-    // 16.16 fixed point; + 0.5 then floor = round to the nearest source pixel centre.
+    if (ch === 1 && src instanceof Uint8Array && dst instanceof Uint8Array && nearest8c1Wasm(src, sw, sh, plan, { left, top, right, bottom }, dst)) return out;
+    // 16.16 fixed point; only the run of pixels whose source is inside the label is visited.
     const stepX = Math.round(a * FIX) | 0;
     const stepY = Math.round(d * FIX) | 0;
     for (let y = top; y < bottom; y++) {
-      const fx0 = Math.round((a * left + b * y + c + 0.5) * FIX) | 0;
-      const fy0 = Math.round((d * left + e * y + f + 0.5) * FIX) | 0;
-      // Only the run of pixels whose source (fx >> 16, fy >> 16) is inside the label is visited.
-      const lo = Math.max(spanLo(fx0, stepX, sw * FIX), spanLo(fy0, stepY, sh * FIX), 0);
-      const hi = Math.min(spanHi(fx0, stepX, sw * FIX), spanHi(fy0, stepY, sh * FIX), right - left);
-      if (hi <= lo) continue;
-      let fx = (fx0 + lo * stepX) | 0;
-      let fy = (fy0 + lo * stepY) | 0;
+      const run = nearestRowRun(plan.inverse, left, right, y, sw, sh, stepX, stepY);
+      if (run === undefined) continue;
+      const { lo, hi } = run;
+      let { fx, fy } = run;
       let o = (y * plan.width + left + lo) * ch;
       if (ch === 1) {
         for (let n = hi - lo; n > 0; n--, o++) {

@@ -14,6 +14,8 @@
 // Outcomes go back in chunks: when the queue is empty or OUTCOMES_PER_MESSAGE are waiting.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../../engine/open-store.ts';
+import { PicpacReader } from '../../engine/picpac/picpac-reader.ts';
+import type { PicpacReaderSnapshot } from '../../engine/picpac/picpac-reader.ts';
 import type { Store, StoredRecord } from '../../engine/store.ts';
 import { batchLayout } from './batch.ts';
 import { parseStreamConfig } from '../config.ts';
@@ -31,6 +33,9 @@ const OUTCOMES_PER_MESSAGE = 8;
 export interface StreamWorkerData {
   storePath: string;
   mixinPath: string | undefined;
+  /** The caller's reader state for storePath / mixinPath (local .picpac files): no second open of the index. */
+  storeSnapshot?: PicpacReaderSnapshot;
+  mixinSnapshot?: PicpacReaderSnapshot;
   config: Record<string, unknown>;
   cacheBytes: number;
   /** Leave the conversion of in-place samples to the pool's thread (SamplePipeline stageOutput). */
@@ -58,14 +63,19 @@ async function init(streamData: StreamWorkerData): Promise<void> {
   control = new Int32Array(data.control);
   try {
     const config = parseStreamConfig(data.config);
-    stores.push(await openStore(data.storePath));
-    if (data.mixinPath !== undefined) stores.push(await openStore(data.mixinPath));
+    stores.push(await openWorkerStore(data.storePath, data.storeSnapshot));
+    if (data.mixinPath !== undefined) stores.push(await openWorkerStore(data.mixinPath, data.mixinSnapshot));
     const shared = data.arena && new SharedConverter(data.arena.memory, data.arena.slot);
     pipeline = new SamplePipeline(stores, config, batchLayout(config), data.cacheBytes, data.stageOutput, shared);
     port.postMessage({ type: 'ready' });
   } catch (error) {
     port.postMessage({ type: 'init-error', error: errorInfo(error, -1, 0) });
   }
+}
+
+/** The caller's store again: from its snapshot when the path still names that file, else opened afresh. */
+async function openWorkerStore(path: string, snapshot: PicpacReaderSnapshot | undefined): Promise<Store> {
+  return (snapshot && await PicpacReader.fromSnapshot(snapshot)) ?? openStore(path);
 }
 
 async function drain(): Promise<void> {

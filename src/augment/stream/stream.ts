@@ -28,6 +28,8 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isUrl, openStore } from '../../engine/open-store.ts';
+import { PicpacReader } from '../../engine/picpac/picpac-reader.ts';
+import type { PicpacReaderSnapshot } from '../../engine/picpac/picpac-reader.ts';
 import type { RecordMeta, Store } from '../../engine/store.ts';
 import { ClosedError, invalidParameterError, outOfRangeError } from '../../errors.ts';
 import { LabelError, batchLayout, imageElementCount } from './batch.ts';
@@ -207,7 +209,10 @@ export class ImageStream implements AsyncIterable<Batch> {
         arena = reuseBuffers ? BatchArena.create(memory.threads + 1) : undefined;
         // With a core to spare this thread also reads the records (no cache: a cache hit needs no bytes).
         const callerReads = stageOutput && !(c.cache && c.cache_bytes > 0) ? [store, mixin] : undefined;
-        runner = await WorkerPool.start({ threads: memory.threads, storePath, mixinPath, config: c, cacheBytes: c.cache_bytes, stageOutput, arena, callerReads });
+        runner = await WorkerPool.start({
+          threads: memory.threads, storePath, mixinPath, storeSnapshot: snapshotOf(store), mixinSnapshot: mixin && snapshotOf(mixin),
+          config: c, cacheBytes: c.cache_bytes, stageOutput, arena, callerReads,
+        });
       } else {
         if (c.threads > 0) warnings.push(`threads ${c.threads} ignored: the store has no path the workers could open (${store.name}); decoding inline`);
         runner = new InlineRunner([store, mixin], c, layout, c.cache_bytes);
@@ -387,6 +392,11 @@ export class ImageStream implements AsyncIterable<Batch> {
 
 function isStore(value: unknown): value is Store {
   return typeof value === 'object' && value !== null && typeof (value as Store).get === 'function' && typeof (value as Store).meta === 'function';
+}
+
+/** What a worker needs to read a local .picpac file with this thread's index (no second open), or undefined. */
+function snapshotOf(store: Store): PicpacReaderSnapshot | undefined {
+  return store instanceof PicpacReader ? store.snapshot() : undefined;
 }
 
 /** A path or URL that a worker can open itself, or undefined (in-memory stores). */

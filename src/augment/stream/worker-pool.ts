@@ -17,6 +17,7 @@
 // second, one message per sample each way kept the main thread busy (issue 10).
 import type { Worker } from 'node:worker_threads';
 import type { Store } from '../../engine/store.ts';
+import type { PicpacReaderSnapshot } from '../../engine/picpac/picpac-reader.ts';
 import { ClosedError, PicpacError } from '../../errors.ts';
 import { batchLayout, finishStagedImage, finishStagedLabelMap } from './batch.ts';
 import type { BatchArena } from './batch-arena.ts';
@@ -84,6 +85,12 @@ export interface WorkerPoolOptions {
   threads: number;
   storePath: string;
   mixinPath?: string;
+  /**
+   * The opened stores' reader state (PicpacReader.snapshot), when they are local .picpac files:
+   * the workers then read with the caller's index instead of opening it again each.
+   */
+  storeSnapshot?: PicpacReaderSnapshot;
+  mixinSnapshot?: PicpacReaderSnapshot;
   config: StreamConfig;
   /** Cache bytes for the whole pool (each worker gets an equal share). */
   cacheBytes: number;
@@ -161,7 +168,7 @@ export class WorkerPool implements SampleRunner {
     const { threads, storePath, mixinPath, config } = options;
     const control = new Int32Array(new SharedArrayBuffer(4));
     const data: StreamWorkerData = {
-      storePath, mixinPath, config: { ...config }, cacheBytes: Math.floor(options.cacheBytes / threads),
+      storePath, mixinPath, storeSnapshot: options.storeSnapshot, mixinSnapshot: options.mixinSnapshot, config: { ...config }, cacheBytes: Math.floor(options.cacheBytes / threads),
       stageOutput: options.stageOutput === true, control: control.buffer as SharedArrayBuffer,
     };
     const spares = takeSpareWorkers(threads);

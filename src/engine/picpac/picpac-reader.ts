@@ -15,6 +15,7 @@ import { FileSource } from '../sources/file-source.ts';
 import { checkFrameGaps, planFrameGaps } from './frame-gaps.ts';
 import { ReadCache, checkFooterCounts, loadIndexChain, readFooter, readTail } from './index-chain.ts';
 import { RecordIndex } from './record-index.ts';
+import type { SharedRecordIndex } from './record-index.ts';
 import { decodeAnnotationFrame, decodeScannedRecord, decodeStoredRecord } from './record-decode.ts';
 import { planReads, sliceReads } from '../sources/read-plan.ts';
 import type { ByteRange } from '../sources/read-plan.ts';
@@ -32,6 +33,25 @@ import { validateReaderOptions, validateScanOptions } from '../reader-options.ts
 import type { PicpacReaderOptions, PicpacScanOptions, ValidReaderOptions } from '../reader-options.ts';
 
 export type { PicpacReaderOptions, PicpacScanOptions } from '../reader-options.ts';
+
+/**
+ * An open local file's reader state for another thread (PicpacReader.snapshot): structured-
+ * cloneable, the index columns in shared memory. PicpacReader.fromSnapshot reads the same records
+ * from it without reading or checking the index again.
+ */
+export interface PicpacReaderSnapshot {
+  path: string;
+  /** FileSource.fileId when the snapshot was taken. */
+  fileId: string;
+  header: FileHeader;
+  index: SharedRecordIndex;
+  options: ValidReaderOptions;
+  knownEnd: number;
+  generation: number;
+  committedIndexOffset: number;
+  recovered: boolean;
+  tornTailOffset: number | undefined;
+}
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const FRAME_HEADER_BYTES = FRAME.headerByteLength;
@@ -75,6 +95,8 @@ export class PicpacReader implements Store {
   private committedIndexOffset = 0;
   /** Bytes covered by the index: frames before this offset are known. */
   private knownEnd: number;
+  /** The index columns are another reader's, shared (fromSnapshot): copied before any change. */
+  private sharedIndex = false;
   private closed = false;
 
   private constructor(source: ByteSource, ownsSource: boolean, header: FileHeader, index: RecordIndex, options: PicpacReader['options'], knownEnd: number) {
@@ -108,6 +130,43 @@ export class PicpacReader implements Store {
       if (ownsSource) await src.close().catch(() => {});
       throw tagError(err, src.name);
     }
+  }
+
+  /**
+   * This reader's state for a worker thread reading the same local file (a stream's workers):
+   * the index is copied once into shared memory, so the workers neither read and check it again
+   * nor hold a copy each. Undefined when the source is not a local file.
+   */
+  snapshot(): PicpacReaderSnapshot | undefined {
+    this.checkOpen();
+    if (!(this.source instanceof FileSource)) return undefined;
+    return {
+      path: this.source.name, fileId: this.source.fileId, header: this.header, index: this.index.share(), options: this.options,
+      knownEnd: this.knownEnd, generation: this.generation, committedIndexOffset: this.committedIndexOffset,
+      recovered: this.recovered, tornTailOffset: this.tornTailOffset,
+    };
+  }
+
+  /**
+   * A reader of the file a {@link PicpacReader.snapshot | snapshot} describes, with its index (shared, not copied), or
+   * undefined when the path now names another file (replaced through a rename) or a shorter one:
+   * open it afresh then. A file appended to since is read as it was at the snapshot (refresh()
+   * picks up the rest).
+   * @throws SourceError / NotRegularFileError when the path cannot be opened
+   */
+  static async fromSnapshot(snapshot: PicpacReaderSnapshot): Promise<PicpacReader | undefined> {
+    const source = await FileSource.open(snapshot.path);
+    if (source.fileId !== snapshot.fileId || source.byteLength < snapshot.knownEnd) {
+      await source.close();
+      return undefined;
+    }
+    const reader = new PicpacReader(source, true, snapshot.header, RecordIndex.fromShared(snapshot.index), snapshot.options, snapshot.knownEnd);
+    reader.sharedIndex = true;
+    reader.generation = snapshot.generation;
+    reader.committedIndexOffset = snapshot.committedIndexOffset;
+    reader.recovered = snapshot.recovered;
+    reader.tornTailOffset = snapshot.tornTailOffset;
+    return reader;
   }
 
   private static async openSource(source: ByteSource, ownsSource: boolean, opts: PicpacReader['options']): Promise<PicpacReader> {
@@ -589,6 +648,10 @@ export class PicpacReader implements Store {
    */
   async refresh(): Promise<number> {
     this.checkOpen();
+    if (this.sharedIndex) {
+      this.index = this.index.copy(); // the columns are other threads' too
+      this.sharedIndex = false;
+    }
     try {
       const byteLength = await this.source.refresh();
       // A file cut inside its header padding has knownEnd = firstFrame beyond its length.

@@ -8,6 +8,27 @@ import type { RecordMeta } from '../store.ts';
 
 const INITIAL_CAPACITY = 64;
 
+/** The per-record columns of a {@link RecordIndex}, in declaration order. */
+const COLUMN_NAMES = [
+  'frameOffset', 'payloadByteLength', 'payloadCrc', 'id', 'label', 'label2', 'width', 'height',
+  'fieldCount', 'imageCodec', 'entryFlags', 'annotationOffset', 'annotationByteLength', 'annotationCrc',
+] as const;
+type ColumnName = (typeof COLUMN_NAMES)[number];
+type Column = Float64Array | Uint32Array | Uint16Array | Uint8Array;
+
+/**
+ * A {@link RecordIndex} in shared memory (RecordIndex.share): structured-cloneable, and another
+ * thread that receives it reads the same columns instead of a copy (RecordIndex.fromShared).
+ */
+export interface SharedRecordIndex {
+  recordCount: number;
+  annotatedCount: number;
+  metadataOffset: number;
+  /** Each column trimmed to recordCount (at least 1 element), on its own SharedArrayBuffer. */
+  columns: Record<ColumnName, Column>;
+  originalIndex: Map<number, number> | undefined;
+}
+
 /**
  * The in-memory index of a .picpac 2.0 file: one typed-array column per index-entry field
  * (about 80 bytes per record, no object per record). {@link PicpacReader.columns} exposes it.
@@ -56,6 +77,48 @@ export class RecordIndex {
     this.annotationOffset = new Float64Array(c);
     this.annotationByteLength = new Uint32Array(c);
     this.annotationCrc = new Uint32Array(c);
+  }
+
+  /**
+   * The columns copied once into shared memory, for worker threads that read this file (a stream's
+   * workers then neither reopen the index nor hold a copy of it each).
+   */
+  share(): SharedRecordIndex {
+    const n = this.recordCount;
+    const columns = {} as Record<ColumnName, Column>;
+    for (const name of COLUMN_NAMES) {
+      const from = this[name];
+      const Type = from.constructor as new (buffer: SharedArrayBuffer) => Column;
+      const to = new Type(new SharedArrayBuffer(Math.max(1, n) * from.BYTES_PER_ELEMENT));
+      to.set(from.subarray(0, n));
+      columns[name] = to;
+    }
+    return { recordCount: n, annotatedCount: this.annotatedCount, metadataOffset: this.metadataOffset, columns, originalIndex: this.originalIndex };
+  }
+
+  /**
+   * An index over shared columns (from share(), possibly in another thread). Its columns are read
+   * in place: call {@link RecordIndex.copy} before changing it.
+   */
+  static fromShared(shared: SharedRecordIndex): RecordIndex {
+    const index = new RecordIndex(1);
+    for (const name of COLUMN_NAMES) (index[name] as Column) = shared.columns[name];
+    index.recordCount = shared.recordCount;
+    index.annotatedCount = shared.annotatedCount;
+    index.metadataOffset = shared.metadataOffset;
+    index.originalIndex = shared.originalIndex;
+    return index;
+  }
+
+  /** A private copy (own columns, same entries). */
+  copy(): RecordIndex {
+    const index = new RecordIndex(this.recordCount);
+    for (const name of COLUMN_NAMES) (index[name] as Column).set(this[name].subarray(0, this.recordCount));
+    index.recordCount = this.recordCount;
+    index.annotatedCount = this.annotatedCount;
+    index.metadataOffset = this.metadataOffset;
+    index.originalIndex = this.originalIndex && new Map(this.originalIndex);
+    return index;
   }
 
   get capacity(): number {

@@ -13,13 +13,19 @@ import type { ByteSource, ReadCounter } from './byte-source.ts';
 export class FileSource implements ByteSource {
   readonly name: string;
   readonly counter: ReadCounter = { reads: 0, bytesRead: 0 };
+  /**
+   * Which file the path named when it was opened (device and inode): a file replaced through a
+   * rename has another, one appended to keeps it.
+   */
+  readonly fileId: string;
   private handle: FileHandle | undefined;
   private length: number;
 
-  private constructor(path: string, handle: FileHandle, byteLength: number) {
+  private constructor(path: string, handle: FileHandle, byteLength: number, fileId: string) {
     this.name = path;
     this.handle = handle;
     this.length = byteLength;
+    this.fileId = fileId;
   }
 
   /**
@@ -29,7 +35,7 @@ export class FileSource implements ByteSource {
   static async open(path: string): Promise<FileSource> {
     // A FIFO or device is refused before open(2) could block on it. [issue 12 item 8]
     const { handle, info } = await openRegularFile(path, 'r');
-    return new FileSource(path, handle, info.size);
+    return new FileSource(path, handle, info.size, `${info.dev}:${info.ino}`);
   }
 
   get byteLength(): number {

@@ -1,6 +1,7 @@
 ;; picpac's WebAssembly SIMD kernels (one module, instantiated once per thread by
 ;; src/augment/pixels/warp-simd.ts; compiled into wasm/warp-wasm.ts by scripts/build-wasm.ts):
-;;   span, interior — the image warp (below); rgbToFloat, rgbPermute — batch conversion (end).
+;;   span, interior — the image warp (below); nearest1 — the label warp; rgbToFloat, rgbPermute —
+;;   batch conversion (end).
 ;; Memory 0–63 is scratch for the batch constants; callers place their data from byte 64.
 ;;
 ;; Bilinear affine warp of one output row run, 8-bit RGB (3 interleaved channels), with the same
@@ -241,6 +242,29 @@
     ;; The last pixel: exactly 3 bytes.
     (v128.store16_lane 0 (local.get $dst) (local.get $v))
     (v128.store8_lane offset=2 2 (local.get $dst) (local.get $v)))
+
+;; Nearest-neighbour affine warp of one output row run, 8-bit single channel (a label map:
+  ;; warp.ts warpLabel, whose JS loop it replaces with the same 16.16 coordinates):
+  ;; dst[i] = src[(fy >> 16)·stride + (fx >> 16)] for `count` pixels, (fx, fy) += (stepX, stepY).
+  ;; The caller passes only runs whose every source pixel is inside the source.
+  (func (export "nearest1")
+    (param $src i32) (param $stride i32) (param $dst i32) (param $count i32)
+    (param $fx i32) (param $fy i32) (param $stepX i32) (param $stepY i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $dst) (local.get $count)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (i32.store8 (local.get $dst)
+          (i32.load8_u
+            (i32.add (local.get $src)
+              (i32.add
+                (i32.mul (i32.shr_s (local.get $fy) (i32.const 16)) (local.get $stride))
+                (i32.shr_s (local.get $fx) (i32.const 16))))))
+        (local.set $fx (i32.add (local.get $fx) (local.get $stepX)))
+        (local.set $fy (i32.add (local.get $fy) (local.get $stepY)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 1)))
+        (br $next))))
 
   ;; Batch conversion (batch.ts writeImage, the float32 NHWC 3-channel case): `pixels` 8-bit
   ;; pixels at `src` (a multiple of 4; 4 bytes of read slack after them) → float32 at `dst`,
