@@ -10,6 +10,7 @@ import { ImageStream } from '../../src/augment/stream/stream.ts';
 import type { Batch } from '../../src/augment/stream/stream.ts';
 import { SampleError, decodeField, isGreySource } from '../../src/augment/stream/sample-pipeline.ts';
 import { PicpacWriter } from '../../src/engine/picpac/picpac-writer.ts';
+import { PicpacReader } from '../../src/engine/picpac/picpac-reader.ts';
 import { TensorDType } from '../../src/format/layout.ts';
 import { encodeTensor } from '../../src/format/tensor.ts';
 import { encode, pixels } from './stream-fixtures.ts';
@@ -236,6 +237,31 @@ describe('stores, buffers, labels', () => {
     await stream.close();
     await store.close();
     assert.equal(run.digest, reference.digest);
+  });
+
+  test('workers read what the caller opened: a recovered store (uncommitted records) streams the same with threads', async () => {
+    const file = await writeFixture(`${dir}/torn.picpac`, { count: 8, annotate: true });
+    const source = await openStore(file);
+    const appender = await PicpacWriter.append(file, { bufferBytes: 0 });
+    for (let i = 0; i < 4; i++) {
+      const r = await source.get(i);
+      await appender.append({ label: r.label, fields: r.fields.map((f) => ({ kind: f.kind, codec: f.codec, bytes: f.bytes.slice(), width: f.width, height: f.height })), annotation: r.annotation });
+    }
+    await source.close();
+    await appender.abort(); // killed before its commit: 4 records after the last commit
+    const config = { ...AUGMENT, batch: 3, loop: false, crop_width: 24, crop_height: 20 };
+    const runs: string[] = [];
+    for (const threads of [0, 2]) {
+      const store = await PicpacReader.open(file, { recover: true }); // 12 records; opening the path again gives 8
+      assert.equal(store.recordCount, 12);
+      const stream = await ImageStream.open(store, { ...config, threads });
+      const run = await drain(stream);
+      await stream.close();
+      await store.close();
+      assert.equal(run.batches.reduce((n, b) => n + b.count, 0), 12);
+      runs.push(run.digest);
+    }
+    assert.equal(runs[1], runs[0]);
   });
 
   test('reuseBuffers recycles batch tensors; the default hands out fresh ones', async () => {
