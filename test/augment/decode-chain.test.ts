@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { FormatError } from '../../src/errors.ts';
-import { decodeImage, decodeImageSync, jpegComponentCount, registerImageDecoder, syncDecoderChain } from '../../src/augment/pixels/decode.ts';
+import { IncompleteImageError } from '../../src/augment/pixels/image-complete.ts';
+import { decodeImage, decodeImageSync, jpegComponentCount, listImageDecoders, registerImageDecoder, syncDecoderChain } from '../../src/augment/pixels/decode.ts';
 import { ImageCodec } from '../../src/format/layout.ts';
 import { pixels } from './stream-fixtures.ts';
 
@@ -88,6 +89,96 @@ describe('JPEG decoder chain', () => {
       enabled = false;
     }
     assert.notEqual(syncDecoderChain(ImageCodec.jpeg)[0]?.name, 'test-failing-jpeg');
+  });
+
+  test('the structure check runs before a decoder that does not reject damaged streams, and after one that does when it fails', async () => {
+    const bytes = await rgbJpeg();
+    const reference = decodeImageSync(bytes);
+    const truncated = bytes.slice(0, Math.floor(bytes.length * 0.7));
+    let vouches = false;
+    let enabled = true;
+    let calls = 0;
+    let fail = false;
+    // Stands for a decoder that returns pixels for whatever it is given (a half-grey image).
+    registerImageDecoder({
+      name: 'test-lenient-jpeg',
+      codecs: [ImageCodec.jpeg],
+      isAvailable: () => enabled,
+      get rejectsDamaged() {
+        return vouches;
+      },
+      decodeSync: () => {
+        calls++;
+        if (fail) throw new Error('test decoder: premature end of data');
+        return reference;
+      },
+    });
+    try {
+      // Not rejecting damage itself: the check names the truncation, the decoder is never called.
+      assert.throws(() => decodeImageSync(truncated, { recordIndex: 4 }), (e: unknown) => e instanceof IncompleteImageError && /record 4/.test(e.message) && e.truncated);
+      assert.equal(calls, 0);
+      // A decoder that does: its success stands (no check before it) ...
+      vouches = true;
+      assert.equal(decodeImageSync(truncated), reference);
+      assert.equal(calls, 1);
+      // ... and when it fails, the check runs before anything else: the same typed error.
+      fail = true;
+      assert.throws(() => decodeImageSync(truncated, { recordIndex: 4 }), (e: unknown) => e instanceof IncompleteImageError && /record 4/.test(e.message));
+      await assert.rejects(decodeImage(truncated, { recordIndex: 4 }), IncompleteImageError);
+      assert.equal(calls, 3);
+    } finally {
+      enabled = false;
+    }
+    assert.throws(() => registerImageDecoder({ name: 'test-bad-flag', codecs: [ImageCodec.jpeg], decodeSync: () => reference, rejectsDamaged: 'yes' as unknown as boolean }), TypeError);
+  });
+
+  test('when every decoder that vouches fails and no other is left, the check still names the damage (sync and async)', async () => {
+    const bytes = await rgbJpeg();
+    const truncated = bytes.slice(0, Math.floor(bytes.length * 0.7));
+    const saved = listImageDecoders();
+    // Only a vouching decoder that fails is left for JPEG (the real ones made unavailable).
+    for (const d of saved) if (d.codecs.includes(ImageCodec.jpeg)) registerImageDecoder({ ...d, isAvailable: () => false });
+    registerImageDecoder({ name: 'test-vouching-jpeg', codecs: [ImageCodec.jpeg], rejectsDamaged: true, decodeSync: () => { throw new Error('test: premature end of data'); } });
+    try {
+      assert.throws(() => decodeImageSync(truncated, { recordIndex: 9 }), (e: unknown) => e instanceof IncompleteImageError && /record 9/.test(e.message));
+      await assert.rejects(decodeImage(truncated), IncompleteImageError);
+    } finally {
+      registerImageDecoder({ name: 'test-vouching-jpeg', codecs: [ImageCodec.jpeg], isAvailable: () => false, decodeSync: () => { throw new Error('unused'); } });
+      for (const d of [...saved].reverse()) registerImageDecoder(d); // the original order
+    }
+    assert.deepEqual(listImageDecoders().map((d) => d.name).filter((n) => !n.startsWith('test-')), saved.map((d) => d.name).filter((n) => !n.startsWith('test-')));
+  });
+
+  test('libjpeg-turbo throws on every damaged stream (what rejectsDamaged relies on); whole ones, trailing bytes included, decode', { skip: !turbo && 'skipped: @julusian/jpeg-turbo does not load here' }, async () => {
+    const bytes = await rgbJpeg();
+    const libjpeg = syncDecoderChain(ImageCodec.jpeg).find((d) => d.name === '@julusian/jpeg-turbo')!;
+    assert.equal(libjpeg.rejectsDamaged, true);
+    const header = { codec: ImageCodec.jpeg, width: W, height: H };
+    const sos = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xda);
+    const middle = sos + Math.floor((bytes.length - sos) / 2);
+    const sof = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xc0);
+    const afterFrameHeader = sof + 2 + ((bytes[sof + 2] << 8) | bytes[sof + 3]); // the next segment's 0xFF
+    const patched = (at: number, ...values: number[]) => {
+      const b = bytes.slice();
+      values.forEach((v, k) => (b[at + k] = v));
+      return b;
+    };
+    const damaged: Record<string, Uint8Array> = {
+      'cut in the entropy-coded data': bytes.slice(0, middle),
+      'no end-of-image marker': bytes.slice(0, bytes.length - 2),
+      'cut in the headers': bytes.slice(0, sos - 4),
+      'end-of-image marker mid-scan': patched(middle, 0xff, 0xd9),
+      'frame marker mid-scan': patched(middle, 0xff, 0xc0),
+      'restart marker without a restart interval': patched(middle, 0xff, 0xd0),
+      'not a marker between segments': patched(afterFrameHeader, 0x12),
+    };
+    // The structure check names these (it lets the other two through to the next decoder).
+    const incomplete = new Set(['cut in the entropy-coded data', 'no end-of-image marker', 'cut in the headers', 'frame marker mid-scan', 'not a marker between segments']);
+    for (const [name, b] of Object.entries(damaged)) {
+      assert.throws(() => libjpeg.decodeSync!(b, header), Error, name);
+      if (incomplete.has(name)) assert.throws(() => decodeImageSync(b), IncompleteImageError, name);
+    }
+    assert.deepEqual(libjpeg.decodeSync!(Uint8Array.of(...bytes, 1, 2, 3), header).data, libjpeg.decodeSync!(bytes, header).data);
   });
 
   test('decoders after the one that succeeds are not loaded (asked whether available) at all', async () => {

@@ -37,6 +37,13 @@ export interface ImageDecoder {
   readonly decode?: (bytes: Uint8Array, header: SniffedImage) => Promise<Image>;
   /** False when the backing package is missing; the registry then skips it. */
   readonly isAvailable?: () => boolean;
+  /**
+   * True when decodeSync throws on every truncated or damaged stream instead of returning partial
+   * pixels (libjpeg-turbo here: each libjpeg warning is an error). The structure check that
+   * otherwise runs before decoding (image-complete.ts: no half-grey images) is then left for when
+   * this decoder fails: its success already says the image is whole.
+   */
+  readonly rejectsDamaged?: boolean;
 }
 
 export interface DecodeImageOptions {
@@ -70,6 +77,9 @@ export function registerImageDecoder(decoder: ImageDecoder): void {
   }
   if (typeof decoder.decodeSync !== 'function' && typeof decoder.decode !== 'function') {
     throw invalidParameterError('decoder.decodeSync', 'a function (or decoder.decode)', decoder.decodeSync);
+  }
+  if (decoder.rejectsDamaged !== undefined && typeof decoder.rejectsDamaged !== 'boolean') {
+    throw invalidParameterError('decoder.rejectsDamaged', 'a boolean', decoder.rejectsDamaged);
   }
   const existing = registry.findIndex((d) => d.name === decoder.name);
   if (existing >= 0) registry.splice(existing, 1);
@@ -126,6 +136,7 @@ function decodeWithChain(bytes: Uint8Array, p: Prepared): Image | undefined {
   let declined: DecoderDeclinedError | undefined;
   let tried = false;
   for (const decoder of syncCandidates(p.codec)) {
+    if (decoder.rejectsDamaged !== true) ensureComplete(bytes, p);
     tried = true;
     try {
       return decoder.decodeSync!(bytes, p.header, p.options.into);
@@ -134,6 +145,8 @@ function decodeWithChain(bytes: Uint8Array, p: Prepared): Image | undefined {
       else failure ??= decodeFailed(e, p, decoder.name);
     }
   }
+  // No decoder vouched for the bytes: a truncated or damaged image is named as such.
+  ensureComplete(bytes, p);
   if (!tried) return undefined;
   if (failure !== undefined) throw failure;
   const rec = p.options.recordIndex === undefined ? '' : ` (record ${p.options.recordIndex})`;
@@ -144,6 +157,18 @@ interface Prepared {
   codec: ImageCodecCode;
   header: SniffedImage;
   options: Required<Omit<DecodeImageOptions, 'recordIndex' | 'into'>> & { recordIndex?: number; into?: Uint8Array };
+  /** The structure check has run (ensureComplete). */
+  checked: boolean;
+}
+
+/**
+ * Hostile-input hook: no half-grey images (image-complete.ts). Runs once, before the first
+ * decoder that does not reject damaged streams itself, and whenever no decoder succeeded.
+ */
+function ensureComplete(bytes: Uint8Array, p: Prepared): void {
+  if (p.checked) return;
+  p.checked = true;
+  assertImageComplete(bytes, p.codec, p.options.recordIndex);
 }
 
 function prepare(bytes: Uint8Array, options: DecodeImageOptions | undefined): Prepared {
@@ -167,8 +192,7 @@ function prepare(bytes: Uint8Array, options: DecodeImageOptions | undefined): Pr
     });
   }
   if (sniffed.width > 0 && sniffed.height > 0) checkPixelLimit(sniffed.width, sniffed.height, maxImagePixels, recordIndex);
-  assertImageComplete(bytes, sniffed.codec, recordIndex); // hostile-input hook: no half-grey images (image-complete.ts)
-  return { codec: sniffed.codec, header: sniffed, options: { decodeMode, channels, maxImagePixels, recordIndex, into } };
+  return { codec: sniffed.codec, header: sniffed, options: { decodeMode, channels, maxImagePixels, recordIndex, into }, checked: false };
 }
 
 function finish(image: Image, p: Prepared): Image {
@@ -339,6 +363,9 @@ registerImageDecoder({
   name: '@julusian/jpeg-turbo',
   codecs: [ImageCodec.jpeg],
   isAvailable: () => jpegTurbo() !== null,
+  // The binding throws on every libjpeg warning (premature end of data, a marker in the wrong
+  // place, corrupt entropy data): a stream it decodes is whole (test/augment/decode-chain.test.ts).
+  rejectsDamaged: true,
   decodeSync: (bytes, header, into) => {
     const turbo = jpegTurbo()!;
     // Grey stays grey (like sharp and OpenCV's IMREAD_UNCHANGED); CMYK/YCCK (4 components) is

@@ -1,5 +1,6 @@
 // Worker entry of the training stream (started by worker-pool.ts through ts-worker.ts). It opens
-// the store(s) by path itself — record bytes never cross threads — and runs SamplePipeline on
+// the store(s) by path itself — record bytes never cross threads; a local .picpac file with the
+// caller's index (PicpacReader.fromSnapshot), other stores afresh — and runs SamplePipeline on
 // the tasks it is sent, in arrival order, writing pixels into the shared batch buffers named
 // in each task. A local .picpac record is read with one synchronous pread when its sample runs
 // (SamplePipeline.read returns undefined); other stores' async reads are started as soon as a

@@ -243,7 +243,7 @@
     (v128.store16_lane 0 (local.get $dst) (local.get $v))
     (v128.store8_lane offset=2 2 (local.get $dst) (local.get $v)))
 
-;; Nearest-neighbour affine warp of one output row run, 8-bit single channel (a label map:
+  ;; Nearest-neighbour affine warp of one output row run, 8-bit single channel (a label map:
   ;; warp.ts warpLabel, whose JS loop it replaces with the same 16.16 coordinates):
   ;; dst[i] = src[(fy >> 16)·stride + (fx >> 16)] for `count` pixels, (fx, fy) += (stepX, stepY).
   ;; The caller passes only runs whose every source pixel is inside the source.
