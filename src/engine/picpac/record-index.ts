@@ -85,15 +85,10 @@ export class RecordIndex {
    */
   share(): SharedRecordIndex {
     const n = this.recordCount;
-    const columns = {} as Record<ColumnName, Column>;
-    for (const name of COLUMN_NAMES) {
-      const from = this[name];
-      const Type = from.constructor as new (buffer: SharedArrayBuffer) => Column;
-      const to = new Type(new SharedArrayBuffer(Math.max(1, n) * from.BYTES_PER_ELEMENT));
-      to.set(from.subarray(0, n));
-      columns[name] = to;
-    }
-    return { recordCount: n, annotatedCount: this.annotatedCount, metadataOffset: this.metadataOffset, columns, originalIndex: this.originalIndex };
+    return {
+      recordCount: n, annotatedCount: this.annotatedCount, metadataOffset: this.metadataOffset,
+      columns: this.copiedColumns(Math.max(1, n), n, true), originalIndex: this.originalIndex,
+    };
   }
 
   /**
@@ -102,7 +97,7 @@ export class RecordIndex {
    */
   static fromShared(shared: SharedRecordIndex): RecordIndex {
     const index = new RecordIndex(1);
-    for (const name of COLUMN_NAMES) (index[name] as Column) = shared.columns[name];
+    index.adoptColumns(shared.columns);
     index.recordCount = shared.recordCount;
     index.annotatedCount = shared.annotatedCount;
     index.metadataOffset = shared.metadataOffset;
@@ -112,13 +107,11 @@ export class RecordIndex {
 
   /** A private copy (own columns, same entries). */
   copy(): RecordIndex {
-    const index = new RecordIndex(this.recordCount);
-    for (const name of COLUMN_NAMES) (index[name] as Column).set(this[name].subarray(0, this.recordCount));
-    index.recordCount = this.recordCount;
-    index.annotatedCount = this.annotatedCount;
-    index.metadataOffset = this.metadataOffset;
-    index.originalIndex = this.originalIndex && new Map(this.originalIndex);
-    return index;
+    const n = this.recordCount;
+    return RecordIndex.fromShared({
+      recordCount: n, annotatedCount: this.annotatedCount, metadataOffset: this.metadataOffset,
+      columns: this.copiedColumns(Math.max(1, n), n, false), originalIndex: this.originalIndex && new Map(this.originalIndex),
+    });
   }
 
   get capacity(): number {
@@ -130,25 +123,24 @@ export class RecordIndex {
     if (recordCount <= this.capacity) return;
     let c = this.capacity;
     while (c < recordCount) c *= 2;
-    const grow = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(c);
-      b.set(a);
-      return b;
-    };
-    this.frameOffset = grow(this.frameOffset);
-    this.payloadByteLength = grow(this.payloadByteLength);
-    this.payloadCrc = grow(this.payloadCrc);
-    this.id = grow(this.id);
-    this.label = grow(this.label);
-    this.label2 = grow(this.label2);
-    this.width = grow(this.width);
-    this.height = grow(this.height);
-    this.fieldCount = grow(this.fieldCount);
-    this.imageCodec = grow(this.imageCodec);
-    this.entryFlags = grow(this.entryFlags);
-    this.annotationOffset = grow(this.annotationOffset);
-    this.annotationByteLength = grow(this.annotationByteLength);
-    this.annotationCrc = grow(this.annotationCrc);
+    this.adoptColumns(this.copiedColumns(c, this.capacity, false));
+  }
+
+  /** Every column in new storage of `length` elements (shared or private), its first `keep` entries copied. */
+  private copiedColumns(length: number, keep: number, shared: boolean): Record<ColumnName, Column> {
+    const columns = {} as Record<ColumnName, Column>;
+    for (const name of COLUMN_NAMES) {
+      const from = this[name];
+      const Type = from.constructor as new (storage: number | SharedArrayBuffer) => Column;
+      const to = new Type(shared ? new SharedArrayBuffer(length * from.BYTES_PER_ELEMENT) : length);
+      to.set(from.subarray(0, keep));
+      columns[name] = to;
+    }
+    return columns;
+  }
+
+  private adoptColumns(columns: Record<ColumnName, Column>): void {
+    for (const name of COLUMN_NAMES) (this[name] as Column) = columns[name];
   }
 
   /** Set entry `recordIndex` (≤ recordCount: overwrite or append one). */
