@@ -6,20 +6,24 @@ import { invalidParameterError } from '../errors.ts';
 
 const POLYNOMIAL = 0x82f63b78;
 
-let tables: Uint32Array | undefined; // 8 × 256 entries, built on first use
+// 8 × 256 entries, built on first use. Int32, not Uint32: every value the loops handle then stays a
+// 32-bit integer (a Uint32 entry or `~seed >>> 0` above 2^31 is a double to the optimising
+// compiler, whose int32 guess then fails: a "lost precision" deoptimisation and a recompile in
+// every thread). XOR and shifts see the same bits either way; results are made unsigned at the end.
+let tables: Int32Array | undefined;
 
-function buildTables(): Uint32Array {
-  const t = new Uint32Array(8 * 256);
+function buildTables(): Int32Array {
+  const t = new Int32Array(8 * 256);
   for (let i = 0; i < 256; i++) {
     let c = i;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLYNOMIAL : c >>> 1;
-    t[i] = c >>> 0;
+    t[i] = c;
   }
   for (let i = 0; i < 256; i++) {
     let c = t[i];
     for (let s = 1; s < 8; s++) {
       c = t[c & 0xff] ^ (c >>> 8);
-      t[s * 256 + i] = c >>> 0;
+      t[s * 256 + i] = c;
     }
   }
   return t;
@@ -31,7 +35,7 @@ function buildTables(): Uint32Array {
  */
 function crc32cJs(bytes: Uint8Array, seed = 0): number {
   const t = (tables ??= buildTables());
-  let crc = ~seed >>> 0;
+  let crc = ~seed;
   let i = 0;
   const end8 = bytes.length - (bytes.length & 7);
   while (i < end8) {
@@ -65,7 +69,7 @@ export function crc32c(bytes: Uint8Array, seed?: number): number {
 /** CRC-32C of bytes[start, end) without making a view (pure JS: meant for short ranges such as frame headers). */
 export function crc32cRange(bytes: Uint8Array, start: number, end: number): number {
   const t = (tables ??= buildTables());
-  let crc = 0xffffffff;
+  let crc = -1; // 0xFFFFFFFF as an int32
   for (let i = start; i < end; i++) crc = t[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
   return ~crc >>> 0;
 }

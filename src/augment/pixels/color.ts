@@ -87,11 +87,38 @@ const XN = 0.950456;
 const ZN = 1.088754;
 const M_RGB2XYZ = [0.412453, 0.35758, 0.180423, 0.212671, 0.71516, 0.072169, 0.019334, 0.119193, 0.950227];
 const M_XYZ2RGB = [3.240479, -1.53715, -0.498535, -0.969256, 1.875991, 0.041556, 0.055648, -0.204043, 1.057311];
-const GAMMA_DECODE_8 = new Float64Array(256);
-for (let i = 0; i < 256; i++) GAMMA_DECODE_8[i] = srgbToLinear(i / 255);
 const GAMMA_ENCODE_STEPS = 8192;
-const GAMMA_ENCODE = new Float64Array(GAMMA_ENCODE_STEPS + 1);
-for (let i = 0; i <= GAMMA_ENCODE_STEPS; i++) GAMMA_ENCODE[i] = linearToSrgb(i / GAMMA_ENCODE_STEPS);
+// Tabulated over [0, 1] (X/Xn, Y, Z/Zn stay in it for RGB in [0, 1]) with linear interpolation:
+// error < 1e-5, ≈ 4× faster than Math.cbrt per call.
+const LAB_F_STEPS = 4096;
+
+interface LabTables {
+  /** sRGB 8-bit value → linear [0, 1]. */
+  gammaDecode8: Float64Array;
+  /** Linear [0, 1] in GAMMA_ENCODE_STEPS steps → sRGB [0, 1]. */
+  gammaEncode: Float64Array;
+  /** labFExact over [0, 1] in LAB_F_STEPS steps (+ one past the end). */
+  labF: Float64Array;
+}
+
+let labTablesBuilt: LabTables | undefined;
+
+/**
+ * The Lab tables, built on first use: ~12,000 pow and cbrt calls (and their compilation) that a
+ * thread which never converts to Lab — every stream worker without Lab jitter — would otherwise
+ * pay when this module loads.
+ */
+function labTables(): LabTables {
+  if (labTablesBuilt !== undefined) return labTablesBuilt;
+  const gammaDecode8 = new Float64Array(256);
+  for (let i = 0; i < 256; i++) gammaDecode8[i] = srgbToLinear(i / 255);
+  const gammaEncode = new Float64Array(GAMMA_ENCODE_STEPS + 1);
+  for (let i = 0; i <= GAMMA_ENCODE_STEPS; i++) gammaEncode[i] = linearToSrgb(i / GAMMA_ENCODE_STEPS);
+  const labF = new Float64Array(LAB_F_STEPS + 2);
+  for (let i = 0; i <= LAB_F_STEPS + 1; i++) labF[i] = labFExact(i / LAB_F_STEPS);
+  labTablesBuilt = { gammaDecode8, gammaEncode, labF };
+  return labTablesBuilt;
+}
 
 function srgbToLinear(x: number): number {
   return x <= 0.04045 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4);
@@ -102,27 +129,27 @@ function linearToSrgb(x: number): number {
 function labFExact(t: number): number {
   return t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116;
 }
-// Tabulated over [0, 1] (X/Xn, Y, Z/Zn stay in it for RGB in [0, 1]) with linear interpolation:
-// error < 1e-5, ≈ 4× faster than Math.cbrt per call.
-const LAB_F_STEPS = 4096;
-const LAB_F = new Float64Array(LAB_F_STEPS + 2);
-for (let i = 0; i <= LAB_F_STEPS + 1; i++) LAB_F[i] = labFExact(i / LAB_F_STEPS);
-function labF(t: number): number {
+function labF(t: number, table: Float64Array): number {
   if (!(t >= 0 && t < 1)) return labFExact(t);
   const x = t * LAB_F_STEPS;
   const i = x | 0;
-  return LAB_F[i] + (LAB_F[i + 1] - LAB_F[i]) * (x - i);
+  return table[i] + (table[i + 1] - table[i]) * (x - i);
 }
 
-/** Linear RGB in [0, 1] → L (0..100), a, b at out[o..]. */
-function linearRgbToLab(r: number, g: number, b: number, out: Float64Array, o: number): void {
+/** Linear [0, 1] → the 8-bit sRGB value, through the tabulated gamma. */
+function encode8(linear: number, gammaEncode: Float64Array): number {
+  return Math.round(gammaEncode[Math.round(linear * GAMMA_ENCODE_STEPS)] * 255);
+}
+
+/** Linear RGB in [0, 1] → L (0..100), a, b at out[o..] (table: labTables().labF). */
+function linearRgbToLab(r: number, g: number, b: number, out: Float64Array, o: number, table: Float64Array): void {
   const x = (M_RGB2XYZ[0] * r + M_RGB2XYZ[1] * g + M_RGB2XYZ[2] * b) / XN;
   const y = M_RGB2XYZ[3] * r + M_RGB2XYZ[4] * g + M_RGB2XYZ[5] * b;
   const z = (M_RGB2XYZ[6] * r + M_RGB2XYZ[7] * g + M_RGB2XYZ[8] * b) / ZN;
-  const fy = labF(y);
+  const fy = labF(y, table);
   out[o] = y > 0.008856 ? 116 * fy - 16 : 903.3 * y;
-  out[o + 1] = 500 * (labF(x) - fy);
-  out[o + 2] = 200 * (fy - labF(z));
+  out[o + 1] = 500 * (labF(x, table) - fy);
+  out[o + 2] = 200 * (fy - labF(z, table));
 }
 
 /** L, a, b → linear RGB clamped to [0, 1] at out[o..]. */
@@ -195,16 +222,17 @@ export function hsvToRgb(image: Image): Image {
 
 /** RGB → Lab. 8-bit: L·255/100, a + 128, b + 128 (rounded, saturated); float: input in [0, 1]. */
 export function rgbToLab(image: Image): Image {
+  const { gammaDecode8, labF: table } = labTables();
   return convertPixels(
     image,
     (src, i, out, o) => {
-      linearRgbToLab(GAMMA_DECODE_8[src[i]], GAMMA_DECODE_8[src[i + 1]], GAMMA_DECODE_8[src[i + 2]], SCRATCH, 0);
+      linearRgbToLab(gammaDecode8[src[i]], gammaDecode8[src[i + 1]], gammaDecode8[src[i + 2]], SCRATCH, 0, table);
       out[o] = clamp8(Math.round((SCRATCH[0] * 255) / 100));
       out[o + 1] = clamp8(Math.round(SCRATCH[1] + 128));
       out[o + 2] = clamp8(Math.round(SCRATCH[2] + 128));
     },
     (src, i, out, o) => {
-      linearRgbToLab(srgbToLinear(src[i]), srgbToLinear(src[i + 1]), srgbToLinear(src[i + 2]), SCRATCH, 0);
+      linearRgbToLab(srgbToLinear(src[i]), srgbToLinear(src[i + 1]), srgbToLinear(src[i + 2]), SCRATCH, 0, table);
       out.set(SCRATCH, o);
     },
   );
@@ -212,11 +240,12 @@ export function rgbToLab(image: Image): Image {
 
 /** Lab → RGB, the inverse of rgbToLab for the same sample type. */
 export function labToRgb(image: Image): Image {
+  const { gammaEncode } = labTables();
   return convertPixels(
     image,
     (src, i, out, o) => {
       labToLinearRgb((src[i] * 100) / 255, src[i + 1] - 128, src[i + 2] - 128, SCRATCH, 0);
-      for (let k = 0; k < 3; k++) out[o + k] = Math.round(GAMMA_ENCODE[Math.round(SCRATCH[k] * GAMMA_ENCODE_STEPS)] * 255);
+      for (let k = 0; k < 3; k++) out[o + k] = encode8(SCRATCH[k], gammaEncode);
     },
     (src, i, out, o) => {
       labToLinearRgb(src[i], src[i + 1], src[i + 2], SCRATCH, 0);
@@ -397,17 +426,18 @@ function hsvJitter8(data: Uint8Array, width: number, ch: number, delta: readonly
 
 function labJitter8(data: Uint8Array, width: number, ch: number, delta: readonly number[], r: PixelRegion): void {
   const [dl, da, db] = delta;
+  const { gammaDecode8, gammaEncode, labF: table } = labTables();
   for (let y = r.top; y < r.bottom; y++) {
     const end = (y * width + r.right) * ch;
     for (let i = (y * width + r.left) * ch; i < end; i += ch) {
-      linearRgbToLab(GAMMA_DECODE_8[data[i]], GAMMA_DECODE_8[data[i + 1]], GAMMA_DECODE_8[data[i + 2]], SCRATCH, 0);
+      linearRgbToLab(gammaDecode8[data[i]], gammaDecode8[data[i + 1]], gammaDecode8[data[i + 2]], SCRATCH, 0, table);
       const l = clamp8(Math.round((SCRATCH[0] * 255) / 100) + dl);
       const a = clamp8(Math.round(SCRATCH[1] + 128) + da);
       const b = clamp8(Math.round(SCRATCH[2] + 128) + db);
       labToLinearRgb((l * 100) / 255, a - 128, b - 128, SCRATCH, 0);
-      data[i] = Math.round(GAMMA_ENCODE[Math.round(SCRATCH[0] * GAMMA_ENCODE_STEPS)] * 255);
-      data[i + 1] = Math.round(GAMMA_ENCODE[Math.round(SCRATCH[1] * GAMMA_ENCODE_STEPS)] * 255);
-      data[i + 2] = Math.round(GAMMA_ENCODE[Math.round(SCRATCH[2] * GAMMA_ENCODE_STEPS)] * 255);
+      data[i] = encode8(SCRATCH[0], gammaEncode);
+      data[i + 1] = encode8(SCRATCH[1], gammaEncode);
+      data[i + 2] = encode8(SCRATCH[2], gammaEncode);
     }
   }
 }

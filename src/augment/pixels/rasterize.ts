@@ -115,7 +115,9 @@ export function rasterizeAnnotationTracked(annotation: Annotation, width: number
   const table = palette === '' ? null : PALETTES[palette];
   const drawn: PixelBounds = { left: width, top: height, right: 0, bottom: 0 };
   const digitScale = numbers ? digitScaleFor(width, height) : 1;
-  for (const [shapeIndex, shape] of annotation.shapes.entries()) {
+  const shapes = annotation.shapes;
+  for (let shapeIndex = 0; shapeIndex < shapes.length; shapeIndex++) {
+    const shape = shapes[shapeIndex];
     let value: readonly number[] = shape.label === undefined ? color : typeof shape.label === 'number' ? [shape.label, 0, 0] : shape.label;
     if (table) {
       const id = Math.trunc(value[0] ?? 0);

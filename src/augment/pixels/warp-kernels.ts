@@ -21,12 +21,15 @@ export const FIX = 65536;
 // one run whose bounds these give without a test per pixel.
 export function spanLo(f0: number, step: number, upper: number): number {
   if (step === 0) return f0 >= 0 && f0 < upper ? -Infinity : Infinity;
-  return step > 0 ? Math.ceil(-f0 / step) : Math.ceil((upper - 1 - f0) / step);
+  // 0 − f0, not −f0, and + 0 after Math.ceil: no −0 anywhere (−f0 of f0 = 0, Math.ceil(−0.3)).
+  // Optimised callers treat these values as integers, and a −0 throws their compiled code away
+  // (a "minus zero" deoptimisation and a recompile in every worker).
+  return (step > 0 ? Math.ceil((0 - f0) / step) : Math.ceil((upper - 1 - f0) / step)) + 0;
 }
 
 export function spanHi(f0: number, step: number, upper: number): number {
   if (step === 0) return f0 >= 0 && f0 < upper ? Infinity : -Infinity;
-  return (step > 0 ? Math.floor((upper - 1 - f0) / step) : Math.floor(-f0 / step)) + 1;
+  return (step > 0 ? Math.floor((upper - 1 - f0) / step) : Math.floor((0 - f0) / step)) + 1;
 }
 
 /** One output row's run of nearest-neighbour samples inside the source (see nearestRowRun). */
@@ -46,7 +49,7 @@ export interface NearestRun {
  * = round to the nearest source pixel centre.
  */
 export function nearestRowRun(inverse: readonly number[], left: number, right: number, y: number, sw: number, sh: number, stepX: number, stepY: number): NearestRun | undefined {
-  const [a, b, c, d, e, f] = inverse;
+  const a = inverse[0], b = inverse[1], c = inverse[2], d = inverse[3], e = inverse[4], f = inverse[5];
   const fx0 = Math.round((a * left + b * y + c + 0.5) * FIX) | 0;
   const fy0 = Math.round((d * left + e * y + f + 0.5) * FIX) | 0;
   const lo = Math.max(spanLo(fx0, stepX, sw * FIX), spanLo(fy0, stepY, sh * FIX), 0);
@@ -63,7 +66,8 @@ export function bilinear8(src: Uint8Array, sw: number, sh: number, ch: number, p
     return;
   }
   // Generic channel count (and images too large for 16.16 coordinates): per-pixel float path.
-  const [a, b, c, d, e, f] = plan.inverse;
+  const m = plan.inverse;
+  const a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
   const { left, top, right, bottom } = plan.frame;
   for (let y = top; y < bottom; y++) {
     const rowX = b * y + c;
@@ -79,7 +83,8 @@ export function bilinear8(src: Uint8Array, sw: number, sh: number, ch: number, p
  * warp-simd.ts (WebAssembly SIMD) reproduces it bit for bit; keep the two in step.
  */
 function bilinear8c3(src: Uint8Array, sw: number, sh: number, plan: SamplingPlan, dst: Uint8Array, lut: Uint8Array): void {
-  const [a, b, c, d, e, f] = plan.inverse;
+  const m = plan.inverse;
+  const a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
   const { left, top, right, bottom } = plan.frame;
   const maxX = sw - 1;
   const maxY = sh - 1;
@@ -151,7 +156,8 @@ function edgeSample8(src: Uint8Array, sw: number, sh: number, ch: number, px: nu
 }
 
 export function bilinearFloat(src: Uint16Array | Float32Array, sw: number, sh: number, ch: number, plan: SamplingPlan, dst: Uint8Array | Uint16Array | Float32Array, round: boolean): void {
-  const [a, b, c, d, e, f] = plan.inverse;
+  const m = plan.inverse;
+  const a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
   const { left, top, right, bottom } = plan.frame;
   const maxX = sw - 1;
   const maxY = sh - 1;

@@ -124,11 +124,16 @@ const SAFE_COORDINATE = 16000;
 export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: SamplingPlan, dst: Uint8Array, lut: Uint8Array | undefined): boolean {
   const wasm = wasmKernels();
   if (wasm === null) return false;
-  const [a, b, c, d, e, f] = plan.inverse;
+  // Indexed reads, not array destructuring: this function is compiled in every stream worker,
+  // and the iterator protocol made that compile several times longer.
+  const m = plan.inverse;
+  const a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
   const { left, top, right, bottom } = plan.frame;
   if (sw < 2 || sh < 2) return false; // the wasm edge handling needs a 2×2 source
   if (left >= right || top >= bottom) return true;
-  for (const [x, y] of [[left, top], [right, top], [left, bottom], [right, bottom]]) {
+  for (let corner = 0; corner < 4; corner++) {
+    const x = corner & 1 ? right : left;
+    const y = corner & 2 ? bottom : top;
     if (!(Math.abs(a * x + b * y + c) < SAFE_COORDINATE && Math.abs(d * x + e * y + f) < SAFE_COORDINATE)) return false;
   }
   const outWidth = plan.width;

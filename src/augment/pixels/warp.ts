@@ -241,14 +241,17 @@ export interface WarpLabelOptions {
 
 /** Output rectangle that the source rectangle can reach, clipped to the frame. */
 function reachableFrame(plan: GeometryPlan, bounds: { left: number; top: number; right: number; bottom: number }): GeometryPlan['frame'] {
-  const [a, b, c, d, e, f] = plan.inverse;
+  const m = plan.inverse;
+  const a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
   const det = a * e - b * d;
   if (det === 0) return plan.frame;
   // Forward map = inverse of the plan's output → source affine.
   const fa = e / det, fb = -b / det, fd = -d / det, fe = a / det;
   const fc = -(fa * c + fb * f), ff = -(fd * c + fe * f);
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-  for (const [x, y] of [[bounds.left - 1, bounds.top - 1], [bounds.right, bounds.top - 1], [bounds.left - 1, bounds.bottom], [bounds.right, bounds.bottom]]) {
+  for (let corner = 0; corner < 4; corner++) {
+    const x = corner & 1 ? bounds.right : bounds.left - 1;
+    const y = corner & 2 ? bounds.bottom : bounds.top - 1;
     const ox = fa * x + fb * y + fc;
     const oy = fd * x + fe * y + ff;
     minX = Math.min(minX, ox); maxX = Math.max(maxX, ox);
@@ -267,7 +270,8 @@ export function warpLabel(label: Image, plan: GeometryPlan, options: WarpLabelOp
   const ch = label.channels;
   const out: Image = { width: plan.width, height: plan.height, channels: ch, data: outputPixels(label.data, plan.width * plan.height * ch, options.into) };
   if (isCopy(plan.inverse)) return copyWarp(label, plan, out, undefined);
-  const [a, b, c, d, e, f] = plan.inverse;
+  const m = plan.inverse;
+  const a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
   const { left, top, right, bottom } = options.sourceBounds ? reachableFrame(plan, options.sourceBounds) : plan.frame;
   if (left >= right || top >= bottom) return out;
   const src = label.data;

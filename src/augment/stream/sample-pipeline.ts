@@ -292,7 +292,7 @@ export class SamplePipeline {
   async decode(record: StoredRecord, seq?: number, staging?: Uint8Array): Promise<DecodedSample> {
     if (this.config.multi_images > 1) return this.decodeMulti(record);
     const recordIndex = record.recordIndex;
-    const imageField = record.fields.find((f) => f.kind === 'image' || f.kind === 'tensor');
+    const imageField = firstImageField(record.fields);
     if (imageField === undefined) {
       throw new PicpacError('FORMAT', `record ${recordIndex} has no image or tensor field (fields: ${record.fields.map((f) => f.type).join(', ') || 'none'})`);
     }
@@ -344,13 +344,8 @@ export class SamplePipeline {
     const layout = this.layout;
     const imageCount = 1 + extraImages.length;
     const shape = sampleShapeOf(image, label, layout, imageCount);
-    // The n images of a multi_images sample are n consecutive rows of the image tensor.
     const dest = task.dest;
     const shared = dest?.arena ? this.shared : undefined;
-    const writeImages = (target: Float32Array | Uint8Array, index: number, into?: SharedConverter) => {
-      writeImage(image, layout, target, index * imageCount, into);
-      extraImages.forEach((extra, k) => writeImage(extra, layout, target, index * imageCount + k + 1, into));
-    };
     const perPixel = layout.labelKind === 'map' || layout.labelKind === 'pixel-onehot';
     if (perPixel && label === undefined) throw new PicpacError('FORMAT', `record ${task.recordIndex}: no label raster produced`);
     const fits = dest !== undefined && (dest.shape !== undefined
@@ -360,7 +355,7 @@ export class SamplePipeline {
       let staged = 0;
       if (this.stageOutput && imageCount === 1 && stageImage(image, layout, dest!.images, dest!.index)) staged |= STAGED_IMAGE;
       else if (shared && imageCount === 1 && isStagedIn(image, layout, dest!.images, dest!.index)) finishStagedImage(shape, layout, dest!.images, dest!.index, shared);
-      else writeImages(dest!.images, dest!.index, shared);
+      else writeImages(image, extraImages, layout, dest!.images, dest!.index, shared);
       if (perPixel) {
         if (this.stageOutput && stageLabelMap(label!, layout, dest!.labels!, dest!.index)) staged |= STAGED_LABEL;
         else writeLabelMap(label!, layout, dest!.labels!, dest!.index, shared);
@@ -369,7 +364,7 @@ export class SamplePipeline {
     }
     // Shape not known in advance (first samples, variable sizes): detached arrays, transferred.
     const images = allocImages(imageElementCount(shape), layout, false);
-    writeImages(images, 0);
+    writeImages(image, extraImages, layout, images, 0);
     let labels: Float32Array | undefined;
     if (perPixel) {
       labels = allocLabels(labelElementCount(shape, layout), false);
@@ -377,6 +372,26 @@ export class SamplePipeline {
     }
     return { seq: task.seq, ok: true, inPlace: false, shape, images, labels };
   }
+}
+
+/** The first image or tensor field (a loop, not find() with a closure: this runs for every sample). */
+function firstImageField(fields: readonly StoredField[]): StoredField | undefined {
+  for (let i = 0; i < fields.length; i++) {
+    const kind = fields[i].kind;
+    if (kind === 'image' || kind === 'tensor') return fields[i];
+  }
+  return undefined;
+}
+
+/**
+ * The sample's image as sample `index` of `target`; a multi_images sample's n images are n
+ * consecutive rows of the tensor. (A module function, not a closure per sample: less for every
+ * worker's optimising compiler to chew on.)
+ */
+function writeImages(image: Image, extraImages: Image[], layout: BatchLayout, target: Float32Array | Uint8Array, index: number, into?: SharedConverter): void {
+  const imageCount = 1 + extraImages.length;
+  writeImage(image, layout, target, index * imageCount, into);
+  for (let k = 0; k < extraImages.length; k++) writeImage(extraImages[k], layout, target, index * imageCount + k + 1, into);
 }
 
 /** Decode one field to an Image: encoded image (sync decoder, async fallback), v1 raw matrix, or tensor. */

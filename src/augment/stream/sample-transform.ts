@@ -274,7 +274,8 @@ export interface AugmentScratch {
 export function augmentSample(prepared: PreparedSample, params: PixelParams, perturbation: Perturbation, scratch?: AugmentScratch): TransformedSample {
   const plan = planSample(prepared.image.width, prepared.image.height, params, perturbation);
   const identity = isIdentity(plan);
-  const [d0, d1, d2] = perturbation.color;
+  const delta = perturbation.color;
+  const d0 = delta[0], d1 = delta[1], d2 = delta[2];
   const jitter = params.perturb === true && (d0 !== 0 || d1 !== 0 || d2 !== 0);
   const colorSpace = parseColorSpace(params.pert_colorspace);
   // BGR/SAME jitter on 8-bit images is a per-channel table: fused into the warp pass.
