@@ -170,7 +170,8 @@ export function decodeFrameHeader(
     });
   }
   const storedCrc = view.getUint32(FRAME.headerCrc.offset, true);
-  const actualCrc = crc32c(bytes.subarray(0, FRAME.headerCrc.offset));
+  // crc32cRange: no view to allocate and a short loop to inline — this runs for every record read.
+  const actualCrc = crc32cRange(bytes, 0, FRAME.headerCrc.offset);
   if (storedCrc !== actualCrc) {
     throw new FormatError('frame header CRC mismatch', {
       section: SECTION,
