@@ -1,6 +1,11 @@
 // Bilinear sampling kernels behind warp.ts (split out to keep each file one concern). They
 // take the plan's output → source affine and write only inside the plan's frame; the caller
 // allocates a zeroed output, so padding stays 0.
+//
+// These functions (and their callers in warp.ts and warp-simd.ts) read `plan.inverse` by index
+// and loop over corners with a counter: array destructuring and for-of over array literals
+// compile into the iterator protocol, which made every stream worker's optimising compile of
+// them several times longer (docs/performance.md, "Compiling less").
 
 /** What a kernel needs from warp.ts's GeometryPlan (structural, so this file imports nothing). */
 export interface SamplingPlan {

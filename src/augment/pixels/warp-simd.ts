@@ -124,9 +124,7 @@ const SAFE_COORDINATE = 16000;
 export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: SamplingPlan, dst: Uint8Array, lut: Uint8Array | undefined): boolean {
   const wasm = wasmKernels();
   if (wasm === null) return false;
-  // Indexed reads, not array destructuring: this function is compiled in every stream worker,
-  // and the iterator protocol made that compile several times longer.
-  const m = plan.inverse;
+  const m = plan.inverse; // by index, not destructured (warp-kernels.ts says why)
   const a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
   const { left, top, right, bottom } = plan.frame;
   if (sw < 2 || sh < 2) return false; // the wasm edge handling needs a 2×2 source
