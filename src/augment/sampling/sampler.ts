@@ -233,10 +233,11 @@ export class Sampler implements IterableIterator<SampleSlot> {
     slot.offset = this.offset;
     slot.globalOffset = epochOffset;
     slot.padded = padded;
-    if (++this.offset === this.perEpoch) {
-      this.offset = 0;
-      this.epoch++;
-    }
+    // Branch-free: the epoch's last sample takes the same stores as every other, so optimised
+    // code compiled during the first epoch is not thrown away at its end.
+    const wraps = this.offset + 1 === this.perEpoch;
+    this.offset = wraps ? 0 : this.offset + 1;
+    this.epoch += wraps ? 1 : 0;
     return true;
   }
 

@@ -385,8 +385,9 @@ export class ImageStream implements AsyncIterable<Batch> {
   }
 
   private positionAfter(task: GatherTask): StreamPosition {
-    const offset = task.offset + 1;
-    return offset >= this.sampler.epochSize() ? { epoch: task.epoch + 1, offset: 0 } : { epoch: task.epoch, offset };
+    // Branch-free, like Sampler.nextInto: no code path first taken at the end of an epoch.
+    const wraps = task.offset + 1 >= this.sampler.epochSize();
+    return { epoch: task.epoch + (wraps ? 1 : 0), offset: wraps ? 0 : task.offset + 1 };
   }
 }
 

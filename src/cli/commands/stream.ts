@@ -127,8 +127,10 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
     if (dumpDir !== undefined) await mkdir(dumpDir, { recursive: true });
     const hash = flagOption(args, 'digest') ? createHash('sha256') : undefined;
     let samples = 0;
-    let storedBytes = 0;
-    let producedBytes = 0;
+    // In MiB, fractional from the first batch: a byte count passes 2^31 within seconds, and that
+    // overflow of a small-integer counter would throw this loop's optimised code away.
+    let storedMiB = 0;
+    let producedMiB = 0;
     let dumped = 0;
     const start = performance.now();
     while (samples < count) {
@@ -136,11 +138,11 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
       if (batch === null) break;
       let ids = '';
       for (let i = 0; i < batch.count; i++) {
-        storedBytes += stream.meta(batch.recordIndices[i], batch.sourceIndices[i]).byteLength;
+        storedMiB += stream.meta(batch.recordIndices[i], batch.sourceIndices[i]).byteLength / 2 ** 20;
         if (printIds) ids += `${batch.sourceIndices[i] === 1 ? 'mixin ' : ''}${batch.ids[i]}\n`;
       }
       if (ids !== '') io.stdout.write(ids);
-      producedBytes += batch.images.byteLength + batch.labels.byteLength;
+      producedMiB += (batch.images.byteLength + batch.labels.byteLength) / 2 ** 20;
       if (hash) {
         hash.update(bytesOf(batch.images));
         hash.update(bytesOf(batch.labels));
@@ -149,9 +151,9 @@ async function runStream(args: ParsedCommand, io: CliIo): Promise<number> {
       samples += batch.count;
     }
     const seconds = (performance.now() - start) / 1000;
-    const rate = (bytes: number) => (bytes / 2 ** 20 / seconds).toFixed(1);
+    const rate = (mib: number) => (mib / seconds).toFixed(1);
     summary.write(`${stream.describe()}\n`);
-    summary.write(`${samples} samples in ${seconds.toFixed(2)} s: ${(samples / seconds).toFixed(0)} images/s, ${rate(storedBytes)} MB/s read, ${rate(producedBytes)} MB/s produced\n`);
+    summary.write(`${samples} samples in ${seconds.toFixed(2)} s: ${(samples / seconds).toFixed(0)} images/s, ${rate(storedMiB)} MB/s read, ${rate(producedMiB)} MB/s produced\n`);
     if (stream.skipped > 0) summary.write(`skipped ${stream.skipped} bad records\n`);
     const position = stream.position();
     summary.write(`position: epoch ${position.epoch} offset ${position.offset}\n`);
