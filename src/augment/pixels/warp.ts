@@ -13,7 +13,7 @@
 // colour jitter (which v1 applies before cropping) skips them.
 import { invalidParameterError, outOfRangeError } from '../../errors.ts';
 import { sampleTypeOf, zeroedPixels } from './image.ts';
-import { FIX, bilinear8, bilinearFloat, nearestRowRun, spanHi, spanLo } from './warp-kernels.ts';
+import { FIX, bilinear8, bilinearFloat, nearestRowRun } from './warp-kernels.ts';
 import { bilinear8c3Wasm, nearest8c1Wasm } from './warp-simd.ts';
 import type { Image, PixelArray } from './image.ts';
 
