@@ -198,6 +198,9 @@ describe('float32 conversion on the calling thread (staged) or in the workers', 
   for (const [name, config] of cases) {
     test(`${name}: same bytes inline, caller and worker, 1 and 2 threads`, async () => {
       const reference = await digest(plain, { ...config, threads: 0 }, 12);
+      // Inline with reused batches: they live in the shared memory too, written by wasm.
+      const inlineReused = await digest(plain, { ...config, threads: 0 }, 12, { reuseBuffers: true });
+      assert.equal(inlineReused.digest, reference.digest, 'threads 0, reuseBuffers true');
       for (const threads of [1, 2]) {
         for (const conversionThread of ['caller', 'worker'] as const) {
           // reuseBuffers: batch tensors in the shared WebAssembly memory, written by wasm (batch-arena.ts).
@@ -225,5 +228,30 @@ describe('float32 conversion on the calling thread (staged) or in the workers', 
       }
     }
     await assert.rejects(ImageStream.open(plain, {}, { conversionThread: 'main' as never }), /"auto", "worker", "caller" for conversionThread/);
+  });
+
+  test('inline: reused batches in the shared memory, given-away batches in private memory (workers: shared)', async () => {
+    const reused = await ImageStream.open(plain, { batch: 1, threads: 0, cache: 0 }, { reuseBuffers: true });
+    try {
+      for (let b = 0; b < 4; b++) await reused.next();
+      assert.ok((await reused.stats()).arenaBuffers > 0, 'the inline stream carves reused batches out of its shared memory');
+    } finally {
+      await reused.close();
+    }
+    for (const threads of [0, 1]) {
+      const given = await ImageStream.open(plain, { batch: 1, threads, cache: 0 }, { reuseBuffers: false });
+      try {
+        for (let b = 0; b < 5; b++) {
+          const batch = (await given.next())!;
+          // Inline, nothing but this thread writes a batch: a private buffer (JS fills it several
+          // times faster than a SharedArrayBuffer); a worker writes its place in shared memory
+          // (once the output size is known: the first batches come back by copy).
+          if (threads === 0 || b === 4) assert.equal(batch.images.buffer instanceof SharedArrayBuffer, threads > 0, `threads ${threads}, batch ${b}`);
+        }
+        assert.equal((await given.stats()).arenaBuffers, 0);
+      } finally {
+        await given.close();
+      }
+    }
   });
 });

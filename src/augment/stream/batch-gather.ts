@@ -92,6 +92,11 @@ export class BatchGather {
     private readonly reuseBuffers: boolean,
     /** Batch tensors come from this shared memory (reused buffers only: they are never given away). */
     private readonly arena?: BatchArena,
+    /**
+     * Other buffers are SharedArrayBuffers, which worker threads write; false (inline streams):
+     * private ones, which this thread fills several times faster (pixels/convert-simd.ts).
+     */
+    private readonly sharedBuffers = true,
   ) {
     this.perPixel = layout.labelKind === 'map' || layout.labelKind === 'pixel-onehot';
   }
@@ -173,8 +178,8 @@ export class BatchGather {
       this.releaseArena(recycled); // outgrown
     }
     return this.arenaBuffer(imageElements, labelElements, shape) ?? {
-      images: allocImages(imageElements, this.layout, true),
-      labels: this.perPixel ? allocLabels(labelElements, true) : undefined,
+      images: allocImages(imageElements, this.layout, this.sharedBuffers),
+      labels: this.perPixel ? allocLabels(labelElements, this.sharedBuffers) : undefined,
       shape,
       consumed: 0,
     };

@@ -138,7 +138,7 @@ export class ImageStream implements AsyncIterable<Batch> {
     this.sampler = parts.sampler;
     this.runner = parts.runner;
     this.warnings = Object.freeze(parts.warnings);
-    this.gather = new BatchGather(parts.config.batch, this.layout, parts.config.pad, parts.reuseBuffers, parts.arena);
+    this.gather = new BatchGather(parts.config.batch, this.layout, parts.config.pad, parts.reuseBuffers, parts.arena, parts.runner.threads > 0);
     this.onError = parts.onError;
     this.maxInFlight = parts.maxInFlight;
     this.current = parts.sampler.position();
@@ -215,7 +215,10 @@ export class ImageStream implements AsyncIterable<Batch> {
         });
       } else {
         if (c.threads > 0) warnings.push(`threads ${c.threads} ignored: the store has no path the workers could open (${store.name}); decoding inline`);
-        runner = new InlineRunner([store, mixin], c, layout, c.cache_bytes);
+        // Reused batches in the shared memory here too: wasm converts straight into them (a JS
+        // copy into a SharedArrayBuffer is the slow relaxed-atomic one, pixels/convert-simd.ts).
+        arena = reuseBuffers ? BatchArena.create(1) : undefined;
+        runner = new InlineRunner([store, mixin], c, layout, c.cache_bytes, arena);
       }
       return new ImageStream({ config: c, store, mixin, owned, sampler, runner, warnings, reuseBuffers, onError, maxInFlight: memory.maxInFlight, arena });
     } catch (error) {

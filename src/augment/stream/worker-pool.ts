@@ -64,8 +64,12 @@ export class InlineRunner implements SampleRunner {
   readonly conversion = 'worker';
   readonly callerReads = false;
   private readonly pipeline: SamplePipeline;
-  constructor(stores: readonly (Store | undefined)[], config: StreamConfig, layout: BatchLayout, cacheBytes: number) {
-    this.pipeline = new SamplePipeline(stores, config, layout, cacheBytes);
+  /**
+   * @param [arena] the stream's shared memory of reused batches: this thread converts into it
+   *   with its slot 0, and a decode-only sample is decoded straight into its place (as a worker does)
+   */
+  constructor(stores: readonly (Store | undefined)[], config: StreamConfig, layout: BatchLayout, cacheBytes: number, arena?: BatchArena) {
+    this.pipeline = new SamplePipeline(stores, config, layout, cacheBytes, false, arena && new SharedConverter(arena.memory, 0));
   }
   run(task: SampleTask): Promise<SampleOutcome> {
     return this.pipeline.run(task, this.pipeline.read(task));
