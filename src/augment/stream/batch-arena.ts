@@ -1,9 +1,10 @@
 // The batch tensors of a stream with reused buffers, carved out of ONE shared WebAssembly memory
 // that every worker thread also holds, so the float32 conversion is stored by wasm straight into
 // the batch (pixels/convert-simd.ts says why that matters). The start of the memory holds one
-// slot per thread (the pool's thread is slot 0, worker i is slot i + 1); batch buffers follow,
-// allocated first fit and recycled by BatchGather (float32 or uint8 images, float32 labels). A stream without reused buffers gives its
-// batches away, so they cannot live here: it keeps plain SharedArrayBuffers.
+// slot per thread (the pool's thread, or an inline stream's, is slot 0; worker i is slot i + 1);
+// batch buffers follow, allocated first fit and recycled by BatchGather (float32 or uint8 images,
+// float32 labels). A stream without reused buffers gives its batches away, so they cannot live
+// here: it keeps plain SharedArrayBuffers (inline: plain ArrayBuffers, no other thread writes them).
 import { SLOT_BYTES, createSharedMemory } from '../pixels/convert-simd.ts';
 import type { SharedWasmMemory } from '../pixels/convert-simd.ts';
 
