@@ -91,12 +91,12 @@ export class BatchGather {
     private readonly pad: boolean,
     private readonly reuseBuffers: boolean,
     /** Batch tensors come from this shared memory (reused buffers only: they are never given away). */
-    private readonly arena?: BatchArena,
+    private readonly arena: BatchArena | undefined,
     /**
      * Other buffers are SharedArrayBuffers, which worker threads write; false (inline streams):
      * private ones, which this thread fills several times faster (pixels/convert-simd.ts).
      */
-    private readonly sharedBuffers = true,
+    private readonly sharedBuffers: boolean,
   ) {
     this.perPixel = layout.labelKind === 'map' || layout.labelKind === 'pixel-onehot';
   }

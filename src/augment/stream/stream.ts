@@ -200,13 +200,15 @@ export class ImageStream implements AsyncIterable<Batch> {
       warnings.push(...memory.notes);
       const layout = batchLayout(c);
       let runner: SampleRunner;
-      let arena: BatchArena | undefined;
       const storePath = pathOf(store);
       const mixinPath = mixin ? pathOf(mixin) : undefined;
-      if (c.threads > 0 && storePath !== undefined && (mixin === undefined || mixinPath !== undefined)) {
+      const useWorkers = c.threads > 0 && storePath !== undefined && (mixin === undefined || mixinPath !== undefined);
+      // Reused batches live in one shared WebAssembly memory that wasm writes directly, inline too
+      // (a JS copy into a SharedArrayBuffer is the slow relaxed-atomic one, pixels/convert-simd.ts):
+      // slot 0 is this thread's, one more per worker.
+      const arena = reuseBuffers ? BatchArena.create(useWorkers ? memory.threads + 1 : 1) : undefined;
+      if (useWorkers) {
         const stageOutput = conversionThread === 'caller' || (conversionThread === 'auto' && memory.threads < availableParallelism());
-        // Reused batches live in one shared WebAssembly memory that wasm writes directly.
-        arena = reuseBuffers ? BatchArena.create(memory.threads + 1) : undefined;
         // With a core to spare this thread also reads the records (no cache: a cache hit needs no bytes).
         const callerReads = stageOutput && !(c.cache && c.cache_bytes > 0) ? [store, mixin] : undefined;
         runner = await WorkerPool.start({
@@ -215,9 +217,6 @@ export class ImageStream implements AsyncIterable<Batch> {
         });
       } else {
         if (c.threads > 0) warnings.push(`threads ${c.threads} ignored: the store has no path the workers could open (${store.name}); decoding inline`);
-        // Reused batches in the shared memory here too: wasm converts straight into them (a JS
-        // copy into a SharedArrayBuffer is the slow relaxed-atomic one, pixels/convert-simd.ts).
-        arena = reuseBuffers ? BatchArena.create(1) : undefined;
         runner = new InlineRunner([store, mixin], c, layout, c.cache_bytes, arena);
       }
       return new ImageStream({ config: c, store, mixin, owned, sampler, runner, warnings, reuseBuffers, onError, maxInFlight: memory.maxInFlight, arena });
