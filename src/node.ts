@@ -13,6 +13,7 @@ export { launcherShare } from './augment/sampling/launcher-env.ts';
 export { ImageStream } from './augment/stream/stream.ts';
 export { prestartStreamWorkers, stopSpareWorkers } from './augment/stream/spare-workers.ts';
 export { decodeImage, decodeImageSync } from './augment/pixels/decode.ts';
+export { adoptNativeGuard, createNativeGuard, stopNativeCalls } from './augment/pixels/native-guard.ts';
 export { parseAnnotation } from './augment/annotation.ts';
 export { rasterizeAnnotation } from './augment/pixels/rasterize.ts';
 export { transcodeStore } from './augment/pixels/transcode.ts';

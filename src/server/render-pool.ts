@@ -13,7 +13,7 @@
 // HTTP thread never renders these jobs itself, so it keeps answering every other request.
 import type { Worker } from 'node:worker_threads';
 import { HttpError } from '../engine/sources/http-kit.ts';
-import { siblingModule, startTsWorker } from '../augment/stream/ts-worker.ts';
+import { siblingModule, startTsWorker, terminateWorker } from '../augment/stream/ts-worker.ts';
 import type { RenderOptions } from './render.ts';
 
 export type RenderJob =
@@ -85,9 +85,18 @@ export class RenderPool {
     return this.slots.length;
   }
 
-  /** Workers currently running. */
+  /** Workers taking jobs (not counting one being stopped after its render passed the deadline). */
   get liveThreads(): number {
-    return this.slots.filter((s) => s.alive).length;
+    return this.slots.filter(takesJobs).length;
+  }
+
+  /**
+   * Workers running or on their way: false only once every worker is dead for good (out of
+   * replacements), when the server renders on its own thread. A worker being stopped after a
+   * deadline is always replaced, so it counts.
+   */
+  get hasWorkers(): boolean {
+    return this.slots.some((s) => s.alive);
   }
 
   private spawn(k: number): Promise<void> {
@@ -134,8 +143,8 @@ export class RenderPool {
 
   /** Run a job on the least busy live worker. */
   render(job: RenderJob): Promise<RenderReply> {
-    const live = this.slots.filter((s) => s.alive);
-    if (this.closed || live.length === 0) return Promise.reject(new HttpError(503, 'no render worker available; retry later'));
+    const live = this.slots.filter(takesJobs);
+    if (this.closed || live.length === 0) return Promise.reject(new HttpError(503, 'no render worker available (restarting after a render passed its deadline, or stopped); retry later'));
     const slot = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const jobId = this.nextJobId++;
     let timer: NodeJS.Timeout | undefined;
@@ -150,7 +159,11 @@ export class RenderPool {
     });
   }
 
-  /** A job passed its deadline: answer it now, stop its worker (a replacement starts on exit). */
+  /**
+   * A job passed its deadline: answer it now, stop its worker (a replacement starts on exit).
+   * The worker takes no new job meanwhile; terminateWorker waits until it is out of any
+   * libjpeg-turbo call (terminating it inside one would abort the server).
+   */
   private overdue(slot: Slot, jobId: number, job: RenderJob): void {
     const entry = slot.pending.get(jobId);
     if (entry === undefined || !slot.alive) return;
@@ -159,7 +172,7 @@ export class RenderPool {
     entry.reject(new HttpError(503, `${what} did not finish within the ${this.deadlineMs} ms render deadline; its worker was stopped and replaced (lower the sizes or scales asked for)`));
     slot.overdue = true;
     this.deadlineKills++;
-    void slot.worker.terminate();
+    void terminateWorker(slot.worker);
   }
 
   async close(): Promise<void> {
@@ -170,11 +183,15 @@ export class RenderPool {
       // Ask the worker to close its store and exit; terminate it if it does not within 2 s.
       const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
       slot.worker.postMessage({ close: true });
-      const timer = setTimeout(() => void slot.worker.terminate(), 2000);
+      const timer = setTimeout(() => void terminateWorker(slot.worker), 2000);
       await exited;
       clearTimeout(timer);
     }));
   }
+}
+
+function takesJobs(slot: Slot): boolean {
+  return slot.alive && !slot.overdue;
 }
 
 /** Limits running renders; beyond the queue bound a request gets 503 instead of memory. */

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HttpError } from '../engine/sources/http-kit.ts';
 import { PicpacError } from '../errors.ts';
+import { adoptNativeGuard } from '../augment/pixels/native-guard.ts';
 import { LiveStore } from './live-store.ts';
 import { streamConfigFromQuery } from './params.ts';
 import { renderRecord } from './render.ts';
@@ -12,6 +13,7 @@ import { renderThumbnail } from './thumbs.ts';
 const port = parentPort!;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
+adoptNativeGuard(workerData);
 let live: LiveStore;
 try {
   live = await LiveStore.open((workerData as { path: string }).path, { refreshMs: -1 });

@@ -78,7 +78,7 @@ export class ViewerServer {
     this.host = options.host ?? '127.0.0.1';
     this.overview = new Overview(live, { maxPeekBytes: options.maxPeekBytes });
     // Thumbnails go to the workers while any is alive, else render here.
-    const renderThumb = pool === undefined ? undefined : async (recordIndex: number) => pool.liveThreads > 0
+    const renderThumb = pool === undefined ? undefined : async (recordIndex: number) => pool.hasWorkers
       ? (await pool.render({ kind: 'thumb', recordIndex, refreshes: live.refreshes })).bytes
       : renderThumbnail(live, recordIndex);
     this.thumbs = new ThumbnailCache(live, { maxBytes: options.thumbCacheBytes, render: renderThumb });
@@ -388,7 +388,7 @@ export class ViewerServer {
     const config = streamConfigFromQuery(query);
     const recordIndex = await this.recordIndex(query, { required: false });
     const options = { format, quality, norm, annoFactor, output };
-    const pool = this.pool !== undefined && this.pool.liveThreads > 0 ? this.pool : undefined;
+    const pool = this.pool !== undefined && this.pool.hasWorkers ? this.pool : undefined;
     const rendered = await this.gate.run(async () => pool === undefined
       ? renderRecord(await this.live.get(recordIndex), config, options)
       : pool.render({ kind: 'image', recordIndex, query: query.toString(), options, refreshes: this.live.refreshes }));

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { ImageStream } from '../../src/augment/stream/stream.ts';
 import { prestartStreamWorkers, spareWorkers, stopSpareWorkers } from '../../src/augment/stream/spare-workers.ts';
+import { terminateWorker } from '../../src/augment/stream/ts-worker.ts';
 import { tempDir, writeFixture } from './stream-fixtures.ts';
 
 let cleanup: () => Promise<void>;
@@ -53,7 +54,7 @@ describe('spare stream workers', () => {
     prestartStreamWorkers(1);
     const [spare] = spareWorkers();
     const exited = once(spare, 'exit');
-    await spare.terminate();
+    await terminateWorker(spare);
     await exited;
     assert.equal(spareWorkers().length, 0);
     assert.equal(await digest(1, 3), await digest(0, 3));

@@ -114,7 +114,7 @@ describe('render workers', () => {
       // Out of replacements: the workers stay dead and the HTTP thread renders instead.
       (viewer.pool as unknown as { respawns: number }).respawns = Number.MAX_SAFE_INTEGER;
       await Promise.all(slots.map((s) => s.worker.terminate()));
-      while (viewer.pool!.liveThreads > 0) await new Promise((r) => setTimeout(r, 10));
+      while (viewer.pool!.hasWorkers) await new Promise((r) => setTimeout(r, 10));
       const inline = await getBytes(`${viewer.url}/api/image?id=2&annotate=json&format=png`);
       assert.equal(inline.status, 200);
       assert.ok((await bluePixels(inline.bytes)).count > 100);

@@ -22,6 +22,7 @@ import {
 } from './image.ts';
 import type { ChannelCount, Image } from './image.ts';
 import { assertImageComplete } from './image-complete.ts';
+import { enterNativeCall, leaveNativeCall } from './native-guard.ts';
 
 export interface ImageDecoder {
   readonly name: string;
@@ -339,8 +340,17 @@ interface JpegTurbo {
   decompressSync(image: Uint8Array, out: Uint8Array, options: { format: number }): { data: Uint8Array; width: number; height: number };
 }
 // 2.x: N-API 7 binaries. 3.x ships N-API 10 only, which Node 20 (N-API 9) cannot load (the
-// process crashes in dlopen instead of throwing), so package.json pins ~2.3.
-const jpegTurbo = lazy(() => require('@julusian/jpeg-turbo') as JpegTurbo);
+// process crashes in dlopen instead of throwing), so package.json pins ~2.3. Every call into the
+// binding, its loading included, is inside enterNativeCall/leaveNativeCall: a worker terminated
+// inside it aborts the process (native-guard.ts).
+const jpegTurbo = lazy(() => {
+  enterNativeCall();
+  try {
+    return require('@julusian/jpeg-turbo') as JpegTurbo;
+  } finally {
+    leaveNativeCall();
+  }
+});
 
 /** Colour components of a baseline/progressive JPEG (from its SOFn segment); 0 when not found. */
 export function jpegComponentCount(bytes: Uint8Array): number {
@@ -381,7 +391,13 @@ registerImageDecoder({
     const out = into !== undefined && into.length >= byteLength
       ? Buffer.from(into.buffer, into.byteOffset, byteLength)
       : Buffer.allocUnsafeSlow(byteLength);
-    const result = turbo.decompressSync(bytes, out, { format: components === 1 ? turbo.FORMAT_GRAY : turbo.FORMAT_RGB });
+    enterNativeCall();
+    let result: { width: number; height: number };
+    try {
+      result = turbo.decompressSync(bytes, out, { format: components === 1 ? turbo.FORMAT_GRAY : turbo.FORMAT_RGB });
+    } finally {
+      leaveNativeCall();
+    }
     if (result.width !== header.width || result.height !== header.height) {
       throw new UnsupportedPixelFormatError(`JPEG header said ${header.width}x${header.height}, libjpeg-turbo decoded ${result.width}x${result.height}`);
     }

@@ -6,7 +6,7 @@
 // stream-worker.ts) and runs as any stream worker. This module is small on purpose: the CLI
 // imports it before it loads the stream command.
 import type { Worker } from 'node:worker_threads';
-import { siblingModule, startTsWorker } from './ts-worker.ts';
+import { siblingModule, startTsWorker, terminateWorker } from './ts-worker.ts';
 
 const spares: Worker[] = [];
 
@@ -48,5 +48,5 @@ export function spareWorkers(): readonly Worker[] {
 
 /** End the spares nobody took. */
 export async function stopSpareWorkers(): Promise<void> {
-  await Promise.all(spares.splice(0).map((w) => w.terminate()));
+  await Promise.all(spares.splice(0).map(terminateWorker));
 }

@@ -3,8 +3,27 @@
 // worker's entry, so a .ts entry boots from a tiny eval script that registers tsx's ESM hooks
 // and then imports the entry. tsx is resolved here, from this file, to an absolute URL: an eval
 // worker resolves bare specifiers from the process's working directory, which may be anywhere.
+//
+// Every worker started here gets a native-call guard (../pixels/native-guard.ts): stop it with
+// terminateWorker(), never worker.terminate(), and a process.exit() in this thread waits for each
+// live worker to leave its libjpeg-turbo call before Node terminates it.
 import { Worker } from 'node:worker_threads';
 import type { WorkerOptions } from 'node:worker_threads';
+import { NATIVE_GUARD_KEY, createNativeGuard, stopNativeCalls, stopNativeCallsSync } from '../pixels/native-guard.ts';
+
+/** Guards of the workers started here and not yet exited. */
+const liveGuards = new Map<Worker, SharedArrayBuffer>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // 'exit' listeners run before Node terminates the workers (process.exit, the end of the event
+  // loop, an uncaught exception).
+  process.on('exit', () => {
+    for (const buffer of liveGuards.values()) stopNativeCallsSync(buffer);
+  });
+}
 
 /**
  * The URL of a worker module next to the caller, with the caller's own extension: `.ts` when
@@ -19,13 +38,33 @@ export function siblingModule(baseName: string, callerUrl: string): URL {
 
 /**
  * @param entry file URL of the worker module (`siblingModule('./x', import.meta.url)`)
- * @param workerData passed to the worker as `workerData` (structured clone; SharedArrayBuffers shared)
+ * @param data passed to the worker as `workerData` (structured clone; SharedArrayBuffers shared),
+ *   with the native-call guard added under NATIVE_GUARD_KEY (the entry calls adoptNativeGuard)
  * @param options further Worker options (resourceLimits, name, …); `eval` and `workerData` are set here
  */
-export function startTsWorker(entry: URL | string, workerData?: unknown, options: Omit<WorkerOptions, 'eval' | 'workerData'> = {}): Worker {
+export function startTsWorker(entry: URL | string, data: object = {}, options: Omit<WorkerOptions, 'eval' | 'workerData'> = {}): Worker {
+  const guard = createNativeGuard();
+  const workerData = { ...data, [NATIVE_GUARD_KEY]: guard };
   const href = typeof entry === 'string' ? entry : entry.href;
-  if (!/\.m?ts$/.test(new URL(href).pathname)) return new Worker(new URL(href), { ...options, workerData });
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(href)}); })`;
-  return new Worker(bootstrap, { ...options, eval: true, workerData });
+  let worker: Worker;
+  if (!/\.m?ts$/.test(new URL(href).pathname)) worker = new Worker(new URL(href), { ...options, workerData });
+  else {
+    const tsxApi = import.meta.resolve('tsx/esm/api');
+    const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(href)}); })`;
+    worker = new Worker(bootstrap, { ...options, eval: true, workerData });
+  }
+  installExitHook();
+  liveGuards.set(worker, guard);
+  worker.once('exit', () => liveGuards.delete(worker));
+  return worker;
+}
+
+/**
+ * Stop a worker started by startTsWorker: once it is outside any libjpeg-turbo call (it stays
+ * out), terminate it. Resolves with its exit code, as `worker.terminate()` does.
+ */
+export async function terminateWorker(worker: Worker): Promise<number> {
+  const guard = liveGuards.get(worker);
+  if (guard !== undefined) await stopNativeCalls(guard);
+  return worker.terminate();
 }

@@ -28,7 +28,7 @@ import { STAGED_IMAGE, STAGED_LABEL, SamplePipeline, addStageTimes, emptyStageTi
 import type { SampleOutcome, SampleTask, StageTimes } from './sample-pipeline.ts';
 import type { SampleCacheStats } from './sample-cache.ts';
 import type { StreamWorkerData } from './stream-worker.ts';
-import { startTsWorker } from './ts-worker.ts';
+import { startTsWorker, terminateWorker } from './ts-worker.ts';
 import { streamWorkerEntry, takeSpareWorkers } from './spare-workers.ts';
 import { CallerReads } from './caller-reads.ts';
 
@@ -328,7 +328,7 @@ export class WorkerPool implements SampleRunner {
       } catch {
         // already gone
       }
-      const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+      const timer = setTimeout(() => void terminateWorker(worker), CLOSE_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
     }));
