@@ -2,7 +2,7 @@
 // (an abort takes the test runner with it), so each case runs here and reports by exit code.
 //   exit-mid-stream DB  — a two-thread stream asked for a batch, then process.exit(0) while the workers decode
 //   stop MODE N JPEG|PATH — N times: start a native-guard-worker in MODE, let it run 0–20 ms, stop it
-//                          (guarded: terminateWorker; 'napi-rs' and 'lmdb': plain terminate())
+//                          (guarded: terminateWorker; 'napi-rs', 'lmdb' and 'crc32': plain terminate())
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { ImageStream } from '../../src/augment/stream/stream.ts';
@@ -19,7 +19,7 @@ if (command === 'exit-mid-stream') {
   process.exit(0);
 } else if (command === 'stop') {
   const [mode, count, input] = args;
-  const jpeg = mode === 'lmdb' ? undefined : new Uint8Array(await readFile(input));
+  const jpeg = mode === 'decode' || mode === 'napi-rs' ? new Uint8Array(await readFile(input)) : undefined;
   for (let i = 0; i < Number(count); i++) {
     const guarded = mode === 'decode';
     const data = { mode, jpeg, path: input };

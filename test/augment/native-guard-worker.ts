@@ -7,6 +7,7 @@
 //               leaveNativeCall, post 'called'
 //   'napi-rs' — @napi-rs/image decodes workerData.jpeg forever, unguarded
 //   'lmdb'    — lmdb reads at workerData.path forever, unguarded
+//   'crc32'   — @node-rs/crc32 (the reader's CRC-32C) over 4 MiB forever, unguarded
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeImageSync } from '../../src/augment/pixels/decode.ts';
@@ -42,4 +43,9 @@ if (data.mode === 'decode') {
   const db = open({ path: data.path!, noSync: true });
   parentPort!.postMessage('ready');
   for (let i = 0; ; i++) db.getBinary(i % 64);
+} else if (data.mode === 'crc32') {
+  const { crc32c } = require('@node-rs/crc32') as { crc32c(bytes: Uint8Array): number };
+  const bytes = new Uint8Array(4 << 20).fill(7);
+  parentPort!.postMessage('ready');
+  for (;;) crc32c(bytes);
 }

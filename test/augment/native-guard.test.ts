@@ -99,12 +99,12 @@ describe('native-call guard', () => {
     assert.match(run.stdout, /stopped 20/);
   });
 
-  test('@napi-rs/image and lmdb need no guard: terminate() inside their calls, 12 times each, does not abort', { timeout: 300_000 }, async () => {
+  test('@napi-rs/image, lmdb and @node-rs/crc32 need no guard: terminate() inside their calls, 12 times each, does not abort', { timeout: 300_000 }, async () => {
     const lmdbPath = `${dir}/terminate.lmdb`;
     const db = open({ path: lmdbPath, noSync: true });
     for (let i = 0; i < 64; i++) await db.put(i, new Uint8Array(100_000).fill(i));
     await db.close();
-    for (const [mode, input] of [['napi-rs', jpegPath], ['lmdb', lmdbPath]]) {
+    for (const [mode, input] of [['napi-rs', jpegPath], ['lmdb', lmdbPath], ['crc32', jpegPath]]) {
       const run = child('stop', mode, '12', input);
       assertClean(run, `${mode}, unguarded`);
       assert.match(run.stdout, /stopped 12/);

@@ -3,8 +3,9 @@
 // `worker.terminate()` — and `process.exit()` in the main thread, which terminates every worker —
 // makes the next N-API call of the worker fail; that binding is built with C++ exceptions and
 // without NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS, so the failure ends in std::terminate:
-// "terminate called after throwing an instance of 'Napi::Error'", SIGABRT, exit code 134. (sharp
-// defines the macro; @napi-rs/image and lmdb survived the same test, test/augment/native-guard.test.ts.)
+// "terminate called after throwing an instance of 'Napi::Error'", SIGABRT, exit code 134. sharp
+// defines the macro; @napi-rs/image, lmdb and @node-rs/crc32 (napi-rs and lmdb-js bindings) do not
+// abort when terminated inside a call (test/augment/native-guard.test.ts), so only this one is guarded.
 //
 // So a worker marks the time it spends inside such a call in one shared Int32 (the guard), and a
 // parent stops a worker only outside it: the parent sets STOP and waits while INSIDE is set; a
