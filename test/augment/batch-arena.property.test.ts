@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { BatchArena } from '../../src/augment/stream/batch-arena.ts';
+import { BLOCK_SKEW_BYTES, BatchArena } from '../../src/augment/stream/batch-arena.ts';
 import { SLOT_BYTES, SharedConverter } from '../../src/augment/pixels/convert-simd.ts';
 import { finishStagedImage, finishStagedLabelMap, sampleShapeOf, stageImage, stageLabelMap, writeImage, writeLabelMap } from '../../src/augment/stream/batch.ts';
 import { float32Bytes, patternBytes, referenceSample, referenceUint8Sample } from './helpers.ts';
@@ -15,16 +15,21 @@ const arena = BatchArena.create(2);
 const skip = arena === undefined ? 'WebAssembly SIMD with shared memory is unavailable here' : false;
 
 describe('batch arena', { skip }, () => {
-  test('blocks are 64-aligned, past the thread slots, disjoint; released blocks are reused; views see the memory', () => {
+  test('blocks start 8 bytes past a 64-byte boundary (never 16-aligned), past the thread slots, disjoint; released blocks are reused; views see the memory', () => {
     const a = BatchArena.create(3)!;
     const x = a.alloc(100)!;
     const y = a.alloc(70_000)!; // past the initial pages: the memory grows
-    assert.ok(x >= 3 * SLOT_BYTES && x % 64 === 0 && y % 64 === 0);
+    assert.equal(BLOCK_SKEW_BYTES, 8);
+    assert.ok(x >= 3 * SLOT_BYTES && x % 64 === 8 && y % 64 === 8, `offsets ${x}, ${y}`);
     assert.ok(y >= x + 100);
     a.float32(y, 17_500).fill(2.5);
     assert.equal(new Float32Array(a.memory.buffer, y, 4)[3], 2.5);
     a.release(x, 100);
-    assert.equal(a.alloc(64), x, 'first fit');
+    assert.equal(a.alloc(56), x, 'first fit');
+    const z = a.alloc(57)!;
+    assert.ok(z >= y + 70_000, 'a block of 57 bytes and its skew need a second line: not the freed one');
+    a.release(y, 70_000);
+    assert.equal(a.alloc(70_000), y, 'a released block is reused at the same offset');
     assert.equal(a.alloc(2 ** 31), undefined, 'beyond the maximum: the caller falls back');
   });
 

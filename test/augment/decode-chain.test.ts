@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { FormatError } from '../../src/errors.ts';
 import { IncompleteImageError } from '../../src/augment/pixels/image-complete.ts';
 import { decodeImage, decodeImageSync, jpegComponentCount, listImageDecoders, registerImageDecoder, syncDecoderChain } from '../../src/augment/pixels/decode.ts';
+import { DECODE_TARGET_SKEW_BYTES, decodeTargetBytes } from '../../src/augment/pixels/decode-target.ts';
 import { ImageCodec } from '../../src/format/layout.ts';
 import { pixels } from './stream-fixtures.ts';
 
@@ -241,6 +242,19 @@ describe('JPEG decoder chain', () => {
     const asyncImage = await decodeImage(bytes, { into: scratch });
     assert.notEqual(asyncImage.data.buffer, scratch.buffer);
     assert.throws(() => decodeImageSync(bytes, { into: [1, 2, 3] as never }), TypeError);
+  });
+
+  test('decode targets start 8 bytes into their buffer (never 16-aligned), and libjpeg-turbo decodes into one in place', { skip: !turbo && 'skipped: @julusian/jpeg-turbo does not load here' }, async () => {
+    const target = decodeTargetBytes(W * H * 3);
+    assert.equal(DECODE_TARGET_SKEW_BYTES, 8);
+    assert.deepEqual([target.byteOffset, target.length, target.buffer.byteLength], [8, W * H * 3, W * H * 3 + 8]);
+    assert.ok(target.every((v) => v === 0));
+    const bytes = await rgbJpeg();
+    const image = decodeImageSync(bytes, { into: target });
+    assert.equal(image.data.buffer, target.buffer);
+    assert.equal(image.data.byteOffset, 8);
+    assert.deepEqual(Array.from(image.data), Array.from(decodeImageSync(bytes).data));
+    assert.deepEqual(Array.from(new Uint8Array(target.buffer, 0, 8)), [0, 0, 0, 0, 0, 0, 0, 0], 'nothing written before the target');
   });
 });
 

@@ -14,6 +14,7 @@ import { sampleShapeOf, sameShape, stageImage, isStagedIn, finishStagedImage, st
 import type { BatchLayout, SampleShape } from './batch.ts';
 import type { StreamConfig } from '../config-schema.ts';
 import { decodeImage, decodeImageSync } from '../pixels/decode.ts';
+import { decodeTargetBytes } from '../pixels/decode-target.ts';
 import { allocPixels, convertChannels, holdsPixels, sampleTypeOf, swapRedBlueInPlace, toUint8 } from '../pixels/image.ts';
 import type { Image } from '../pixels/image.ts';
 import { SampleCache, sampleKey } from './sample-cache.ts';
@@ -207,7 +208,7 @@ export class SamplePipeline {
   /** The scratch buffer for sample `seq`, or undefined (cache on, or in use by another sample). */
   private takeScratch(seq: number | undefined): Uint8Array | undefined {
     if (seq === undefined || this.cache !== undefined || !this.scratchLoan.take(seq)) return undefined;
-    this.scratch ??= new Uint8Array(256 * 256 * 3);
+    this.scratch ??= decodeTargetBytes(256 * 256 * 3);
     return this.scratch;
   }
 
@@ -300,7 +301,7 @@ export class SamplePipeline {
     const into = staging ?? this.takeScratch(seq);
     const image = await decodeField(imageField, recordIndex, c.decode_mode as -1 | 0 | 1, c.channels, into);
     if (into !== undefined && into === this.scratch && image.data.buffer !== into.buffer && image.data instanceof Uint8Array && image.data.length > into.length) {
-      this.scratch = new Uint8Array(image.data.length); // grow for the next sample
+      this.scratch = decodeTargetBytes(image.data.length); // grow for the next sample
     }
     const decoded: DecodedSample = { image, recordIndex };
     if (c.annotate === 'image') {
