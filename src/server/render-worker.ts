@@ -3,7 +3,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HttpError } from '../engine/sources/http-kit.ts';
 import { PicpacError } from '../errors.ts';
-import { adoptNativeGuard } from '../augment/pixels/native-guard.ts';
 import { LiveStore } from './live-store.ts';
 import { streamConfigFromQuery } from './params.ts';
 import { renderRecord } from './render.ts';
@@ -13,7 +12,6 @@ import { renderThumbnail } from './thumbs.ts';
 const port = parentPort!;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-adoptNativeGuard(workerData);
 let live: LiveStore;
 try {
   live = await LiveStore.open((workerData as { path: string }).path, { refreshMs: -1 });

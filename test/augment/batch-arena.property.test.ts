@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { BLOCK_SKEW_BYTES, BatchArena } from '../../src/augment/stream/batch-arena.ts';
+import { BatchArena } from '../../src/augment/stream/batch-arena.ts';
+import { DECODE_TARGET_SKEW_BYTES } from '../../src/augment/pixels/decode-target.ts';
 import { SLOT_BYTES, SharedConverter } from '../../src/augment/pixels/convert-simd.ts';
 import { finishStagedImage, finishStagedLabelMap, sampleShapeOf, stageImage, stageLabelMap, writeImage, writeLabelMap } from '../../src/augment/stream/batch.ts';
 import { float32Bytes, patternBytes, referenceSample, referenceUint8Sample } from './helpers.ts';
@@ -19,7 +20,7 @@ describe('batch arena', { skip }, () => {
     const a = BatchArena.create(3)!;
     const x = a.alloc(100)!;
     const y = a.alloc(70_000)!; // past the initial pages: the memory grows
-    assert.equal(BLOCK_SKEW_BYTES, 8);
+    assert.equal(DECODE_TARGET_SKEW_BYTES, 8);
     assert.ok(x >= 3 * SLOT_BYTES && x % 64 === 8 && y % 64 === 8, `offsets ${x}, ${y}`);
     assert.ok(y >= x + 100);
     a.float32(y, 17_500).fill(2.5);

@@ -14,7 +14,8 @@ import { decodeImageSync } from '../../src/augment/pixels/decode.ts';
 import { NATIVE_GUARD_KEY, adoptNativeGuard, enterNativeCall, leaveNativeCall } from '../../src/augment/pixels/native-guard.ts';
 
 const data = workerData as { mode: string; jpeg?: Uint8Array; path?: string; release?: Int32Array; ownGuard?: SharedArrayBuffer };
-adoptNativeGuard(data.ownGuard === undefined ? workerData : { [NATIVE_GUARD_KEY]: data.ownGuard });
+// The guard startTsWorker put in workerData was adopted when native-guard.ts loaded; 'calls' swaps in its own.
+if (data.ownGuard !== undefined) adoptNativeGuard({ [NATIVE_GUARD_KEY]: data.ownGuard });
 const require = createRequire(import.meta.url);
 
 if (data.mode === 'decode') {

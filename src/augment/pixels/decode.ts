@@ -22,7 +22,7 @@ import {
 } from './image.ts';
 import type { ChannelCount, Image } from './image.ts';
 import { assertImageComplete } from './image-complete.ts';
-import { enterNativeCall, leaveNativeCall } from './native-guard.ts';
+import { guardedNativeCall } from './native-guard.ts';
 
 export interface ImageDecoder {
   readonly name: string;
@@ -341,16 +341,9 @@ interface JpegTurbo {
 }
 // 2.x: N-API 7 binaries. 3.x ships N-API 10 only, which Node 20 (N-API 9) cannot load (the
 // process crashes in dlopen instead of throwing), so package.json pins ~2.3. Every call into the
-// binding, its loading included, is inside enterNativeCall/leaveNativeCall: a worker terminated
-// inside it aborts the process (native-guard.ts).
-const jpegTurbo = lazy(() => {
-  enterNativeCall();
-  try {
-    return require('@julusian/jpeg-turbo') as JpegTurbo;
-  } finally {
-    leaveNativeCall();
-  }
-});
+// binding, its loading included, is a guardedNativeCall: a worker terminated inside it aborts
+// the process (native-guard.ts).
+const jpegTurbo = lazy(() => guardedNativeCall(() => require('@julusian/jpeg-turbo') as JpegTurbo));
 
 /** Colour components of a baseline/progressive JPEG (from its SOFn segment); 0 when not found. */
 export function jpegComponentCount(bytes: Uint8Array): number {
@@ -391,13 +384,8 @@ registerImageDecoder({
     const out = into !== undefined && into.length >= byteLength
       ? Buffer.from(into.buffer, into.byteOffset, byteLength)
       : Buffer.allocUnsafeSlow(byteLength);
-    enterNativeCall();
-    let result: { width: number; height: number };
-    try {
-      result = turbo.decompressSync(bytes, out, { format: components === 1 ? turbo.FORMAT_GRAY : turbo.FORMAT_RGB });
-    } finally {
-      leaveNativeCall();
-    }
+    const format = components === 1 ? turbo.FORMAT_GRAY : turbo.FORMAT_RGB;
+    const result = guardedNativeCall(() => turbo.decompressSync(bytes, out, { format }));
     if (result.width !== header.width || result.height !== header.height) {
       throw new UnsupportedPixelFormatError(`JPEG header said ${header.width}x${header.height}, libjpeg-turbo decoded ${result.width}x${result.height}`);
     }

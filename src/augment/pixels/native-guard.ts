@@ -13,6 +13,11 @@
 // interrupts safely) instead of calling again. A native call cannot be interrupted by terminate()
 // anyway (V8 stops a thread only when it returns to JavaScript), so the wait costs no time that
 // terminate() would not. Two atomic operations per call: nothing next to a decode.
+//
+// A worker adopts the guard in its `workerData` when this module loads, so every thread that
+// decodes with picpac — picpac's own workers and a program's — is covered without a call.
+import { workerData } from 'node:worker_threads';
+
 const INSIDE = 1;
 const STOP = 2;
 
@@ -27,11 +32,16 @@ export function createNativeGuard(): SharedArrayBuffer {
   return new SharedArrayBuffer(8);
 }
 
-/** Called once by a worker entry: use the guard its parent put in `workerData`, if any. */
-export function adoptNativeGuard(workerData: unknown): void {
-  const buffer = (workerData as Record<string, unknown> | null | undefined)?.[NATIVE_GUARD_KEY];
+/**
+ * Use the guard in `data` (under NATIVE_GUARD_KEY), if any. Done on load with this thread's
+ * `workerData`; call it only for a guard that reaches the worker another way.
+ */
+export function adoptNativeGuard(data: unknown): void {
+  const buffer = (data as Record<string, unknown> | null | undefined)?.[NATIVE_GUARD_KEY];
   if (buffer instanceof SharedArrayBuffer) guard = new Int32Array(buffer);
 }
+
+adoptNativeGuard(workerData);
 
 function park(cell: Int32Array): never {
   for (;;) Atomics.wait(cell, 1, 0);
@@ -51,13 +61,28 @@ export function leaveNativeCall(): void {
   }
 }
 
+/** `call()` between enterNativeCall and leaveNativeCall. */
+export function guardedNativeCall<T>(call: () => T): T {
+  enterNativeCall();
+  try {
+    return call();
+  } finally {
+    leaveNativeCall();
+  }
+}
+
+/** Forbid further guarded calls in the worker of `cell`; the state word after that. */
+function requestStop(cell: Int32Array): number {
+  return Atomics.or(cell, 0, STOP) | STOP;
+}
+
 /**
  * Parent side, blocking (for `process.on('exit')`, where nothing asynchronous runs any more):
  * forbid further native calls and wait until the worker is out of the one it is in.
  */
 export function stopNativeCallsSync(buffer: SharedArrayBuffer): void {
   const cell = new Int32Array(buffer);
-  let state = Atomics.or(cell, 0, STOP) | STOP;
+  let state = requestStop(cell);
   while ((state & INSIDE) !== 0) {
     Atomics.wait(cell, 0, state, 1000);
     state = Atomics.load(cell, 0);
@@ -67,7 +92,7 @@ export function stopNativeCallsSync(buffer: SharedArrayBuffer): void {
 /** Parent side, without blocking the event loop: resolves once the worker is outside every guarded call. */
 export async function stopNativeCalls(buffer: SharedArrayBuffer): Promise<void> {
   const cell = new Int32Array(buffer);
-  let state = Atomics.or(cell, 0, STOP) | STOP;
+  let state = requestStop(cell);
   while ((state & INSIDE) !== 0) {
     const waited = Atomics.waitAsync(cell, 0, state, 1000);
     if (waited.async) await waited.value;

@@ -13,13 +13,6 @@ const PAGE_BYTES = 65536;
 /** Address space the memory may grow to (reserved, not committed): 2 GiB. */
 const MAXIMUM_PAGES = 32768;
 const ALIGN = 64;
-/**
- * Every block starts this many bytes past a 64-byte boundary, never on a 16-byte one: a
- * decode-only sample is decoded straight into its place, and libjpeg-turbo stores rows that start
- * aligned past the cache (pixels/decode-target.ts). 0.980× the wall time of 64-aligned blocks,
- * 256² decode only, two threads (20 pairs); 0.963× with one.
- */
-export const BLOCK_SKEW_BYTES = DECODE_TARGET_SKEW_BYTES;
 
 interface FreeBlock {
   offset: number;
@@ -41,8 +34,11 @@ export class BatchArena {
   }
 
   /**
-   * Byte offset of `bytes` fresh bytes (BLOCK_SKEW_BYTES past a 64-byte boundary), or undefined
-   * when the memory cannot grow that far.
+   * Byte offset of `bytes` fresh bytes, DECODE_TARGET_SKEW_BYTES past a 64-byte boundary (never
+   * on a 16-byte one: a decode-only sample is decoded straight into its place, and libjpeg-turbo
+   * stores aligned rows past the cache, pixels/decode-target.ts; 0.980× the wall time of
+   * 64-aligned blocks, 256² decode only, two threads, 20 pairs), or undefined when the memory
+   * cannot grow that far.
    */
   alloc(bytes: number): number | undefined {
     const size = blockSize(bytes);
@@ -55,7 +51,7 @@ export class BatchArena {
         block.offset += size;
         block.bytes -= size;
       }
-      return offset + BLOCK_SKEW_BYTES;
+      return offset + DECODE_TARGET_SKEW_BYTES;
     }
     const offset = this.top;
     const end = offset + size;
@@ -69,12 +65,12 @@ export class BatchArena {
       }
     }
     this.top = end;
-    return offset + BLOCK_SKEW_BYTES;
+    return offset + DECODE_TARGET_SKEW_BYTES;
   }
 
   /** Give back a block from alloc() (its offset and size as asked). */
   release(offset: number, bytes: number): void {
-    this.free.push({ offset: offset - BLOCK_SKEW_BYTES, bytes: blockSize(bytes) });
+    this.free.push({ offset: offset - DECODE_TARGET_SKEW_BYTES, bytes: blockSize(bytes) });
   }
 
   /** Byte view of `elements` at `offset` (an alloc()'d block). */
@@ -94,5 +90,5 @@ function align(bytes: number): number {
 
 /** Bytes a block of `bytes` takes: its skew and its size, rounded up to whole 64-byte lines. */
 function blockSize(bytes: number): number {
-  return align(Math.max(bytes, 1) + BLOCK_SKEW_BYTES);
+  return align(Math.max(bytes, 1) + DECODE_TARGET_SKEW_BYTES);
 }

@@ -23,13 +23,10 @@ import { parseStreamConfig } from '../config.ts';
 import { SamplePipeline, errorInfo } from './sample-pipeline.ts';
 import { SharedConverter } from '../pixels/convert-simd.ts';
 import { loadFirstDecoder } from '../pixels/decode.ts';
-import { adoptNativeGuard } from '../pixels/native-guard.ts';
 import { wasmKernels } from '../pixels/warp-simd.ts';
 import { ImageCodec } from '../../format/layout.ts';
 import type { SharedWasmMemory } from '../pixels/convert-simd.ts';
 import type { SampleOutcome, SampleTask } from './sample-pipeline.ts';
-
-adoptNativeGuard(workerData);
 
 /** Outcomes per message at most (the pool keeps more tasks than this in flight per worker). */
 const OUTCOMES_PER_MESSAGE = 8;

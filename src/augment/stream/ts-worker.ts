@@ -39,7 +39,7 @@ export function siblingModule(baseName: string, callerUrl: string): URL {
 /**
  * @param entry file URL of the worker module (`siblingModule('./x', import.meta.url)`)
  * @param data passed to the worker as `workerData` (structured clone; SharedArrayBuffers shared),
- *   with the native-call guard added under NATIVE_GUARD_KEY (the entry calls adoptNativeGuard)
+ *   with the native-call guard added under NATIVE_GUARD_KEY (adopted when the worker loads native-guard.ts)
  * @param options further Worker options (resourceLimits, name, …); `eval` and `workerData` are set here
  */
 export function startTsWorker(entry: URL | string, data: object = {}, options: Omit<WorkerOptions, 'eval' | 'workerData'> = {}): Worker {
