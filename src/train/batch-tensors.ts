@@ -21,6 +21,7 @@ export interface BatchTensorOptions {
   loss: 'sigmoid' | 'softmax';
 }
 
+/** The tensors own their data (computed from the batch, not views of it): the batch may be released after. */
 export function batchToTensors(batch: Batch, options: BatchTensorOptions): TensorBatch {
   const [B, H, W, C] = batch.imageShape;
   if (batch.imageShape.length !== 4 || (batch.images instanceof Float32Array) === false) {

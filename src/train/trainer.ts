@@ -215,6 +215,7 @@ async function runLoop(ws: string, file: ParamsFile, snapshotDir: string | undef
       if (batch === null) break;
       const t1 = performance.now();
       const t = batchToTensors(batch, { inputScale: params.inputScale, loss: params.loss });
+      stream.release(batch); // the tensors own copies: the stream may reuse the batch's memory
       if (t.y === undefined) throw new Error('the stream gives no per-pixel labels: annotate must be json or image');
       const cost = optimizer.minimize(() => {
         const logits = model.apply(t.x, { training: true }) as tfTypes.Tensor4D;

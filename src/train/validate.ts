@@ -32,6 +32,7 @@ export async function validateModel(model: tfTypes.LayersModel, meta: Pick<Model
       const batch = await stream.next();
       if (batch === null) break;
       const t = batchToTensors(batch, { inputScale: meta.inputScale, loss: meta.loss });
+      stream.release(batch); // the tensors own copies: the stream may reuse the batch's memory
       const [H, W] = [batch.imageShape[1], batch.imageShape[2]];
       const [probData, lossValue] = tf.tidy(() => {
         const logits = model.predict(t.x) as tfTypes.Tensor4D;

@@ -10,6 +10,9 @@
 // Batch > 1 buffers have a fixed per-sample stride (the shape seen on two samples in a row);
 // batch 1 buffers take any sample that fits (sized for the largest sample seen, + 25 %).
 // With reuseBuffers, a returned batch's buffer is recycled when the next batch is requested.
+// Without, a batch returned without a copy is the caller's; giveBack() takes its buffer back for
+// reuse when the caller says it is done with it (ImageStream.release). Fresh memory for every
+// batch costs page faults and V8 collections (docs/performance.md, "Given-away batches").
 import {
   allocImages, allocLabels, copySample, imageBatchShape, imageElementCount, labelBatchShape, labelElementCount,
   sameShape, writeImageLabel,
@@ -79,6 +82,8 @@ export class BatchGather {
   private readonly buffers = new Map<number, BatchBuffer>();
   private freeBuffers: BatchBuffer[] = [];
   private lent: BatchBuffer | undefined;
+  /** Batches returned without a copy and not reused, by their images array: giveBack() recycles them. */
+  private givenAway = new WeakMap<object, BatchBuffer>();
   private hint: SampleShape | undefined;
   private hintStreak = 0;
   private maxImageElements = 0;
@@ -137,6 +142,18 @@ export class BatchGather {
     this.lent = undefined;
   }
 
+  /**
+   * The caller is done with the batch whose images are `images`: its buffer may take new samples.
+   * False when it is not a batch returned without a copy, or was given back already.
+   */
+  giveBack(images: object): boolean {
+    const buffer = this.givenAway.get(images);
+    if (buffer === undefined) return false;
+    this.givenAway.delete(images);
+    this.freeBuffers.push(buffer);
+    return true;
+  }
+
   /** Count a consumed place in its buffer; a fully consumed buffer leaves the map. */
   release(task: GatherTask): BatchBuffer | undefined {
     if (task.bufferKey === undefined) return undefined;
@@ -150,6 +167,7 @@ export class BatchGather {
     this.buffers.clear();
     this.freeBuffers = [];
     this.lent = undefined;
+    this.givenAway = new WeakMap();
   }
 
   /** A recycled buffer that fits, or a new shared one. */
@@ -238,11 +256,16 @@ export class BatchGather {
     let images: Float32Array | Uint8Array;
     let labels: Float32Array;
     if (whole) {
-      // Zero copy. Batch 1 buffers may be larger than this sample: exact-length views.
-      images = first.images.length === size * imagesPer ? first.images : first.images.subarray(0, size * imagesPer);
+      // Zero copy. Batch 1 buffers may be larger than this sample: exact-length views. A batch
+      // given away gets views of its own, so that no later batch in the same buffer has the same
+      // `images` object (a second giveBack() of this batch must not free that one's buffer).
+      const own = !this.reuseBuffers;
+      images = first.images.length === size * imagesPer && !own ? first.images : first.images.subarray(0, size * imagesPer);
       labels = !perPixel ? new Float32Array(size * labelsPer)
-        : first.labels!.length === size * labelsPer ? first.labels! : first.labels!.subarray(0, size * labelsPer);
-      this.lent = this.releaseAll(entries);
+        : first.labels!.length === size * labelsPer && !own ? first.labels! : first.labels!.subarray(0, size * labelsPer);
+      const buffer = this.releaseAll(entries);
+      if (this.reuseBuffers) this.lent = buffer;
+      else if (buffer !== undefined) this.givenAway.set(images, buffer);
     } else if (size === 1 && !entries[0].outcome.inPlace) {
       // One detached sample: its transferred arrays are the batch.
       images = entries[0].outcome.images!;

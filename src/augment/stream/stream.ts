@@ -299,6 +299,22 @@ export class ImageStream implements AsyncIterable<Batch> {
     return iterator;
   }
 
+  /**
+   * Hand a batch back once you are done with it (its tensors copied or consumed): the stream
+   * writes later samples into its memory instead of fresh memory, which page faults and V8's
+   * collections make costly (several times the decode at batch 32, docs/performance.md). Only for
+   * streams without `reuseBuffers`; the batch's `images` and `labels` may change at any time
+   * after. Returns false, and changes nothing, for a batch that cannot be reused: built by a copy
+   * (the first batches, around skipped records), already given back, from another stream, from
+   * a stream with `reuseBuffers`, or after close().
+   */
+  release(batch: Batch): boolean {
+    if (typeof batch !== 'object' || batch === null || typeof batch.images !== 'object' || batch.images === null) {
+      throw invalidParameterError('batch', 'a batch returned by next()', batch);
+    }
+    return !this.closed && this.gather.giveBack(batch.images);
+  }
+
   /** Stop the workers and close the stores the stream opened. position() stays valid. */
   async close(): Promise<void> {
     if (this.closed) return;
