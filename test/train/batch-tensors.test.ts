@@ -21,6 +21,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
   test(`${backend}: the tensors do not change when the batch's memory is overwritten`, async () => {
     await initBackend({ backend });
     const batch = fakeBatch();
+    const original = fakeBatch();
     for (const loss of ['sigmoid', 'softmax'] as const) {
       const t = batchToTensors(batch, { inputScale: 0.5, loss });
       const x = Array.from(await t.x.data());
@@ -32,8 +33,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
       assert.deepEqual(Array.from(await t.y!.data()), y);
       assert.ok(y.some((v) => v > 0), 'foreground present before the overwrite');
       tf.dispose([t.x, t.y!]);
-      batch.images.set(fakeBatch().images);
-      batch.labels.set(fakeBatch().labels);
+      batch.images.set(original.images);
+      batch.labels.set(original.labels);
     }
   });
 }

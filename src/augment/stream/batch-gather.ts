@@ -256,13 +256,8 @@ export class BatchGather {
     let images: Float32Array | Uint8Array;
     let labels: Float32Array;
     if (whole) {
-      // Zero copy. Batch 1 buffers may be larger than this sample: exact-length views. A batch
-      // given away gets views of its own, so that no later batch in the same buffer has the same
-      // `images` object (a second giveBack() of this batch must not free that one's buffer).
-      const own = !this.reuseBuffers;
-      images = first.images.length === size * imagesPer && !own ? first.images : first.images.subarray(0, size * imagesPer);
-      labels = !perPixel ? new Float32Array(size * labelsPer)
-        : first.labels!.length === size * labelsPer && !own ? first.labels! : first.labels!.subarray(0, size * labelsPer);
+      images = this.batchView(first.images, size * imagesPer);
+      labels = perPixel ? this.batchView(first.labels!, size * labelsPer) : new Float32Array(size * labelsPer);
       const buffer = this.releaseAll(entries);
       if (this.reuseBuffers) this.lent = buffer;
       else if (buffer !== undefined) this.givenAway.set(images, buffer);
@@ -301,6 +296,15 @@ export class BatchGather {
       images, imageShape: imageBatchShape(size, shape, layout), labels, labelShape: labelBatchShape(size, shape, layout),
       count, padded: size - count, recordIndices, sourceIndices, ids, position,
     };
+  }
+
+  /**
+   * Zero copy: the first `length` elements of a batch buffer (batch 1 buffers may be larger than
+   * the sample). A batch given away always gets a view of its own, so no later batch in the same
+   * buffer has its `images` object, which a second giveBack() of this one would free.
+   */
+  private batchView<T extends Float32Array | Uint8Array>(array: T, length: number): T {
+    return this.reuseBuffers && array.length === length ? array : array.subarray(0, length) as T;
   }
 
   /** Release every entry's place; returns the (last) buffer they were in. */
