@@ -1,6 +1,7 @@
 // Start-up benchmark (issue 11): wall time of whole `picpac` processes as a user runs them —
 // the built CLI (dist/cli/bin.js, plain Node, no loader) for `--help` and `stat` of a 2000-record
-// file — next to bare Node (`node -e 0`, the floor on this machine) and to the development
+// file, and a program's `import 'picpac'` (dist/node.js) alone and with a two-thread
+// ImageStream's first batch — next to bare Node (`node -e 0`, the floor on this machine) and to the development
 // launcher (bin/picpac.js, TypeScript through tsx), in the same run. Goal: ≤ 150 ms. On a VM
 // whose floor alone is 100-150 ms, each figure is also given as floor + N ms.
 // `--compare PATH` times another built CLI (e.g. a copy of an older dist/cli/bin.js, inside a
@@ -10,7 +11,8 @@
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureBuilt } from '../scripts/ensure-built.ts';
 import { runCli } from '../src/cli/main.ts';
@@ -33,15 +35,33 @@ if ((await runCli(['import', list, db, '-q'], silent)) !== 0) throw new Error('i
 
 const built = join(repoRoot, 'dist/cli/bin.js');
 const dev = join(repoRoot, 'bin/picpac.js');
+// The library as a program uses it: `import 'picpac'` (the built entry), and that plus a
+// two-thread ImageStream over the same file, its first batch and close().
+const libImport = join(work, 'lib-import.mjs');
+await writeFile(libImport, 'await import(process.argv[2]);\n');
+const libStream = join(work, 'lib-stream.mjs');
+await writeFile(libStream, [
+  'const { ImageStream } = await import(process.argv[2]);',
+  'const stream = await ImageStream.open(process.argv[3], { threads: 2, cache: 0, stratify: 0, batch: 1 });',
+  'await stream.next();',
+  'await stream.close();',
+  '',
+].join('\n'));
+const entry = (distDir: string) => pathToFileURL(join(distDir, 'node.js')).href;
+const compareDist = values.compare === undefined ? undefined : dirname(dirname(values.compare));
 const cases: { name: string; argv: string[] }[] = [
   { name: 'node -e 0 (floor)', argv: ['-e', '0'] },
   { name: 'picpac --help (built)', argv: [built, '--help'] },
   { name: 'picpac stat 2000 records (built)', argv: [built, 'stat', db] },
+  { name: "import 'picpac' (built)", argv: [libImport, entry(join(repoRoot, 'dist'))] },
+  { name: 'ImageStream, 2 threads, first batch (built)', argv: [libStream, entry(join(repoRoot, 'dist')), db] },
   ...(values.compare === undefined
     ? []
     : [
         { name: 'picpac --help (--compare build)', argv: [values.compare, '--help'] },
         { name: 'picpac stat 2000 records (--compare build)', argv: [values.compare, 'stat', db] },
+        { name: "import 'picpac' (--compare build)", argv: [libImport, entry(compareDist!)] },
+        { name: 'ImageStream, 2 threads, first batch (--compare build)', argv: [libStream, entry(compareDist!), db] },
       ]),
   { name: 'picpac --help (tsx, development)', argv: [dev, '--help'] },
   { name: 'picpac stat (tsx, development)', argv: [dev, 'stat', db] },

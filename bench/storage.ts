@@ -150,7 +150,7 @@ async function plainFileRead(path: string): Promise<Pass> {
 }
 
 async function lmdbGetRange(dir: string): Promise<Pass> {
-  const env = openLmdbEnv(dir, { readOnly: true });
+  const env = await openLmdbEnv(dir, { readOnly: true });
   let records = 0;
   let bytes = 0;
   const t0 = performance.now();

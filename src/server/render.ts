@@ -6,7 +6,6 @@
 //
 // Sizes are checked before any large allocation: the stored image's header size against
 // maxDecodePixels, the post-resize size and the augmented output size against maxRenderPixels.
-import sharp from 'sharp';
 import { HttpError } from '../engine/sources/http-kit.ts';
 import { RNG_TAG, Rng } from '../engine/rng.ts';
 import type { StoredField, StoredRecord } from '../engine/store.ts';
@@ -21,6 +20,7 @@ import { decodeField } from '../augment/stream/sample-pipeline.ts';
 import { NO_PERTURBATION, augmentSample, planSample, prepareSample, samplePerturbation } from '../augment/stream/sample-transform.ts';
 import type { DecodedSample, Perturbation, PixelParams } from '../augment/stream/sample-transform.ts';
 import { VIEWER_LIMITS } from './params.ts';
+import { loadSharp } from '../augment/pixels/sharp-module.ts';
 
 export type OutputFormat = 'jpeg' | 'png';
 
@@ -137,6 +137,7 @@ export async function encodeImage(image: Image, options: { format?: OutputFormat
   if (format === 'jpeg' && picture.channels === 4) picture = convertChannels(picture, 3);
   const { width, height, channels } = picture;
   if (width === 0 || height === 0) throw new HttpError(422, `nothing to encode: the image is ${width}x${height}`);
+  const sharp = await loadSharp();
   const pixels = sharp(picture.data, { raw: { width, height, channels: channels as 1 | 3 | 4 } });
   const bytes = format === 'png' ? await pixels.png({ compressionLevel: 3 }).toBuffer() : await pixels.jpeg({ quality: options.quality ?? 90 }).toBuffer();
   return { bytes, contentType: format === 'png' ? 'image/png' : 'image/jpeg', width, height };

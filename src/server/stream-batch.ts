@@ -3,7 +3,6 @@
 // BGR/NCHW undone) and its label (the number, the one-hot vector, or the label map stretched to
 // 0..255) as PNG data URLs, so the page shows image and label side by side with no state kept
 // on the server. Sizes are bounded before the stream allocates anything.
-import sharp from 'sharp';
 import { HttpError } from '../engine/sources/http-kit.ts';
 import type { Store } from '../engine/store.ts';
 import { LabelError, readLabelMap } from '../augment/stream/batch.ts';
@@ -15,6 +14,7 @@ import type { StreamConfig } from '../augment/config-schema.ts';
 import { ImageStream } from '../augment/stream/stream.ts';
 import type { Batch } from '../augment/stream/stream.ts';
 import { VIEWER_LIMITS, streamConfigFromQuery } from './params.ts';
+import { loadSharp } from '../augment/pixels/sharp-module.ts';
 
 /** Pixels one batch may hold in all (samples × H × W). */
 export const MAX_BATCH_PIXELS = 16 * 2 ** 20;
@@ -182,6 +182,7 @@ function labelPixels(batch: Batch, layout: BatchLayout, i: number, width: number
 }
 
 async function pngDataUrl(pixels: Uint8Array, width: number, height: number, channels: number): Promise<string> {
+  const sharp = await loadSharp();
   const png = await sharp(pixels, { raw: { width, height, channels: channels as 1 | 3 } }).png({ compressionLevel: 3 }).toBuffer();
   return `data:image/png;base64,${png.toString('base64')}`;
 }

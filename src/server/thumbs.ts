@@ -1,11 +1,11 @@
 // Rendered thumbnails and the collage, cached: a bounded LRU (by bytes) keyed by record and size,
 // with in-flight renders shared so a page that asks for the same thumbnail twice renders it once.
 // Thumbnails are the plain image (no annotation), long side ≤ THUMB_SIZE, like the explorer's.
-import sharp from 'sharp';
 import { parseStreamConfig } from '../augment/config.ts';
 import type { StreamConfig } from '../augment/config-schema.ts';
 import type { LiveStore } from './live-store.ts';
 import { encodeImage, transformRecord } from './render.ts';
+import { loadSharp } from '../augment/pixels/sharp-module.ts';
 
 /** Long side of a thumbnail in pixels (the explorer's ≤ 200 px). */
 export const THUMB_SIZE = 200;
@@ -100,13 +100,13 @@ export class ThumbnailCache {
       const tiles = await Promise.all(cells.map(async (recordIndex, k) => {
         try {
           const input = await this.thumbnail(recordIndex);
-          const bytes = await sharp(input).resize(tile, tile, { fit: 'cover' }).toBuffer();
+          const bytes = await (await loadSharp())(input).resize(tile, tile, { fit: 'cover' }).toBuffer();
           return { input: bytes, left: (k % side) * tile, top: Math.floor(k / side) * tile };
         } catch {
           return undefined;
         }
       }));
-      const canvas = sharp({ create: { width: COLLAGE_SIZE, height: COLLAGE_SIZE, channels: 3, background: { r: 24, g: 24, b: 24 } } });
+      const canvas = (await loadSharp())({ create: { width: COLLAGE_SIZE, height: COLLAGE_SIZE, channels: 3, background: { r: 24, g: 24, b: 24 } } });
       return canvas.composite(tiles.filter((t) => t !== undefined)).jpeg({ quality: 85 }).toBuffer();
     });
   }

@@ -33,7 +33,7 @@ describe('LMDB layout', () => {
     const w = await LmdbWriter.create(path, { mode: 'encoded', noSync: true });
     await w.append({ id: 7, label: 2.5, label2: -1, fields: [{ kind: 'bytes', bytes: Uint8Array.of(1, 2, 3) }], annotation: '{"a":1}' });
     await w.close();
-    const env = openLmdbEnv(path, { readOnly: true });
+    const env = await openLmdbEnv(path, { readOnly: true });
     try {
       assert.deepEqual(env.meta.get(LMDB_META_KEY), { format: 'picpac-lmdb', formatVersion: 1, mode: 'encoded', recordCount: 1 });
       const payload = env.records.getBinary(recordKey(0))!;
@@ -81,7 +81,7 @@ describe('LMDB errors', () => {
   test('an unknown layout version is an UNSUPPORTED_VERSION FormatError', async () => {
     const path = join(dir, 'future.lmdb');
     await (await LmdbWriter.create(path, { mode: 'encoded', noSync: true })).close();
-    const env = openLmdbEnv(path, { readOnly: false });
+    const env = await openLmdbEnv(path, { readOnly: false });
     await env.meta.put(LMDB_META_KEY, { format: 'picpac-lmdb', formatVersion: 9, mode: 'encoded', recordCount: 0 });
     await env.root.close();
     await assert.rejects(LmdbStore.open(path), (err: unknown) => err instanceof FormatError && err.code === 'UNSUPPORTED_VERSION');

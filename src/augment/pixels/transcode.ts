@@ -8,12 +8,12 @@
 //                result's notes. Encoded images are copied byte for byte.
 //   to 'keep'    every field copied byte for byte.
 // Labels, ids, secondary labels, other fields (masks stay PNG) and annotations are kept.
-import sharp from 'sharp';
 import { invalidParameterError, outOfRangeError } from '../../errors.ts';
 import { TensorDType } from '../../format/layout.ts';
 import { encodeTensor } from '../../format/tensor.ts';
 import type { NewField, NewRecord, Store, StoredField, StoredRecord, StoreWriter } from '../../engine/store.ts';
 import { decodeImageSync } from './decode.ts';
+import { loadSharp } from './sharp-module.ts';
 
 export type TranscodeTarget = 'raw' | 'encoded' | 'keep';
 
@@ -71,6 +71,7 @@ export async function encodedFieldOf(field: StoredField, quality: number): Promi
   const height = view.getUint32(4, true);
   const width = view.getUint32(8, true);
   const channels = view.getUint32(12, true) as 1 | 2 | 3 | 4;
+  const sharp = await loadSharp();
   const pipeline = sharp(field.bytes.subarray(16), { raw: { width, height, channels } });
   const bytes = channels === 1 || channels === 3 ? await pipeline.jpeg({ quality, mozjpeg: false }).toBuffer() : await pipeline.png().toBuffer();
   return { kind: 'image', bytes: new Uint8Array(bytes), width, height };

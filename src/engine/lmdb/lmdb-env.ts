@@ -7,12 +7,15 @@ import { LMDB_DB_NAMES, LMDB_META_KEY, parseMeta } from './lmdb-layout.ts';
 import type { LmdbMeta } from './lmdb-layout.ts';
 
 // lmdb is an optional peer dependency (docs/package.md): `import 'picpac'` works without it, and
-// opening an LMDB store then says what to install.
-const lmdb: typeof import('lmdb') | Error = await import('lmdb').catch((error: Error) => error);
+// opening an LMDB store then says what to install. It is loaded on the first open, not when the
+// module loads: its native addon (and msgpackr's) cost every `import 'picpac'` ~40 ms otherwise.
+let lmdb: Promise<typeof import('lmdb') | Error> | undefined;
 
-function lmdbOpen(): typeof import('lmdb').open {
-  if (lmdb instanceof Error) throw missingDependency(lmdb, 'LMDB stores') ?? lmdb;
-  return lmdb.open;
+async function lmdbOpen(): Promise<typeof import('lmdb').open> {
+  lmdb ??= import('lmdb').catch((error: Error) => error);
+  const loaded = await lmdb;
+  if (loaded instanceof Error) throw missingDependency(loaded, 'LMDB stores') ?? loaded;
+  return loaded.open;
 }
 
 /** Value passed through untouched: lmdb-js hands `decode` its shared read buffer (no slice). */
@@ -39,8 +42,8 @@ export interface OpenEnvOptions {
   noSync?: boolean;
 }
 
-export function openLmdbEnv(dir: string, options: OpenEnvOptions): LmdbEnv {
-  const open = lmdbOpen();
+export async function openLmdbEnv(dir: string, options: OpenEnvOptions): Promise<LmdbEnv> {
+  const open = await lmdbOpen();
   let root: RootDatabase;
   try {
     root = open({ path: dir, noSubdir: false, maxDbs: 8, readOnly: options.readOnly, noSync: options.noSync ?? false });

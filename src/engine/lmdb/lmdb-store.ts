@@ -57,7 +57,7 @@ export class LmdbStore implements Store {
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidParameterError('options', 'an object', options);
     if (!isLmdbDirectory(dir)) throw new PicpacError('IO', `cannot open ${dir}: not an LMDB directory (no data.mdb)`);
     checkLmdbDataFile(dir); // LMDB would crash on an empty, truncated or foreign data.mdb
-    const env = openLmdbEnv(dir, { readOnly: true });
+    const env = await openLmdbEnv(dir, { readOnly: true });
     try {
       if (!hasAllDatabases(env)) readLmdbMeta(undefined, dir);
       const meta = readLmdbMeta(env, dir);

@@ -76,7 +76,7 @@ export class LmdbWriter implements StoreWriter {
     } else {
       await mkdir(dir, { recursive: true });
     }
-    const env = openLmdbEnv(dir, { readOnly: false, noSync });
+    const env = await openLmdbEnv(dir, { readOnly: false, noSync });
     const writer = new LmdbWriter(dir, env, options.mode, 0);
     writer.pending = env.meta.put(LMDB_META_KEY, writer.metaValue());
     await writer.pending;
@@ -90,7 +90,7 @@ export class LmdbWriter implements StoreWriter {
     if (typeof noSync !== 'boolean') throw invalidParameterError('options.noSync', 'a boolean', noSync);
     if (!isLmdbDirectory(dir)) throw new PicpacError('IO', `cannot append to ${dir}: not an LMDB directory (no data.mdb)`);
     checkLmdbDataFile(dir); // LMDB would crash on an empty, truncated or foreign data.mdb
-    const env = openLmdbEnv(dir, { readOnly: false, noSync });
+    const env = await openLmdbEnv(dir, { readOnly: false, noSync });
     try {
       if (!hasAllDatabases(env)) readLmdbMeta(undefined, dir);
       const meta = readLmdbMeta(env, dir);
