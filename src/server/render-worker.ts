@@ -8,6 +8,7 @@ import { streamConfigFromQuery } from './params.ts';
 import { renderRecord } from './render.ts';
 import type { RenderJob, RenderReply, WorkerMessage } from './render-pool.ts';
 import { renderThumbnail } from './thumbs.ts';
+import { loadSharp } from '../augment/pixels/sharp-module.ts';
 
 const port = parentPort!;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
@@ -15,6 +16,7 @@ const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.post
 let live: LiveStore;
 try {
   live = await LiveStore.open((workerData as { path: string }).path, { refreshMs: -1 });
+  await loadSharp(); // every job encodes: load the encoder before the first job's deadline runs
   post({ type: 'ready' });
 } catch (error) {
   post({ type: 'open-failed', message: (error as Error).message });

@@ -24,6 +24,7 @@ import { VIEWER_DEFAULTS, VIEWER_LIMITS, checkQueryNames, queryBool, queryNumber
 import { renderRecord } from './render.ts';
 import { RenderGate, RenderPool } from './render-pool.ts';
 import { ThumbnailCache, renderThumbnail } from './thumbs.ts';
+import { loadSharp } from '../augment/pixels/sharp-module.ts';
 
 export const PAGES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pages');
 
@@ -100,6 +101,7 @@ export class ViewerServer {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`Expected an integer between 0 and 65535 for port but received ${port}`);
     const renderThreads = options.renderThreads ?? Math.min(4, availableParallelism());
     if (!Number.isInteger(renderThreads) || renderThreads < 0 || renderThreads > 64) throw new RangeError(`Expected an integer between 0 and 64 for renderThreads but received ${renderThreads}`);
+    await loadSharp(); // the viewer encodes every image it serves: not on the first request's time
     const opening = performance.now();
     const live = await LiveStore.open(dbPath, { refreshMs: options.refreshMs });
     const openMs = performance.now() - opening;
