@@ -18,6 +18,7 @@ import type { BatchLayout } from '../../augment/stream/batch.ts';
 import type { Store } from '../../engine/store.ts';
 import { UsageError, choiceOption, flagOption, intOption, stringOption, type CliIo, type CommandSpec, type OptionSpec, type ParsedCommand } from '../args.ts';
 import { stopSpareWorkers } from '../../augment/stream/spare-workers.ts';
+import { loadSharp } from '../../augment/pixels/sharp-module.ts'; // only for --dump: not on every stream run's start-up
 
 /** Every stream parameter is an option `--name value` (values parsed by parseStreamConfig). */
 const PARAMETER_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(
@@ -207,9 +208,4 @@ async function labelPng(batch: Batch, layout: BatchLayout, i: number, width: num
   const grey = new Uint8Array(pixels);
   for (let p = 0; p < pixels; p++) grey[p] = Math.max(0, Math.min(255, Math.round(values[p] * stretch)));
   return (await loadSharp())(grey, { raw: { width, height, channels: 1 } }).png().toBuffer();
-}
-
-/** sharp (libvips) only for --dump: loading it costs every other stream run start-up time. */
-async function loadSharp() {
-  return (await import('sharp')).default;
 }
