@@ -11,7 +11,7 @@ export { RangeCache, rangeCacheFromEnv } from './sources/range-cache.ts';
 export { parseByteSize } from './byte-size.ts';
 export { planReads, sliceReads, DEFAULT_MAX_GAP_BYTES } from './sources/read-plan.ts';
 export type { ByteRange, PlannedRead, ReadPlanOptions } from './sources/read-plan.ts';
-export type { FieldKindName, NewField, NewRecord, RecordMeta, ScanOptions, Store, StoredField, StoredRecord, StoreWriter } from './store.ts';
+export type { FieldKindName, GetSyncOptions, NewField, NewRecord, ReadBuffer, RecordMeta, ScanOptions, Store, StoredField, StoredRecord, StoreWriter } from './store.ts';
 export { PicpacReader } from './picpac/picpac-reader.ts';
 export type { PicpacReaderOptions, PicpacReaderSnapshot, PicpacScanOptions } from './picpac/picpac-reader.ts';
 export { PicpacWriter } from './picpac/picpac-writer.ts';

@@ -66,6 +66,12 @@ export interface ReadBuffer {
   bytes: Uint8Array;
 }
 
+/** Store.getSync options. */
+export interface GetSyncOptions {
+  /** Read, check and return the record's annotation (default true). */
+  annotation?: boolean;
+}
+
 /**
  * A read-only record store: a .picpac 2.0 file, a PicPac 1.0 file, an LMDB database or a set
  * of shards, local or remote. Records are addressed by index 0..recordCount-1, in file order.
@@ -91,8 +97,10 @@ export interface Store {
    * record does not fit) and the record's field bytes are views of it: valid until the next read
    * into the same buffer. A stream worker reads every record so — a fresh zeroed array per record
    * cost 20–60 µs in page faults and zeroing, the pread itself ~6 µs (15 KB, page cache).
+   * With `options.annotation` false the annotation is neither read nor checked (the record comes
+   * back without one): for a stream that does not use it.
    */
-  getSync?(recordIndex: number, buffer?: ReadBuffer): StoredRecord | undefined;
+  getSync?(recordIndex: number, buffer?: ReadBuffer, options?: GetSyncOptions): StoredRecord | undefined;
   /** The newest annotation text without reading image bytes. */
   getAnnotation(recordIndex: number): Promise<string | undefined>;
   /** File-order iteration with large reads. `return()` releases resources. */

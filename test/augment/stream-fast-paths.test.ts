@@ -101,6 +101,43 @@ describe('synchronous record reads', () => {
     }
   });
 
+  test('getSync without the annotation: same fields, no annotation, one read wherever the annotation lives', async () => {
+    const reader = await PicpacReader.open(moved);
+    try {
+      for (let i = 0; i < reader.recordCount; i++) {
+        const sync = reader.getSync(i, undefined, { annotation: false });
+        const viaGet = await reader.get(i);
+        assert.ok(sync !== undefined, `record ${i}: read synchronously even when its annotation moved`);
+        assert.equal(sync.annotation, undefined);
+        assert.deepEqual(sync.fields.map((f) => Buffer.from(f.bytes).toString('hex')), viaGet.fields.map((f) => Buffer.from(f.bytes).toString('hex')));
+        assert.equal(sync.id, viaGet.id);
+        assert.equal(reader.getSync(i, undefined, { annotation: true })?.annotation, [0, 5, 9].includes(i) ? undefined : viaGet.annotation);
+      }
+    } finally {
+      await reader.close();
+    }
+  });
+
+  test('a damaged annotation fails only the streams that draw it', async () => {
+    const reader = await PicpacReader.open(plain);
+    const offset = reader.columns.annotationOffset[3] + 20;
+    await reader.close();
+    const bytes = await readFile(plain);
+    bytes[offset] ^= 0x10;
+    const bad = `${dir}/ann-flip.picpac`;
+    await writeFile(bad, bytes);
+    for (const threads of [0, 1]) {
+      const decodeOnly = { threads, cache: 0, shuffle: false };
+      assert.equal((await digest(bad, decodeOnly, 20)).digest, (await digest(plain, decodeOnly, 20)).digest, `threads ${threads}`);
+      await assert.rejects(digest(bad, { ...decodeOnly, annotate: 'json' }, 20), (error: unknown) => {
+        assert.ok(error instanceof SampleError, String(error));
+        assert.equal(error.recordIndex, 3);
+        assert.match(error.message, /ann-flip\.picpac: record 3: frame: frame payload CRC mismatch at byte \d+/);
+        return true;
+      }, `threads ${threads}`);
+    }
+  });
+
   test('stream bytes are identical with sync and async reads, 0/1/2 threads, cache on and off', async () => {
     const reference = await digest(moved, { ...AUGMENT, threads: 0, cache: false });
     for (const threads of [0, 1, 2]) {

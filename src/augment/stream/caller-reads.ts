@@ -4,7 +4,7 @@
 // with its task, so the worker only decodes. The worker is the stream's bottleneck then, and the
 // read cost it 15–30 µs of its ~330 µs per 256² sample. A buffer is held until the sample's
 // outcome arrives, then reused. Only without a cache: a worker's cache hit needs no bytes.
-import type { ReadBuffer, Store, StoredRecord } from '../../engine/store.ts';
+import type { GetSyncOptions, ReadBuffer, Store, StoredRecord } from '../../engine/store.ts';
 
 /** First size of a shared read buffer; grown to the largest record met. */
 const FIRST_BUFFER_BYTES = 64 * 1024;
@@ -17,8 +17,11 @@ export class CallerReads {
   /** Records read here so far. */
   count = 0;
 
-  /** @param stores by sourceIndex (main store, mixin); those without getSync are left to the workers */
-  constructor(private readonly stores: readonly (Store | undefined)[]) {}
+  /**
+   * @param stores by sourceIndex (main store, mixin); those without getSync are left to the workers
+   * @param options what to read of each record (the annotation only when the samples use it)
+   */
+  constructor(private readonly stores: readonly (Store | undefined)[], private readonly options: GetSyncOptions) {}
 
   /**
    * Sample `seq`'s record, read now into shared memory held for it; undefined when its worker
@@ -31,7 +34,7 @@ export class CallerReads {
     const buffer = this.free.pop() ?? { bytes: new Uint8Array(new SharedArrayBuffer(this.bufferBytes)) };
     let record: StoredRecord | undefined;
     try {
-      record = store.getSync(recordIndex, buffer);
+      record = store.getSync(recordIndex, buffer, this.options);
     } catch {
       record = undefined;
     }

@@ -4,7 +4,7 @@
 // identical bytes. Every random draw is seeded by the sample's stream coordinates
 // (seed, RNG_TAG.perturb, epoch, globalOffset), never by which thread runs it.
 import { RNG_TAG, Rng } from '../../engine/rng.ts';
-import type { ReadBuffer, Store, StoredField, StoredRecord } from '../../engine/store.ts';
+import type { GetSyncOptions, ReadBuffer, Store, StoredField, StoredRecord } from '../../engine/store.ts';
 import { ERROR_CODES, PicpacError } from '../../errors.ts';
 import { ImageCodec } from '../../format/layout.ts';
 import { decodeTensor } from '../../format/tensor.ts';
@@ -160,6 +160,8 @@ export class SamplePipeline {
   private readonly augmentScratch: AugmentScratch = {};
   /** The JSON label is drawn here without a cache (prepare → write runs without an await). */
   private canvas: Uint8Array | undefined;
+  /** Synchronous reads skip the annotation unless the stream draws it (annotate=json). */
+  private readonly readOptions: GetSyncOptions;
 
   /**
    * @param stores main store and optional mixin store (index = sourceIndex)
@@ -177,6 +179,7 @@ export class SamplePipeline {
   ) {
     this.params = config as unknown as PixelParams;
     this.cache = config.cache && cacheBytes > 0 ? new SampleCache(cacheBytes) : undefined;
+    this.readOptions = { annotation: usesAnnotation(config) };
   }
 
   cacheStats() {
@@ -202,7 +205,7 @@ export class SamplePipeline {
     if (store === undefined) throw new PicpacError('IO', `no store for source ${task.sourceIndex}`);
     if (store.getSync === undefined) return store.get(task.recordIndex);
     const reuse = this.cache === undefined && this.recordLoan.take(task.seq);
-    return store.getSync(task.recordIndex, reuse ? this.recordBuffer : undefined) ?? store.get(task.recordIndex);
+    return store.getSync(task.recordIndex, reuse ? this.recordBuffer : undefined, this.readOptions) ?? store.get(task.recordIndex);
   }
 
   /** The scratch buffer for sample `seq`, or undefined (cache on, or in use by another sample). */
@@ -373,6 +376,11 @@ export class SamplePipeline {
     }
     return { seq: task.seq, ok: true, inPlace: false, shape, images, labels };
   }
+}
+
+/** Whether samples read the record's annotation text: only annotate=json draws it. */
+export function usesAnnotation(config: StreamConfig): boolean {
+  return config.annotate === 'json';
 }
 
 /** The first image or tensor field (a loop, not find() with a closure: this runs for every sample). */

@@ -16,6 +16,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../../engine/open-store.ts';
 import { PicpacReader } from '../../engine/picpac/picpac-reader.ts';
+import { installNativeCrc32c } from '../../engine/picpac/crc-native.ts';
 import type { PicpacReaderSnapshot } from '../../engine/picpac/picpac-reader.ts';
 import type { Store, StoredRecord } from '../../engine/store.ts';
 import { batchLayout } from './batch.ts';
@@ -133,6 +134,9 @@ port.on('message', (message: { type: string; tasks?: SampleTask[]; data?: Stream
   }
 });
 
+// A worker checks every record it reads: the hardware CRC-32C from the first one (the JS loop
+// the format layer starts with is for short commands that hash a few MiB at most).
+installNativeCrc32c();
 if ((workerData as { spare?: boolean }).spare === true) {
   // What every stream needs, loaded while the caller is still opening its stream.
   loadFirstDecoder(ImageCodec.jpeg);

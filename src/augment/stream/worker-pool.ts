@@ -24,7 +24,7 @@ import type { BatchArena } from './batch-arena.ts';
 import { SharedConverter } from '../pixels/convert-simd.ts';
 import type { BatchLayout } from './batch.ts';
 import type { StreamConfig } from '../config-schema.ts';
-import { STAGED_IMAGE, STAGED_LABEL, SamplePipeline, addStageTimes, emptyStageTimes } from './sample-pipeline.ts';
+import { STAGED_IMAGE, STAGED_LABEL, SamplePipeline, addStageTimes, emptyStageTimes, usesAnnotation } from './sample-pipeline.ts';
 import type { SampleOutcome, SampleTask, StageTimes } from './sample-pipeline.ts';
 import type { SampleCacheStats } from './sample-cache.ts';
 import type { StreamWorkerData } from './stream-worker.ts';
@@ -144,9 +144,10 @@ export class WorkerPool implements SampleRunner {
    */
   private readonly control: Int32Array;
 
-  private constructor(workers: PoolWorker[], routeByRecord: boolean, control: Int32Array, layout: BatchLayout, stageOutput: boolean, arena: BatchArena | undefined, callerReads: readonly (Store | undefined)[] | undefined) {
+  private constructor(workers: PoolWorker[], routeByRecord: boolean, control: Int32Array, config: StreamConfig, stageOutput: boolean, arena: BatchArena | undefined, callerReads: readonly (Store | undefined)[] | undefined) {
+    const layout = batchLayout(config);
     this.control = control;
-    this.reads = callerReads && new CallerReads(callerReads);
+    this.reads = callerReads && new CallerReads(callerReads, { annotation: usesAnnotation(config) });
     this.callerReads = this.reads !== undefined;
     this.shared = arena && new SharedConverter(arena.memory, 0);
     this.conversion = stageOutput ? 'caller' : 'worker';
@@ -199,7 +200,7 @@ export class WorkerPool implements SampleRunner {
         worker.once('error', reject);
       }));
     }
-    const pool = new WorkerPool(workers, config.cache && options.cacheBytes > 0, control, batchLayout(config), data.stageOutput, options.arena, options.callerReads);
+    const pool = new WorkerPool(workers, config.cache && options.cacheBytes > 0, control, config, data.stageOutput, options.arena, options.callerReads);
     try {
       await Promise.all(ready);
     } catch (error) {

@@ -28,7 +28,7 @@ import type { RebuiltIndex } from './recovery.ts';
  */
 const rebuildIndex: typeof import('./recovery.ts').rebuildIndex = async (...args) => (await import('./recovery.ts')).rebuildIndex(...args);
 import { findLastFooter } from './last-commit.ts';
-import type { ReadBuffer, RecordMeta, Store, StoredRecord } from '../store.ts';
+import type { GetSyncOptions, ReadBuffer, RecordMeta, Store, StoredRecord } from '../store.ts';
 import { validateReaderOptions, validateScanOptions } from '../reader-options.ts';
 import type { PicpacReaderOptions, PicpacScanOptions, ValidReaderOptions } from '../reader-options.ts';
 
@@ -329,16 +329,17 @@ export class PicpacReader implements Store {
   /**
    * get() on the calling thread, for a local file whose record has no annotation or has it right
    * after the record (one pread); undefined otherwise (use get()). Stream workers use it, with a
-   * reused `buffer` (Store.getSync: the field bytes are then views of buffer.bytes).
+   * reused `buffer` (Store.getSync: the field bytes are then views of buffer.bytes). With
+   * `options.annotation` false, the annotation is skipped wherever it is (one pread of the frame).
    */
-  getSync(recordIndex: number, buffer?: ReadBuffer): StoredRecord | undefined {
+  getSync(recordIndex: number, buffer?: ReadBuffer, options?: GetSyncOptions): StoredRecord | undefined {
     if (!(this.source instanceof FileSource)) return undefined;
     this.checkOpen();
     this.checkRecordIndex(recordIndex);
     const ix = this.index;
     const frameOffset = ix.frameOffset[recordIndex];
     const frameEnd = frameOffset + FRAME_HEADER_BYTES + ix.payloadByteLength[recordIndex];
-    const annotationOffset = ix.annotationOffset[recordIndex];
+    const annotationOffset = options?.annotation === false ? 0 : ix.annotationOffset[recordIndex];
     const adjacent = annotationOffset === frameEnd && ix.annotationByteLength[recordIndex] <= this.options.maxAnnotationBytes;
     if (annotationOffset !== 0 && !adjacent) return undefined;
     this.checkRecordLimit(recordIndex);
