@@ -13,10 +13,12 @@
 //      (already in the tree through tsx) does both in ~50 ms.
 //   4. esbuild bundles the CLI (issue 11, start-up ≤ 150 ms): dist/cli/bin.js with the global
 //      help, plus one chunk per light command (stat, dump, verify, ..., stream) and shared
-//      chunks, all in dist/cli/, and the stream worker (dist/cli/stream-worker.js; the library's
-//      dist/augment/stream/stream-worker.js is bundled in place too). Loading ~60 small ES modules cost `picpac stat` ~40 ms of resolving,
-//      reading and linking; a few chunks cost a fraction. See bundleCli below for what stays
-//      in the tsc tree and why.
+//      chunks, all in dist/cli/. Loading ~60 small ES modules cost `picpac stat` ~40 ms of
+//      resolving, reading and linking; a few chunks cost a fraction. See bundleCli below for
+//      what stays in the tsc tree and why.
+//   5. esbuild bundles the stream worker twice, for the CLI (dist/cli/stream-worker.js) and for
+//      the library (dist/augment/stream/stream-worker.js, in place of tsc's file): each one
+//      file, plus chunks for what it imports lazily (bundleStreamWorker below).
 // Plain JavaScript so that it runs without tsx.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, readFileSync, rmSync } from 'node:fs';
@@ -47,8 +49,8 @@ for (const dir of ['server/pages', 'annotate/page']) {
  * from the tsc tree (dist/cli/commands/x.js), unchanged. The check below fails the build when a
  * bundled command starts to reach those directories.
  * `stream` is bundled too (its start-up is part of every stream measurement, issue 10): its
- * only worker entry, the stream worker, is a further entry of this build, written as
- * dist/cli/stream-worker.js — the sibling that worker-pool.ts resolves from its chunk in dist/cli/.
+ * only worker entry, the stream worker, is bundled on its own into dist/cli/stream-worker.js —
+ * the sibling that worker-pool.ts resolves from its chunk in dist/cli/ (bundleStreamWorker).
  */
 const BUNDLED_COMMANDS = new Set(['stat', 'dump', 'verify', 'repair', 'merge', 'split', 'shard', 'stream']);
 /** Directories whose code must stay in the tsc tree (see above); src/augment's sampling, pixels and stream are bundleable. */
@@ -88,7 +90,7 @@ async function bundleCli() {
     return fromCli.startsWith('.') ? fromCli : `./${fromCli}`;
   };
   const result = await esbuild.build({
-    entryPoints: { bin: path.join(cliSrc, 'bin.ts'), 'stream-worker': path.join(root, 'src/augment/stream/stream-worker.ts') },
+    entryPoints: { bin: path.join(cliSrc, 'bin.ts') },
     outdir: path.join(dist, 'cli'),
     chunkNames: '[name]-[hash]',
     ...NODE_BUNDLE,
@@ -104,31 +106,45 @@ async function bundleCli() {
       },
     }],
   });
-  const inputs = Object.keys(result.metafile.inputs);
-  const misplaced = inputs.filter((p) => UNBUNDLED_DIRS.test(p) || (/import\.meta/.test(readFileSync(path.join(root, p), 'utf8')) && !IMPORT_META_ALLOWED.has(p)));
-  if (misplaced.length > 0) {
-    console.error(`build: the CLI bundle must not contain ${misplaced.join(', ')} (see BUNDLED_COMMANDS in scripts/build.mjs)`);
-    process.exit(1);
-  }
+  checkBundleInputs(result.metafile, 'the CLI bundle');
   chmodSync(path.join(dist, 'cli/bin.js'), 0o755);
 }
 
+/** Fail the build when a bundle took in code that must stay in the tsc tree (see BUNDLED_COMMANDS). */
+function checkBundleInputs(metafile, what) {
+  const inputs = Object.keys(metafile.inputs);
+  const misplaced = inputs.filter((p) => UNBUNDLED_DIRS.test(p) || (/import\.meta/.test(readFileSync(path.join(root, p), 'utf8')) && !IMPORT_META_ALLOWED.has(p)));
+  if (misplaced.length > 0) {
+    console.error(`build: ${what} must not contain ${misplaced.join(', ')} (see BUNDLED_COMMANDS in scripts/build.mjs)`);
+    process.exit(1);
+  }
+}
+
 /**
- * The library's stream worker (dist/augment/stream/stream-worker.js, started by the tsc tree's
- * worker-pool.js for programs that import picpac) replaced by a one-file bundle: a worker loads
- * its module graph again (~80 modules), and one file starts ~75 ms sooner per stream.
+ * The stream worker as one file whose static imports are all inside it, in `dir` (dist/cli for
+ * the CLI's stream, dist/augment/stream for programs that import picpac), plus chunks in
+ * dir/stream-worker-chunks/ for what it imports lazily (other stores' readers, recovery, S3,
+ * HTTP). Every worker loads its module graph again: as ~80 tsc modules that cost ~75 ms per
+ * stream; as chunks shared with the CLI's own (16 files) or as one file that also loads
+ * node:http, https and crypto up front, ≈ 25 ms more CPU per `picpac stream` start than this
+ * (interleaved whole runs, docs/performance.md).
  */
-async function bundleLibraryStreamWorker() {
-  await esbuild.build({
-    entryPoints: [path.join(root, 'src/augment/stream/stream-worker.ts')],
-    outfile: path.join(dist, 'augment/stream/stream-worker.js'),
+async function bundleStreamWorker(dir) {
+  const result = await esbuild.build({
+    entryPoints: { 'stream-worker': path.join(root, 'src/augment/stream/stream-worker.ts') },
+    outdir: dir,
+    chunkNames: 'stream-worker-chunks/[name]-[hash]',
     ...NODE_BUNDLE,
+    splitting: true,
+    metafile: true,
   });
+  checkBundleInputs(result.metafile, `the stream worker bundle in ${path.relative(root, dir)}`);
 }
 
 // Before the browser bundle, which scripts/ensure-built.ts takes as the last output.
 await bundleCli();
-await bundleLibraryStreamWorker();
+await bundleStreamWorker(path.join(dist, 'cli'));
+await bundleStreamWorker(path.join(dist, 'augment/stream'));
 
 /** Node-only modules the reader imports → their browser stand-ins. */
 const BROWSER_STANDINS = {
