@@ -9,6 +9,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { ensureBuilt, repoRoot } from '../../scripts/ensure-built.ts';
 import { runCli } from '../../src/cli/main.ts';
@@ -73,6 +74,18 @@ describe('examples/ against the built package', () => {
     for (const [k, line] of lines.entries()) assert.match(line, new RegExp(`^step ${k}: batch 4x64x64x3, labels 4x64x64x1, loss \\d`));
     const again = await run(example('train-loop.mjs'), [picpacFile, '3'], dir);
     assert.equal(again.stdout, r.stdout, 'same seed, same batches');
+  });
+
+  test('a program run as `node --input-type=module -e` streams on 2 worker threads (the flag is not passed on to them)', async () => {
+    const entry = pathToFileURL(path.join(repoRoot, 'dist/node.js')).href;
+    const script = `const { ImageStream } = await import(${JSON.stringify(entry)});
+      const stream = await ImageStream.open(${JSON.stringify(picpacFile)}, { threads: 2, batch: 1, loop: true, resize_width: 32, resize_height: 32 });
+      for (let i = 0; i < 6; i++) if ((await stream.next()).images.length !== 32 * 32 * 3) throw new Error('batch ' + i);
+      await stream.close();
+      console.log('streamed');`;
+    const r = await run('--input-type=module', ['-e', script], tmpdir());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'streamed');
   });
 
   test('the compiled CLI (dist/cli/bin.js) streams with --threads 2 from another directory, no tsx', async () => {

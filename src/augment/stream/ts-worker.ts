@@ -37,6 +37,21 @@ export function siblingModule(baseName: string, callerUrl: string): URL {
 }
 
 /**
+ * The Node flags a worker inherits — the parent's, minus `--input-type`: it describes `-e`/stdin
+ * input, and Node refuses to start a worker whose entry is a file while it is set
+ * (ERR_INPUT_TYPE_NOT_ALLOWED), so a program run as `node --input-type=module -e "…"` could start
+ * no stream worker. Undefined when there is nothing to drop (Node's default: inherit).
+ */
+export function workerExecArgv(parentArgv: readonly string[] = process.execArgv): string[] | undefined {
+  const kept: string[] = [];
+  for (let i = 0; i < parentArgv.length; i++) {
+    if (parentArgv[i] === '--input-type') i++; // and its value
+    else if (!parentArgv[i].startsWith('--input-type=')) kept.push(parentArgv[i]);
+  }
+  return kept.length === parentArgv.length ? undefined : kept;
+}
+
+/**
  * @param entry file URL of the worker module (`siblingModule('./x', import.meta.url)`)
  * @param data passed to the worker as `workerData` (structured clone; SharedArrayBuffers shared),
  *   with the native-call guard added under NATIVE_GUARD_KEY (adopted when the worker loads native-guard.ts)
@@ -47,11 +62,12 @@ export function startTsWorker(entry: URL | string, data: object = {}, options: O
   const workerData = { ...data, [NATIVE_GUARD_KEY]: guard };
   const href = typeof entry === 'string' ? entry : entry.href;
   let worker: Worker;
-  if (!/\.m?ts$/.test(new URL(href).pathname)) worker = new Worker(new URL(href), { ...options, workerData });
+  const execArgv = options.execArgv ?? workerExecArgv();
+  if (!/\.m?ts$/.test(new URL(href).pathname)) worker = new Worker(new URL(href), { ...options, ...(execArgv && { execArgv }), workerData });
   else {
     const tsxApi = import.meta.resolve('tsx/esm/api');
     const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(href)}); })`;
-    worker = new Worker(bootstrap, { ...options, eval: true, workerData });
+    worker = new Worker(bootstrap, { ...options, ...(execArgv && { execArgv }), eval: true, workerData });
   }
   installExitHook();
   liveGuards.set(worker, guard);
