@@ -125,9 +125,9 @@ function checkBundleInputs(metafile, what) {
  * the CLI's stream, dist/augment/stream for programs that import picpac), plus chunks in
  * dir/stream-worker-chunks/ for what it imports lazily (other stores' readers, recovery, S3,
  * HTTP). Every worker loads its module graph again: as ~80 tsc modules that cost ~75 ms per
- * stream; as chunks shared with the CLI's own (16 files) or as one file that also loads
- * node:http, https and crypto up front, ≈ 25 ms more CPU per `picpac stream` start than this
- * (interleaved whole runs, docs/performance.md).
+ * stream; as chunks shared with the CLI's own (16 files), ≈ 25 ms more CPU per `picpac stream`
+ * start than this (interleaved whole runs, docs/package.md); and a one-file bundle without
+ * splitting loads node:http, https and crypto in every worker, for the lazy imports' sake.
  */
 async function bundleStreamWorker(dir) {
   const result = await esbuild.build({
