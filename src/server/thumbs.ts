@@ -97,16 +97,17 @@ export class ThumbnailCache {
       const tile = Math.floor(COLLAGE_SIZE / side);
       // Fill every tile of the square grid: a small sample repeats.
       const cells = picked.length === 0 ? [] : Array.from({ length: side * side }, (_, k) => picked[k % picked.length]);
+      const sharp = await loadSharp();
       const tiles = await Promise.all(cells.map(async (recordIndex, k) => {
         try {
           const input = await this.thumbnail(recordIndex);
-          const bytes = await (await loadSharp())(input).resize(tile, tile, { fit: 'cover' }).toBuffer();
+          const bytes = await sharp(input).resize(tile, tile, { fit: 'cover' }).toBuffer();
           return { input: bytes, left: (k % side) * tile, top: Math.floor(k / side) * tile };
         } catch {
           return undefined;
         }
       }));
-      const canvas = (await loadSharp())({ create: { width: COLLAGE_SIZE, height: COLLAGE_SIZE, channels: 3, background: { r: 24, g: 24, b: 24 } } });
+      const canvas = sharp({ create: { width: COLLAGE_SIZE, height: COLLAGE_SIZE, channels: 3, background: { r: 24, g: 24, b: 24 } } });
       return canvas.composite(tiles.filter((t) => t !== undefined)).jpeg({ quality: 85 }).toBuffer();
     });
   }

@@ -134,13 +134,11 @@ port.on('message', (message: { type: string; tasks?: SampleTask[]; data?: Stream
   }
 });
 
-// A worker checks every record it reads: the hardware CRC-32C from the first one (the JS loop
-// the format layer starts with is for short commands that hash a few MiB at most).
-installNativeCrc32c();
 if ((workerData as { spare?: boolean }).spare === true) {
   // What every stream needs, loaded while the caller is still opening its stream.
   loadFirstDecoder(ImageCodec.jpeg);
   wasmKernels();
+  installNativeCrc32c(); // SamplePipeline installs it too; here it loads in the spare's idle boot
 } else {
   await init(workerData as StreamWorkerData);
 }
