@@ -109,6 +109,27 @@ describe('warp: WebAssembly SIMD kernel', () => {
     assert.deepEqual(wasm1, js1);
   });
 
+  test('the four-pixel interior loop at the arithmetic extremes: all 0, all 255, 0/255 checkers, every run length 1–13', () => {
+    // Row sums reach 65280 (all 255) and 0: the loop packs them unsigned and flips them to i16,
+    // so these are its overflow edges. Crops 1–13 pixels wide give interior runs of every
+    // length modulo 4 (the one-pixel tail after the four-pixel steps).
+    const sources: [string, (x: number, y: number) => number][] = [
+      ['0', () => 0], ['255', () => 255], ['checkers', (x, y) => ((x + y) & 1) * 255], ['stripes', (x) => (x & 1) * 255],
+    ];
+    for (const [name, value] of sources) {
+      const image = makeImage(40, 30, 3, (x, y) => value(x, y));
+      for (let width = 1; width <= 13; width++) {
+        for (const options of [{ angle: 7.5, scale: 1.3 }, { angle: -31, scale: 0.7 }, { scale: 1.01 }]) {
+          const plan = planGeometry(40, 30, { ...options, cropWidth: width, cropHeight: 5 });
+          for (const lut of [undefined, additiveColorLut([9, -200, 120], 'BGR', 3)!]) {
+            const { js, wasm } = bothKernels(image, plan, lut);
+            assert.deepEqual(wasm, js, `${name}, crop width ${width}, ${JSON.stringify(options)}${lut ? ', colour' : ''}`);
+          }
+        }
+      }
+    }
+  });
+
   test('crop padding stays 0 even when the colour table maps 0 elsewhere', () => {
     const image = makeImage(6, 6, 3, () => 100);
     const plan = planGeometry(6, 6, { angle: 45, cropWidth: 12, cropHeight: 12 });
