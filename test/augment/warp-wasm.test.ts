@@ -19,13 +19,17 @@ import { makeImage, seededRandom } from './helpers.ts';
 
 after(() => setWarpBackend('auto'));
 
-/** warpImage with the JS kernel and with the default (wasm) one. */
+/**
+ * warpImage with the JS kernel and with the default (wasm) one, the latter into junk-filled
+ * storage (`into`, larger than the output): the wasm path writes every output byte itself.
+ */
 function bothKernels(image: Image, plan: GeometryPlan, lut?: Uint8Array): { js: Image; wasm: Image } {
   setWarpBackend('js');
   const js = warpImage(image, plan, lut ? { lut } : {});
   setWarpBackend('auto');
-  const wasm = warpImage(image, plan, lut ? { lut } : {});
-  return { js, wasm };
+  const junk = new Uint8Array(plan.width * plan.height * image.channels + 7).fill(0xa5);
+  const wasm = warpImage(image, plan, { ...(lut && { lut }), into: junk });
+  return { js, wasm: { ...wasm, data: wasm.data.slice() } };
 }
 
 function noisy(width: number, height: number, seed: number): Image {

@@ -49,6 +49,15 @@ export function holdsPixels(storage: PixelArray | undefined, like: PixelArray, l
 }
 
 /**
+ * Storage for `length` samples of `type` that the caller then writes every one of: the start of
+ * `into` when it can hold them (not cleared; the result aliases it), else a fresh array.
+ */
+export function pixelStorage(type: SampleType, length: number, into?: PixelArray): PixelArray {
+  if (into === undefined || into.length < length || sampleTypeOf(into) !== type) return allocPixels(type, length);
+  return into.subarray(0, length);
+}
+
+/**
  * `length` zeroed samples of `type`: the start of `into` when it can hold them (the result then
  * aliases it), else a fresh array — the stream's per-sample outputs reuse storage this way.
  */

@@ -25,6 +25,8 @@ export interface WarpExports {
   rgbPermute(src: number, dst: number, pixels: number): void;
   /** Nearest-neighbour run of a single-channel 8-bit label; every source pixel inside. See wasm/warp.wat. */
   nearest1(src: number, stride: number, dst: number, count: number, fx: number, fy: number, stepX: number, stepY: number): void;
+  /** `count` pixels of the 3 bytes of rgb (R | G<<8 | B<<16). See wasm/warp.wat. */
+  fill3(dst: number, count: number, rgb: number): void;
   /** Pixels not wholly outside; lut < 0: additive deltas add/sub, else the table's address. */
   span(src: number, stride: number, maxX: number, maxY: number, dst: number, count: number, fx: number, fy: number, stepX: number, stepY: number, lut: number, add: number, sub: number): void;
 }
@@ -106,20 +108,14 @@ function additiveDeltas(lut: Uint8Array): { add: number; sub: number } | null {
   return { add, sub };
 }
 
-function fill3(heap: Uint8Array, from: number, to: number, v0: number, v1: number, v2: number): void {
-  for (let o = from; o < to; o += 3) {
-    heap[o] = v0;
-    heap[o + 1] = v1;
-    heap[o + 2] = v2;
-  }
-}
-
 /** Coordinates beyond this many pixels could overflow 16.16 in i32: such plans stay in JS. */
 const SAFE_COORDINATE = 16000;
 
 /**
- * The wasm twin of bilinear8c3 (same arguments; the identity table when lut is undefined).
- * Returns false, having written nothing, when the wasm kernel cannot serve this call.
+ * The wasm twin of bilinear8c3 (same arguments; the identity table when lut is undefined), except
+ * that it writes every byte of dst, which holds exactly the output (plan.width × its height × 3;
+ * outside the frame 0), so dst need not be zeroed first. Returns false, having written nothing,
+ * when the wasm kernel cannot serve this call.
  */
 export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: SamplingPlan, dst: Uint8Array, lut: Uint8Array | undefined): boolean {
   const wasm = wasmKernels();
@@ -128,7 +124,11 @@ export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: S
   const a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
   const { left, top, right, bottom } = plan.frame;
   if (sw < 2 || sh < 2) return false; // the wasm edge handling needs a 2×2 source
-  if (left >= right || top >= bottom) return true;
+  const outBytes = dst.length;
+  if (left >= right || top >= bottom) {
+    dst.fill(0, 0, outBytes);
+    return true;
+  }
   for (let corner = 0; corner < 4; corner++) {
     const x = corner & 1 ? right : left;
     const y = corner & 2 ? bottom : top;
@@ -147,7 +147,6 @@ export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: S
   const heap = wasmHeap(wasm, needed);
   heap.set(src.subarray(0, sw * sh * 3), srcPtr);
   heap.fill(0, srcPtr + sw * sh * 3, srcPtr + sw * sh * 3 + 16);
-  heap.fill(0, dstPtr, dstPtr + dstLength);
   const deltas = lut === undefined ? { add: 0, sub: 0 } : additiveDeltas(lut);
   if (deltas === null) heap.set(lut!.subarray(0, 768), lutPtr);
   const maxX = sw - 1;
@@ -159,7 +158,9 @@ export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: S
   const zero2 = lut === undefined ? 0 : lut[512];
   const count = right - left;
   const heapOffset = dstPtr - rowBase; // output index o lives at heap[heapOffset + o]
-  const paintOutside = zero0 !== 0 || zero1 !== 0 || zero2 !== 0; // the heap rows start zeroed
+  // Every byte of the rows top…bottom is written once (the heap holds the last call's pixels):
+  // the frame's pixels outside the source get the table's value of 0, the crop padding 0.
+  const outside = zero0 | (zero1 << 8) | (zero2 << 16);
   const lutAt = deltas === null ? lutPtr : -1;
   const add = deltas === null ? 0 : deltas.add;
   const sub = deltas === null ? 0 : deltas.sub;
@@ -169,11 +170,16 @@ export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: S
     // Along a row the pixels not wholly outside (−1 ≤ x0 ≤ maxX, −1 ≤ y0 ≤ maxY) are one run.
     const lo = Math.max(spanLo(fx0 + FIX, stepX, (maxX + 2) * FIX), spanLo(fy0 + FIX, stepY, (maxY + 2) * FIX), 0);
     const hi = Math.min(spanHi(fx0 + FIX, stepX, (maxX + 2) * FIX), spanHi(fy0 + FIX, stepY, (maxY + 2) * FIX), count);
-    const row = heapOffset + (y * outWidth + left) * 3;
+    const rowStart = heapOffset + y * outWidth * 3;
+    const row = rowStart + left * 3;
+    if (left > 0) wasm.fill3(rowStart, left, 0);
+    if (right < outWidth) wasm.fill3(rowStart + right * 3, outWidth - right, 0);
     if (hi <= lo) {
-      if (paintOutside) fill3(heap, row, row + count * 3, zero0, zero1, zero2);
+      wasm.fill3(row, count, outside);
       continue;
     }
+    if (lo > 0) wasm.fill3(row, lo, outside);
+    if (hi < count) wasm.fill3(row + hi * 3, count - hi, outside);
     // Within it, the interior run (0 ≤ x0 < maxX, 0 ≤ y0 < maxY) takes the tight loop.
     let innerLo = hi;
     let innerHi = hi;
@@ -185,12 +191,10 @@ export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: S
     }
     if (innerLo > lo) wasm.span(srcPtr, stride, maxX, maxY, row + lo * 3, innerLo - lo, (fx0 + lo * stepX) | 0, (fy0 + lo * stepY) | 0, stepX, stepY, lutAt, add, sub);
     if (hi > innerHi) wasm.span(srcPtr, stride, maxX, maxY, row + innerHi * 3, hi - innerHi, (fx0 + innerHi * stepX) | 0, (fy0 + innerHi * stepY) | 0, stepX, stepY, lutAt, add, sub);
-    if (paintOutside) {
-      fill3(heap, row, row + lo * 3, zero0, zero1, zero2);
-      fill3(heap, row + hi * 3, row + count * 3, zero0, zero1, zero2);
-    }
   }
   dst.set(heap.subarray(dstPtr, dstPtr + dstLength), rowBase);
+  dst.fill(0, 0, rowBase);
+  dst.fill(0, rowBase + dstLength, outBytes);
   return true;
 }
 

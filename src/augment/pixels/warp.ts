@@ -12,7 +12,7 @@
 // Pixels outside the scaled canvas (crop padding) are "outside the frame": always 0, and the
 // colour jitter (which v1 applies before cropping) skips them.
 import { invalidParameterError, outOfRangeError } from '../../errors.ts';
-import { sampleTypeOf, zeroedPixels } from './image.ts';
+import { pixelStorage, sampleTypeOf, zeroedPixels } from './image.ts';
 import { FIX, bilinear8, bilinearFloat, nearestRowRun } from './warp-kernels.ts';
 import { bilinear8c3Wasm, nearest8c1Wasm } from './warp-simd.ts';
 import type { Image, PixelArray } from './image.ts';
@@ -215,14 +215,22 @@ export function warpImage(image: Image, plan: GeometryPlan, options: WarpImageOp
   if (lut !== undefined && (!(image.data instanceof Uint8Array) || lut.length < image.channels * 256)) {
     throw invalidParameterError('lut', `a Uint8Array of ${image.channels * 256} entries for an 8-bit image`, lut);
   }
-  const out: Image = { width: plan.width, height: plan.height, channels: image.channels, data: outputPixels(image.data, plan.width * plan.height * image.channels, options.into) };
+  const length = plan.width * plan.height * image.channels;
+  const fixedPoint = Math.max(image.width, image.height, plan.width, plan.height) <= 4096;
+  if (image.data instanceof Uint8Array && image.channels === 3 && fixedPoint && !isCopy(plan.inverse)) {
+    // 8-bit RGB: the WebAssembly SIMD kernel when available (bit-identical), which writes every
+    // output byte (no zeroing first), else the JS one.
+    const data = pixelStorage('uint8', length, options.into) as Uint8Array;
+    if (!bilinear8c3Wasm(image.data, image.width, image.height, plan, data, lut)) {
+      data.fill(0);
+      bilinear8(image.data, image.width, image.height, 3, plan, data, lut, true);
+    }
+    return { width: plan.width, height: plan.height, channels: 3, data };
+  }
+  const out: Image = { width: plan.width, height: plan.height, channels: image.channels, data: outputPixels(image.data, length, options.into) };
   if (isCopy(plan.inverse)) return copyWarp(image, plan, out, lut);
   if (image.data instanceof Uint8Array) {
-    const fixedPoint = Math.max(image.width, image.height, plan.width, plan.height) <= 4096;
-    // 8-bit RGB: the WebAssembly SIMD kernel when available (bit-identical), else the JS one.
-    if (!(image.channels === 3 && fixedPoint && bilinear8c3Wasm(image.data, image.width, image.height, plan, out.data as Uint8Array, lut))) {
-      bilinear8(image.data, image.width, image.height, image.channels, plan, out.data as Uint8Array, lut, fixedPoint);
-    }
+    bilinear8(image.data, image.width, image.height, image.channels, plan, out.data as Uint8Array, lut, fixedPoint);
   } else {
     bilinearFloat(image.data, image.width, image.height, image.channels, plan, out.data, image.data instanceof Uint16Array);
   }

@@ -1,7 +1,7 @@
 ;; picpac's WebAssembly SIMD kernels (one module, instantiated once per thread by
 ;; src/augment/pixels/warp-simd.ts; compiled into wasm/warp-wasm.ts by scripts/build-wasm.ts):
-;;   span, interior — the image warp (below); nearest1 — the label warp; rgbToFloat, rgbPermute —
-;;   batch conversion (end).
+;;   span, interior, fill3 — the image warp (below); nearest1 — the label warp; rgbToFloat,
+;;   rgbPermute — batch conversion (end).
 ;; Memory 0–63 is scratch for the batch constants; callers place their data from byte 64.
 ;;
 ;; Bilinear affine warp of one output row run, 8-bit RGB (3 interleaved channels), with the same
@@ -285,6 +285,33 @@
     ;; The last pixel: exactly 3 bytes.
     (v128.store16_lane 0 (local.get $dst) (local.get $v))
     (v128.store8_lane offset=2 2 (local.get $dst) (local.get $v)))
+
+  ;; `count` pixels from `dst` all set to the bytes of `rgb` (R | G<<8 | B<<16): the warp's
+  ;; pixels outside the source (the colour table's value of 0) and its crop padding (0), so that
+  ;; the driver writes every output byte once instead of zeroing the rows first. 16 pixels (48
+  ;; bytes, three vectors of the repeating pattern) a step, then byte by byte.
+  (func (export "fill3") (param $dst i32) (param $count i32) (param $rgb i32)
+    (local $end i32) (local $a v128) (local $b v128) (local $c v128)
+    (local.set $a (i8x16.swizzle (i32x4.splat (local.get $rgb)) (v128.const i8x16 0 1 2 0 1 2 0 1 2 0 1 2 0 1 2 0)))
+    (local.set $b (i8x16.swizzle (i32x4.splat (local.get $rgb)) (v128.const i8x16 1 2 0 1 2 0 1 2 0 1 2 0 1 2 0 1)))
+    (local.set $c (i8x16.swizzle (i32x4.splat (local.get $rgb)) (v128.const i8x16 2 0 1 2 0 1 2 0 1 2 0 1 2 0 1 2)))
+    (local.set $end (i32.add (local.get $dst) (i32.mul (local.get $count) (i32.const 3))))
+    (block $wholeDone
+      (loop $whole
+        (br_if $wholeDone (i32.gt_u (i32.add (local.get $dst) (i32.const 48)) (local.get $end)))
+        (v128.store offset=0 (local.get $dst) (local.get $a))
+        (v128.store offset=16 (local.get $dst) (local.get $b))
+        (v128.store offset=32 (local.get $dst) (local.get $c))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 48)))
+        (br $whole)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (i32.store8 offset=0 (local.get $dst) (local.get $rgb))
+        (i32.store8 offset=1 (local.get $dst) (i32.shr_u (local.get $rgb) (i32.const 8)))
+        (i32.store8 offset=2 (local.get $dst) (i32.shr_u (local.get $rgb) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 3)))
+        (br $next))))
 
   ;; Nearest-neighbour affine warp of one output row run, 8-bit single channel (a label map:
   ;; warp.ts warpLabel, whose JS loop it replaces with the same 16.16 coordinates):
