@@ -157,8 +157,8 @@
         (local.set $wy (i32x4.add (i32x4.sub (i32x4.shl (local.get $wy) (i32.const 16)) (local.get $wy)) (i32x4.splat (i32.const 256))))
         ;; pixel 0
         (local.set $t (i32.add (local.get $src) (i32.add
-          (i32.mul (i32.shr_s (i32.add (local.get $fy) (i32.mul (local.get $stepY) (i32.const 0))) (i32.const 16)) (local.get $stride))
-          (i32.mul (i32.shr_s (i32.add (local.get $fx) (i32.mul (local.get $stepX) (i32.const 0))) (i32.const 16)) (i32.const 3)))))
+          (i32.mul (i32.shr_s (local.get $fy) (i32.const 16)) (local.get $stride))
+          (i32.mul (i32.shr_s (local.get $fx) (i32.const 16)) (i32.const 3)))))
         (local.set $v (v128.load64_lane 1 (i32.add (local.get $t) (local.get $stride)) (v128.load64_zero (local.get $t))))
         (local.set $w (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $wx) (local.get $wx)))
         (local.set $p0
@@ -175,8 +175,8 @@
             (i32.const 16)))
         ;; pixel 1
         (local.set $t (i32.add (local.get $src) (i32.add
-          (i32.mul (i32.shr_s (i32.add (local.get $fy) (i32.mul (local.get $stepY) (i32.const 1))) (i32.const 16)) (local.get $stride))
-          (i32.mul (i32.shr_s (i32.add (local.get $fx) (i32.mul (local.get $stepX) (i32.const 1))) (i32.const 16)) (i32.const 3)))))
+          (i32.mul (i32.shr_s (i32.add (local.get $fy) (local.get $stepY)) (i32.const 16)) (local.get $stride))
+          (i32.mul (i32.shr_s (i32.add (local.get $fx) (local.get $stepX)) (i32.const 16)) (i32.const 3)))))
         (local.set $v (v128.load64_lane 1 (i32.add (local.get $t) (local.get $stride)) (v128.load64_zero (local.get $t))))
         (local.set $w (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $wx) (local.get $wx)))
         (local.set $p1
