@@ -149,7 +149,7 @@ await bundleStreamWorker(path.join(dist, 'augment/stream'));
 /** Node-only modules the reader imports → their browser stand-ins. */
 const BROWSER_STANDINS = {
   [path.join(root, 'src/engine/sources/file-source.ts')]: path.join(root, 'src/engine/sources/file-source.browser.ts'),
-  [path.join(root, 'src/engine/picpac/crc-native.ts')]: path.join(root, 'src/format/crc32c.ts'), // JS CRC-32C stays active
+  [path.join(root, 'src/engine/picpac/crc-native.ts')]: path.join(root, 'src/engine/picpac/crc-native.browser.ts'), // JS CRC-32C stays active
 };
 const standins = {
   name: 'browser-standins',

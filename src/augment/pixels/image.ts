@@ -62,10 +62,9 @@ export function pixelStorage(type: SampleType, length: number, into?: PixelArray
  * aliases it), else a fresh array — the stream's per-sample outputs reuse storage this way.
  */
 export function zeroedPixels(type: SampleType, length: number, into?: PixelArray): PixelArray {
-  if (into === undefined || into.length < length || sampleTypeOf(into) !== type) return allocPixels(type, length);
-  const view = into.subarray(0, length);
-  view.fill(0);
-  return view;
+  const storage = pixelStorage(type, length, into);
+  if (storage.buffer === into?.buffer) storage.fill(0); // a fresh array is zero already
+  return storage;
 }
 
 /** A zero-filled image (in `into` when it can hold it: see zeroedPixels). */

@@ -153,14 +153,11 @@ export function bilinear8c3Wasm(src: Uint8Array, sw: number, sh: number, plan: S
   const maxY = sh - 1;
   const stepX = Math.round(a * FIX) | 0;
   const stepY = Math.round(d * FIX) | 0;
-  const zero0 = lut === undefined ? 0 : lut[0];
-  const zero1 = lut === undefined ? 0 : lut[256];
-  const zero2 = lut === undefined ? 0 : lut[512];
   const count = right - left;
   const heapOffset = dstPtr - rowBase; // output index o lives at heap[heapOffset + o]
   // Every byte of the rows top…bottom is written once (the heap holds the last call's pixels):
   // the frame's pixels outside the source get the table's value of 0, the crop padding 0.
-  const outside = zero0 | (zero1 << 8) | (zero2 << 16);
+  const outside = lut === undefined ? 0 : lut[0] | (lut[256] << 8) | (lut[512] << 16);
   const lutAt = deltas === null ? lutPtr : -1;
   const add = deltas === null ? 0 : deltas.add;
   const sub = deltas === null ? 0 : deltas.sub;

@@ -5,7 +5,6 @@
 // read cost it 15–30 µs of its ~330 µs per 256² sample. A buffer is held until the sample's
 // outcome arrives, then reused. Only without a cache: a worker's cache hit needs no bytes.
 import type { GetSyncOptions, ReadBuffer, Store, StoredRecord } from '../../engine/store.ts';
-import { installNativeCrc32c } from '../../engine/picpac/crc-native.ts';
 
 /** First size of a shared read buffer; grown to the largest record met. */
 const FIRST_BUFFER_BYTES = 64 * 1024;
@@ -22,9 +21,7 @@ export class CallerReads {
    * @param stores by sourceIndex (main store, mixin); those without getSync are left to the workers
    * @param options what to read of each record (the annotation only when the samples use it)
    */
-  constructor(private readonly stores: readonly (Store | undefined)[], private readonly options: GetSyncOptions) {
-    installNativeCrc32c(); // every record is checked: the hardware CRC-32C from the first (crc-native.ts)
-  }
+  constructor(private readonly stores: readonly (Store | undefined)[], private readonly options: GetSyncOptions) {}
 
   /**
    * Sample `seq`'s record, read now into shared memory held for it; undefined when its worker

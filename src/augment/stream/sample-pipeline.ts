@@ -4,7 +4,6 @@
 // identical bytes. Every random draw is seeded by the sample's stream coordinates
 // (seed, RNG_TAG.perturb, epoch, globalOffset), never by which thread runs it.
 import { RNG_TAG, Rng } from '../../engine/rng.ts';
-import { installNativeCrc32c } from '../../engine/picpac/crc-native.ts';
 import type { GetSyncOptions, ReadBuffer, Store, StoredField, StoredRecord } from '../../engine/store.ts';
 import { ERROR_CODES, PicpacError } from '../../errors.ts';
 import { ImageCodec } from '../../format/layout.ts';
@@ -181,7 +180,6 @@ export class SamplePipeline {
     this.params = config as unknown as PixelParams;
     this.cache = config.cache && cacheBytes > 0 ? new SampleCache(cacheBytes) : undefined;
     this.readOptions = { annotation: usesAnnotation(config) };
-    installNativeCrc32c(); // every record is checked: the hardware CRC-32C from the first (crc-native.ts)
   }
 
   cacheStats() {

@@ -138,7 +138,7 @@ if ((workerData as { spare?: boolean }).spare === true) {
   // What every stream needs, loaded while the caller is still opening its stream.
   loadFirstDecoder(ImageCodec.jpeg);
   wasmKernels();
-  installNativeCrc32c(); // SamplePipeline installs it too; here it loads in the spare's idle boot
+  installNativeCrc32c(); // the reader's first synchronous read would; here it loads in the spare's idle boot
 } else {
   await init(workerData as StreamWorkerData);
 }
