@@ -216,8 +216,9 @@ export function warpImage(image: Image, plan: GeometryPlan, options: WarpImageOp
     throw invalidParameterError('lut', `a Uint8Array of ${image.channels * 256} entries for an 8-bit image`, lut);
   }
   const length = plan.width * plan.height * image.channels;
+  const copy = isCopy(plan.inverse);
   const fixedPoint = Math.max(image.width, image.height, plan.width, plan.height) <= 4096;
-  if (image.data instanceof Uint8Array && image.channels === 3 && fixedPoint && !isCopy(plan.inverse)) {
+  if (!copy && image.data instanceof Uint8Array && image.channels === 3 && fixedPoint) {
     // 8-bit RGB: the WebAssembly SIMD kernel when available (bit-identical), which writes every
     // output byte (no zeroing first), else the JS one.
     const data = pixelStorage('uint8', length, options.into) as Uint8Array;
@@ -228,7 +229,7 @@ export function warpImage(image: Image, plan: GeometryPlan, options: WarpImageOp
     return { width: plan.width, height: plan.height, channels: 3, data };
   }
   const out: Image = { width: plan.width, height: plan.height, channels: image.channels, data: outputPixels(image.data, length, options.into) };
-  if (isCopy(plan.inverse)) return copyWarp(image, plan, out, lut);
+  if (copy) return copyWarp(image, plan, out, lut);
   if (image.data instanceof Uint8Array) {
     bilinear8(image.data, image.width, image.height, image.channels, plan, out.data as Uint8Array, lut, fixedPoint);
   } else {
